@@ -1,0 +1,26 @@
+"""Tests run against the real services (SPEC §9): MariaDB, Redis and RabbitMQ on localhost.
+
+The URLs default to the local services and can be overridden by the environment. Only what makes
+tests fast and hermetic changes here: a fast password hasher and the in-memory email backend.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "mysql://root:@127.0.0.1:3306/airline")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+os.environ.setdefault("CACHE_KEY_PREFIX", "airline-test")
+
+from airline.settings.base import *  # noqa: E402, F403
+from airline.settings.base import VAR_DIR  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "airline-test")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,90 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from apps.flights.models import Airplane, Airport, Cabin, CabinSection, City, Flight
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+        django_get_or_create = ("name", "country")
+
+    name = factory.Sequence(lambda n: f"City {n}")
+    country = "IN"
+
+
+class AirportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Airport
+        django_get_or_create = ("iata_code",)
+
+    iata_code = factory.Sequence(lambda n: "".join(chr(65 + (n // 26**i) % 26) for i in (2, 1, 0)))
+    name = factory.LazyAttribute(lambda o: f"{o.iata_code} International")
+    city = factory.SubFactory(CityFactory)
+    time_zone = "Asia/Kolkata"
+    latitude = 19.09
+    longitude = 72.87
+
+
+class AirplaneFactory(factory.django.DjangoModelFactory):
+    """An airplane with a simple layout: `rows` rows of `letters`, the first `business_rows` business."""
+
+    class Meta:
+        model = Airplane
+        skip_postgeneration_save = True
+
+    model_name = "A320"
+    registration = factory.Sequence(lambda n: f"VT-{n:04d}")
+
+    @factory.post_generation
+    def layout(self, create, extracted, **kwargs):
+        if not create:
+            return
+        rows = kwargs.get("rows", 30)
+        letters = kwargs.get("letters", "ABCDEF")
+        business_rows = kwargs.get("business_rows", 0)
+        sections = []
+        if business_rows:
+            sections.append(
+                CabinSection(
+                    airplane=self,
+                    cabin=Cabin.BUSINESS,
+                    first_row=1,
+                    last_row=business_rows,
+                    seat_letters=kwargs.get("business_letters", "ACDF"),
+                )
+            )
+        if rows > business_rows:
+            sections.append(
+                CabinSection(
+                    airplane=self,
+                    cabin=Cabin.ECONOMY,
+                    first_row=business_rows + 1,
+                    last_row=rows,
+                    seat_letters=letters,
+                )
+            )
+        CabinSection.objects.bulk_create(sections)
+        self.capacity = sum(section.seat_count for section in sections)
+        self.save(update_fields=["capacity"])
+
+
+class FlightFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Flight
+
+    flight_number = factory.Sequence(lambda n: f"AI{100 + n % 9000}")
+    airplane = factory.SubFactory(AirplaneFactory)
+    departure_airport = factory.SubFactory(AirportFactory)
+    arrival_airport = factory.SubFactory(AirportFactory)
+    departure_time = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0) + timedelta(days=3))
+    arrival_time = factory.LazyAttribute(lambda o: o.departure_time + timedelta(hours=2, minutes=10))
+    currency = "INR"
+    base_fare = Decimal("4500.00")
+    business_fare = factory.LazyAttribute(lambda o: Decimal("15000.00"))
+    gate = "A12"
+    total_seats = factory.LazyAttribute(lambda o: o.airplane.capacity)
+    available_seats = factory.LazyAttribute(lambda o: o.total_seats)

@@ -1,0 +1,46 @@
+from django.db import models
+
+from apps.bookings.models import Booking
+from apps.core.models import TimeStampedModel
+
+
+class Notification(TimeStampedModel):
+    """The outbox: an email written in the same transaction as the change it announces."""
+
+    class Kind(models.TextChoices):
+        BOOKING_HELD = "booking_held", "Booking held"
+        BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed (e-ticket)"
+        PAYMENT_RECEIPT = "payment_receipt", "Payment receipt"
+        BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled / refunded"
+        HOLD_EXPIRED = "hold_expired", "Hold expired"
+        FLIGHT_REMINDER = "flight_reminder", "Flight reminder"
+        FLIGHT_CANCELLED = "flight_cancelled", "Flight cancelled by the airline"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    booking = models.ForeignKey(
+        Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "booking"], name="notification_once_per_booking")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} ({self.status})"

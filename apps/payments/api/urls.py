@@ -1,0 +1,3 @@
+app_name = "payments-api"
+
+urlpatterns: list = []

@@ -1,0 +1,66 @@
+"""Shared fixtures: API clients for each role, and a preflight that names a missing service."""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.accounts.tests.factories import UserFactory
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def authenticated_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_customer(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(staff=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def customer_client(customer) -> APIClient:
+    return authenticated_client(customer)
+
+
+@pytest.fixture
+def other_customer_client(other_customer) -> APIClient:
+    return authenticated_client(other_customer)
+
+
+@pytest.fixture
+def staff_client(staff_user) -> APIClient:
+    return authenticated_client(staff_user)
+
+
+@pytest.fixture
+def admin_client_api(admin_user) -> APIClient:
+    return authenticated_client(admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (search results, rate-limit counters)."""
+    from django.core.cache import cache
+
+    cache.clear()
