@@ -64,3 +64,17 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_sessionstart(session) -> None:
+    """Stop at once, naming the service, when MariaDB, Redis or RabbitMQ cannot be reached."""
+    from apps.core.preflight import unreachable_services
+
+    problems = unreachable_services()
+    if problems:
+        pytest.exit(
+            "Cannot run the tests: "
+            + "; ".join(problems)
+            + ". Start them (on a workstation: `docker compose up -d db redis rabbitmq`).",
+            returncode=3,
+        )

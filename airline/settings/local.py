@@ -1,10 +1,16 @@
 """The embedded default and local development: nothing to configure, DEBUG on."""
 
+from pathlib import Path
+
 from airline.settings.base import *  # noqa: F403
-from airline.settings.base import SECRET_KEY, VAR_DIR, env
+from airline.settings.base import CELERY_BROKER_TRANSPORT_OPTIONS, SECRET_KEY, VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A development-only key; production.py refuses to start without DJANGO_SECRET_KEY.
 SECRET_KEY = SECRET_KEY or "insecure-local-development-key-do-not-use-in-production"
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+# The filesystem broker of the embedded default needs its folders before a worker starts.
+for _folder in ("data_folder_out", "processed_folder"):
+    if _folder in CELERY_BROKER_TRANSPORT_OPTIONS:
+        Path(CELERY_BROKER_TRANSPORT_OPTIONS[_folder]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,48 @@
+# Airline — the two commands of the quick start are `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RUN_HOST ?= 127.0.0.1
+RUN_PORT ?= 8000
+DEMO_DATA_ARGS ?=
+
+.PHONY: venv run test lint format
+
+venv: $(VENV)/.installed
+
+# mysqlclient compiles against libmariadb-dev; the embedded default does not need it, so a machine
+# without the headers still gets everything else and `make run` works with Python alone.
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt || { \
+	  echo "mysqlclient could not be built (install libmariadb-dev and pkg-config for the services mode);"; \
+	  echo "installing the rest for the embedded default."; \
+	  grep -v '^mysqlclient' requirements.txt > $(VENV)/requirements-embedded.txt; \
+	  $(PY) -m pip install -q -r $(VENV)/requirements-embedded.txt; }
+	touch $@
+
+# The embedded default: SQLite, local-memory cache, a filesystem broker, a real Celery worker and
+# beat. Ctrl-C stops all three processes.
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo_data $(DEMO_DATA_ARGS)
+	$(PY) manage.py create_demo_users
+	@echo "Airline: http://$(RUN_HOST):$(RUN_PORT)/  (API docs: /api/docs/, admin: /admin/)"
+	@bash -c 'trap "trap - INT TERM EXIT; kill 0" INT TERM EXIT; \
+	  $(VENV)/bin/celery -A airline worker -l warning --pool=solo & \
+	  $(VENV)/bin/celery -A airline beat -l warning & \
+	  $(PY) manage.py runserver $(RUN_HOST):$(RUN_PORT) & \
+	  wait'
+
+# The whole suite against MariaDB, Redis and RabbitMQ on localhost (override with DATABASE_URL,
+# REDIS_URL, CELERY_BROKER_URL). Stops at once, naming the service, if one is unreachable.
+test: venv
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
