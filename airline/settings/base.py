@@ -219,6 +219,15 @@ IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="apps.payments.gateway.SimulatedGateway")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Rate limits ("count/period", period s, m, h or d), counted in the shared cache (SPEC §5).
+RATELIMIT_SIGNIN = env("RATELIMIT_SIGNIN", default="10/m")  # per client IP
+RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", default="5/m")  # per client IP
+RATELIMIT_BOOKING = env("RATELIMIT_BOOKING", default="30/m")  # per user
+RATELIMIT_PAYMENT = env("RATELIMIT_PAYMENT", default="20/m")  # per user
+RATELIMIT_SEARCH = env("RATELIMIT_SEARCH", default="300/m")  # per client IP
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
+NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=30)
 
 # --- i18n, static --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -14,10 +14,17 @@ class ApplicationError(Exception):
     retry_after: int | None = None
 
     def __init__(
-        self, detail: str | None = None, *, errors: dict[str, list[str]] | None = None, **extra: Any
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        retry_after: int | None = None,
+        **extra: Any,
     ):
         self.detail = detail or self.title
         self.errors = errors
+        if retry_after is not None:
+            self.retry_after = retry_after
         self.extra = extra
         super().__init__(self.detail)
 

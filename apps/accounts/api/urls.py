@@ -1,13 +1,13 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
-from apps.accounts.api.views import UserLogoutApi, UserMeApi, UserSignupApi
+from apps.accounts.api.views import UserLogoutApi, UserMeApi, UserSignupApi, UserTokenObtainApi
 
 app_name = "accounts-api"
 
 urlpatterns = [
     path("signup", UserSignupApi.as_view(), name="signup"),
-    path("token", TokenObtainPairView.as_view(), name="token"),
+    path("token", UserTokenObtainApi.as_view(), name="token"),
     path("token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     path("logout", UserLogoutApi.as_view(), name="logout"),
     path("me", UserMeApi.as_view(), name="me"),

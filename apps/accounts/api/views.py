@@ -6,10 +6,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apps.accounts.models import User
 from apps.accounts.services import user_create
 from apps.core.exceptions import ValidationFailed
+from apps.core.ratelimit import ip_key, rate_limit
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -30,11 +32,20 @@ class UserSignupApi(APIView):
         name = serializers.CharField(max_length=150)
 
     @extend_schema(request=Input, responses={201: UserOutput})
+    @rate_limit(group="signup", key=ip_key, rate_setting="RATELIMIT_SIGNUP", fail_open=False)
     def post(self, request: Request) -> Response:
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_create(**serializer.validated_data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserTokenObtainApi(TokenObtainPairView):
+    """Sign-in: a JWT pair for email + password; limited per client IP, failing closed."""
+
+    @rate_limit(group="signin", key=ip_key, rate_setting="RATELIMIT_SIGNIN", fail_open=False)
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 class UserLogoutApi(APIView):
