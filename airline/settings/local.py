@@ -11,6 +11,6 @@ SECRET_KEY = SECRET_KEY or "insecure-local-development-key-do-not-use-in-product
 
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 # The filesystem broker of the embedded default needs its folders before a worker starts.
-for _folder in ("data_folder_out", "processed_folder"):
+for _folder in ("data_folder_out", "processed_folder", "control_folder"):
     if _folder in CELERY_BROKER_TRANSPORT_OPTIONS:
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[_folder]).mkdir(parents=True, exist_ok=True)
