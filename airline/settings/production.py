@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from airline.settings.base import *  # noqa: F403
-from airline.settings.base import SECRET_KEY, env
+from airline.settings.base import LOGGING, SECRET_KEY, env
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
@@ -27,3 +27,7 @@ STORAGES = {
 for _name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
     if not env(_name, default=""):
         raise ImproperlyConfigured(f"{_name} must be set in production.")
+
+# JSON lines for the log pipeline, each with request id, user id and booking reference.
+LOGGING["formatters"]["json"] = {"()": "apps.core.logging.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = "json"

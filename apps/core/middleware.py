@@ -6,9 +6,10 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from apps.core.problems import problem_response
-from apps.core.request_context import request_id_var
+from apps.core.request_context import log_context_reset, log_context_update, request_id_var
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("airline.access")
 
 # A client-supplied id is kept only if it is short and plain, so it cannot inject into logs.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -25,10 +26,16 @@ class RequestIdMiddleware:
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
+        log_context_reset()
         try:
             response = self.get_response(request)
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                log_context_update(user_id=user.pk)
+            access_logger.info("%s %s %s", request.method, request.path, response.status_code)
         finally:
             request_id_var.reset(token)
+            log_context_reset()
         response["X-Request-ID"] = request_id
         return response
 
