@@ -1,3 +1,23 @@
+from django.urls import path
+
+from apps.flights.api.views import (
+    AirplaneDetailApi,
+    AirplaneListCreateApi,
+    AirportListApi,
+    CityListApi,
+    FlightDetailApi,
+    FlightListCreateApi,
+    FlightSeatMapApi,
+)
+
 app_name = "flights-api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cities", CityListApi.as_view(), name="cities"),
+    path("airports", AirportListApi.as_view(), name="airports"),
+    path("airplanes", AirplaneListCreateApi.as_view(), name="airplanes"),
+    path("airplanes/<int:airplane_id>", AirplaneDetailApi.as_view(), name="airplane"),
+    path("flights", FlightListCreateApi.as_view(), name="flights"),
+    path("flights/<int:flight_id>", FlightDetailApi.as_view(), name="flight"),
+    path("flights/<int:flight_id>/seats", FlightSeatMapApi.as_view(), name="flight-seats"),
+]

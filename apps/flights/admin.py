@@ -1,0 +1,187 @@
+"""Staff manage the catalogue here; flight and layout writes go through the services."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.core.exceptions import ApplicationError
+from apps.flights.models import Airplane, Airport, CabinSection, City, Flight
+from apps.flights.services import (
+    airplane_capacity_refresh,
+    flight_create,
+    flight_delete,
+    flight_update,
+    flight_validate,
+    layout_errors,
+)
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ["name", "country"]
+    list_filter = ["country"]
+    search_fields = ["name", "country"]
+
+
+@admin.register(Airport)
+class AirportAdmin(admin.ModelAdmin):
+    list_display = ["iata_code", "name", "city", "time_zone"]
+    list_select_related = ["city"]
+    list_filter = ["city__country", "time_zone"]
+    search_fields = ["iata_code", "name", "city__name"]
+    autocomplete_fields = ["city"]
+
+
+class CabinSectionFormSet(forms.BaseInlineFormSet):
+    """Checks the whole layout with the same rules as the airplane services."""
+
+    def clean(self) -> None:
+        super().clean()
+        sections = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        errors = layout_errors(sections)
+        if errors:
+            raise forms.ValidationError(
+                [
+                    f"{field.replace('cabin_sections.', 'Section ')}: {' '.join(messages)}"
+                    for field, messages in errors.items()
+                ]
+            )
+
+
+class CabinSectionInline(admin.TabularInline):
+    model = CabinSection
+    formset = CabinSectionFormSet
+    extra = 0
+    fields = ["cabin", "first_row", "last_row", "seat_letters"]
+
+    def _layout_frozen(self, obj: Airplane | None) -> bool:
+        # The layout of an airplane with flights is what their seats and bookings refer to.
+        return obj is not None and obj.flights.exists()
+
+    def has_add_permission(self, request: HttpRequest, obj: Airplane | None = None) -> bool:
+        return super().has_add_permission(request, obj) and not self._layout_frozen(obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Airplane | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not self._layout_frozen(obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Airplane | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._layout_frozen(obj)
+
+
+@admin.register(Airplane)
+class AirplaneAdmin(admin.ModelAdmin):
+    list_display = ["registration", "model_name", "capacity"]
+    search_fields = ["registration", "model_name"]
+    list_filter = ["model_name"]
+    readonly_fields = ["capacity"]
+    inlines = [CabinSectionInline]
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        airplane_capacity_refresh(airplane_id=form.instance.pk)
+        form.instance.refresh_from_db(fields=["capacity"])
+
+
+# The admin form's fields → the services' names for them.
+_SERVICE_NAMES = {"airplane": "airplane_id"}
+
+
+def _service_data(cleaned_data: dict[str, Any], fields: list[str] | set[str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for field in fields:
+        value = cleaned_data.get(field)
+        if field in ("departure_airport", "arrival_airport"):
+            value = value.iata_code if value else ""
+        elif field == "airplane":
+            value = value.pk if value else None
+        elif field == "gate":
+            value = value or ""
+        data[_SERVICE_NAMES.get(field, field)] = value
+    return data
+
+
+FLIGHT_FORM_FIELDS = [
+    "flight_number",
+    "airplane",
+    "departure_airport",
+    "arrival_airport",
+    "departure_time",
+    "arrival_time",
+    "currency",
+    "base_fare",
+    "premium_economy_fare",
+    "business_fare",
+    "first_fare",
+    "gate",
+    "status",
+]
+
+
+class FlightAdminForm(forms.ModelForm):
+    class Meta:
+        model = Flight
+        fields = FLIGHT_FORM_FIELDS
+
+    def service_data(self) -> dict[str, Any]:
+        fields = self.changed_data if self.instance.pk else FLIGHT_FORM_FIELDS
+        return _service_data(self.cleaned_data, [f for f in fields if f in FLIGHT_FORM_FIELDS])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        try:
+            flight_validate(flight_id=self.instance.pk, data=self.service_data())
+        except ApplicationError as error:
+            for field, messages in (error.errors or {None: [error.detail]}).items():
+                form_field = {"airplane_id": "airplane"}.get(field, field)
+                self.add_error(form_field if form_field in self.fields else None, messages)
+        return cleaned_data
+
+
+@admin.register(Flight)
+class FlightAdmin(admin.ModelAdmin):
+    form = FlightAdminForm
+    list_display = [
+        "flight_number",
+        "departure_airport",
+        "arrival_airport",
+        "departure_time",
+        "status",
+        "available_seats",
+        "total_seats",
+        "base_fare",
+    ]
+    list_select_related = ["departure_airport", "arrival_airport"]
+    list_filter = [
+        "status",
+        ("departure_time", admin.DateFieldListFilter),
+        ("departure_airport", admin.RelatedOnlyFieldListFilter),
+        ("arrival_airport", admin.RelatedOnlyFieldListFilter),
+    ]
+    date_hierarchy = "departure_time"
+    search_fields = ["flight_number", "departure_airport__iata_code", "arrival_airport__iata_code"]
+    autocomplete_fields = ["airplane", "departure_airport", "arrival_airport"]
+    readonly_fields = ["total_seats", "available_seats", "version", "created_at", "updated_at"]
+
+    def save_model(self, request: HttpRequest, obj: Flight, form: FlightAdminForm, change: bool) -> None:
+        data = form.service_data()
+        if change:
+            flight_update(flight_id=obj.pk, data=data)
+        else:
+            obj.pk = flight_create(**data).pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: Flight) -> None:
+        flight_delete(flight_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Flight]) -> None:
+        for flight_id in queryset.values_list("pk", flat=True):
+            flight_delete(flight_id=flight_id)

@@ -1,0 +1,365 @@
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.pagination import PageNumberPagination
+from apps.core.permissions import IsStaffOrReadOnly
+from apps.flights.api.serializers import (
+    AirplaneOutput,
+    AirportOutput,
+    CityOutput,
+    FlightOutput,
+    FlightStatusField,
+    SeatMapOutput,
+)
+from apps.flights.models import Cabin
+from apps.flights.search_cache import cached_search
+from apps.flights.selectors import (
+    SORT_DIRECTIONS,
+    SORT_FIELDS,
+    FlightSearchCriteria,
+    airplane_get,
+    airplane_list,
+    airport_search,
+    city_list,
+    flight_get,
+    flight_search,
+    flight_seat_map,
+)
+from apps.flights.services import (
+    airplane_create,
+    airplane_delete,
+    airplane_update,
+    flight_create,
+    flight_delete,
+    flight_update,
+)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="1-based page number."),
+    OpenApiParameter("page_size", int, description="Results per page, 1 to 100 (default 20)."),
+]
+
+
+def paginated(output: type[serializers.Serializer]) -> serializers.Serializer:
+    return inline_serializer(
+        name=f"Paginated{output.__name__.removesuffix('Output')}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": output(many=True),
+        },
+    )
+
+
+def paginated_response(
+    request: Request, view: APIView, queryset: QuerySet, output: type[serializers.Serializer]
+) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)
+
+
+# --- Cities and airports -------------------------------------------------------------------------
+
+
+class CityListApi(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        operation_id="cities_list", parameters=PAGE_PARAMETERS, responses={200: paginated(CityOutput)}
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(request, self, city_list(), CityOutput)
+
+
+class AirportListApi(APIView):
+    """Airports for autocomplete: `q` is a prefix of the IATA code, the name or the city."""
+
+    permission_classes = [IsStaffOrReadOnly]
+
+    class FilterInput(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    @extend_schema(
+        operation_id="airports_list",
+        parameters=[FilterInput, *PAGE_PARAMETERS],
+        responses={200: paginated(AirportOutput)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        airports = airport_search(q=filters.validated_data.get("q", ""))
+        return paginated_response(request, self, airports, AirportOutput)
+
+
+# --- Airplanes -----------------------------------------------------------------------------------
+
+
+class CabinSectionInput(serializers.Serializer):
+    cabin = serializers.ChoiceField(choices=Cabin.choices)
+    first_row = serializers.IntegerField()
+    last_row = serializers.IntegerField()
+    seat_letters = serializers.CharField(max_length=12)
+
+
+class AirplaneInput(serializers.Serializer):
+    model_name = serializers.CharField(max_length=50)
+    registration = serializers.CharField(max_length=10)
+    cabin_sections = CabinSectionInput(many=True, allow_empty=False)
+
+
+class AirplaneListCreateApi(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        operation_id="airplanes_list", parameters=PAGE_PARAMETERS, responses={200: paginated(AirplaneOutput)}
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(request, self, airplane_list(), AirplaneOutput)
+
+    @extend_schema(request=AirplaneInput, responses={201: AirplaneOutput})
+    def post(self, request: Request) -> Response:
+        serializer = AirplaneInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        airplane = airplane_create(**serializer.validated_data)
+        return Response(
+            AirplaneOutput(airplane_get(airplane_id=airplane.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class AirplaneDetailApi(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(responses={200: AirplaneOutput})
+    def get(self, request: Request, airplane_id: int) -> Response:
+        return Response(AirplaneOutput(airplane_get(airplane_id=airplane_id)).data)
+
+    @extend_schema(request=AirplaneInput(partial=True), responses={200: AirplaneOutput})
+    def patch(self, request: Request, airplane_id: int) -> Response:
+        serializer = AirplaneInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        airplane_update(airplane_id=airplane_id, data=serializer.validated_data)
+        return Response(AirplaneOutput(airplane_get(airplane_id=airplane_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, airplane_id: int) -> Response:
+        airplane_delete(airplane_id=airplane_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Flights -------------------------------------------------------------------------------------
+
+TRIPS_RE = re.compile(r"^([A-Za-z]{3})-([A-Za-z]{3})$")
+PRICE_RE = re.compile(r"^(\d{1,8}(?:\.\d{1,2})?)(?:-(\d{1,8}(?:\.\d{1,2})?))?$")
+MAX_TRAVELLERS = 9
+
+
+class FlightSearchInput(serializers.Serializer):
+    """The search parameters travellers already use (SPEC §5); a blank value means "any"."""
+
+    trips = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text="Route as DEPARTURE-ARRIVAL, e.g. BOM-DEL."
+    )
+    price = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Base fare range MIN-MAX, e.g. 1000-5000; a single value is a minimum.",
+    )
+    travellers = serializers.CharField(
+        required=False, allow_blank=True, max_length=5, help_text="Seats needed, 1 to 9."
+    )
+    tripDate = serializers.CharField(  # noqa: N815 - the public parameter name
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="Departure date YYYY-MM-DD in the departure airport's local time.",
+    )
+    sort = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Comma-separated FIELD_asc|FIELD_desc; FIELD is one of " + ", ".join(SORT_FIELDS) + ".",
+    )
+
+    def validate_trips(self, value: str) -> tuple[str, str] | None:
+        if not value:
+            return None
+        match = TRIPS_RE.match(value.strip())
+        if not match:
+            raise serializers.ValidationError("Must be two IATA codes as DEPARTURE-ARRIVAL, e.g. BOM-DEL.")
+        departure, arrival = match.group(1).upper(), match.group(2).upper()
+        if departure == arrival:
+            raise serializers.ValidationError("The departure and arrival airports must differ.")
+        return departure, arrival
+
+    def validate_price(self, value: str) -> tuple[Decimal, Decimal | None] | None:
+        if not value:
+            return None
+        match = PRICE_RE.match(value.strip())
+        if not match:
+            raise serializers.ValidationError("Must be MIN-MAX or MIN, amounts such as 1000 or 4999.50.")
+        try:
+            low = Decimal(match.group(1))
+            high = Decimal(match.group(2)) if match.group(2) else None
+        except InvalidOperation:
+            raise serializers.ValidationError("Must be MIN-MAX or MIN.") from None
+        if high is not None and high < low:
+            raise serializers.ValidationError("The maximum must not be below the minimum.")
+        return low, high
+
+    def validate_travellers(self, value: str) -> int | None:
+        if not value:
+            return None
+        if not value.isdigit() or not 1 <= int(value) <= MAX_TRAVELLERS:
+            raise serializers.ValidationError(f"Must be a whole number from 1 to {MAX_TRAVELLERS}.")
+        return int(value)
+
+    def validate_tripDate(self, value: str) -> date | None:  # noqa: N802 - the public parameter name
+        if not value:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            raise serializers.ValidationError("Must be a date as YYYY-MM-DD.") from None
+
+    def validate_sort(self, value: str) -> tuple[tuple[str, str], ...]:
+        if not value:
+            return ()
+        keys: list[tuple[str, str]] = []
+        for item in value.split(","):
+            field, _, direction = item.strip().rpartition("_")
+            if field not in SORT_FIELDS or direction not in SORT_DIRECTIONS:
+                raise serializers.ValidationError(
+                    f"{item!r} is not FIELD_asc or FIELD_desc with FIELD one of {', '.join(SORT_FIELDS)}."
+                )
+            if any(field == seen for seen, _ in keys):
+                raise serializers.ValidationError(f"{field} appears more than once.")
+            keys.append((field, direction))
+        return tuple(keys)
+
+    def criteria(self) -> FlightSearchCriteria:
+        data: dict[str, Any] = self.validated_data
+        trips = data.get("trips")
+        price = data.get("price")
+        return FlightSearchCriteria(
+            departure_code=trips[0] if trips else None,
+            arrival_code=trips[1] if trips else None,
+            price_min=price[0] if price else None,
+            price_max=price[1] if price else None,
+            travellers=data.get("travellers"),
+            trip_date=data.get("tripDate"),
+            sort=data.get("sort") or (),
+        )
+
+
+READ_ONLY_FLIGHT_FIELDS = ("total_seats", "available_seats", "version")
+
+
+class FlightInput(serializers.Serializer):
+    flight_number = serializers.CharField(max_length=8)
+    airplane_id = serializers.IntegerField(min_value=1)
+    departure_airport = serializers.CharField(max_length=3, help_text="IATA code")
+    arrival_airport = serializers.CharField(max_length=3, help_text="IATA code")
+    departure_time = serializers.DateTimeField()
+    arrival_time = serializers.DateTimeField()
+    currency = serializers.CharField(max_length=3, required=False)
+    base_fare = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="The economy fare.")
+    premium_economy_fare = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, allow_null=True
+    )
+    business_fare = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
+    first_fare = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
+    gate = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    status = FlightStatusField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        read_only = [field for field in READ_ONLY_FLIGHT_FIELDS if field in self.initial_data]
+        if read_only:
+            raise serializers.ValidationError(
+                {field: ["Read-only: set from the airplane and by bookings."] for field in read_only}
+            )
+        return attrs
+
+
+class FlightListCreateApi(APIView):
+    """Search scheduled future flights (cached), or schedule a new flight (staff)."""
+
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        operation_id="flights_search",
+        parameters=[FlightSearchInput, *PAGE_PARAMETERS],
+        responses={200: paginated(FlightOutput)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = FlightSearchInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        criteria = filters.criteria()
+        paginator = PageNumberPagination()
+        page_size = paginator.get_page_size(request)
+        page = request.query_params.get("page", "1")
+        token = "|".join(
+            [
+                request.build_absolute_uri(request.path),
+                criteria.cache_token(),
+                f"page={int(page) if page.isdigit() else page}",
+                f"page_size={page_size}",
+            ]
+        )
+
+        def search() -> dict[str, Any]:
+            flights = paginator.paginate_queryset(flight_search(criteria=criteria), request, view=self)
+            return paginator.get_paginated_response(FlightOutput(flights, many=True).data).data
+
+        body, hit = cached_search(token, search)
+        return Response(body, headers={"X-Cache": "hit" if hit else "miss"})
+
+    @extend_schema(request=FlightInput, responses={201: FlightOutput})
+    def post(self, request: Request) -> Response:
+        serializer = FlightInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flight = flight_create(**serializer.validated_data)
+        return Response(FlightOutput(flight_get(flight_id=flight.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class FlightDetailApi(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(responses={200: FlightOutput})
+    def get(self, request: Request, flight_id: int) -> Response:
+        return Response(FlightOutput(flight_get(flight_id=flight_id)).data)
+
+    @extend_schema(request=FlightInput(partial=True), responses={200: FlightOutput})
+    def patch(self, request: Request, flight_id: int) -> Response:
+        serializer = FlightInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        flight_update(flight_id=flight_id, data=serializer.validated_data)
+        return Response(FlightOutput(flight_get(flight_id=flight_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, flight_id: int) -> Response:
+        flight_delete(flight_id=flight_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FlightSeatMapApi(APIView):
+    """Every seat of the flight with its cabin, fare and status (available / taken)."""
+
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(responses={200: SeatMapOutput})
+    def get(self, request: Request, flight_id: int) -> Response:
+        return Response(SeatMapOutput(flight_seat_map(flight_id=flight_id)).data)

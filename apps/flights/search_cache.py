@@ -1,0 +1,74 @@
+"""Cache-aside for flight search results, keyed by the normalised query and a catalogue version.
+
+Every flight or airplane write bumps the catalogue version after its transaction commits, so the
+next search builds a new key and never sees results from before the change; old entries simply
+expire after `SEARCH_CACHE_TTL_SECONDS`, which also bounds how stale shown availability can be
+(bookings change availability without bumping the version; booking never trusts this cache).
+
+The cache is an optimisation only: if it fails (Redis down), search answers from the database and
+a warning is logged.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+CATALOGUE_VERSION_KEY = "flights:catalogue-version"
+
+
+def _catalogue_version() -> int:
+    version = cache.get(CATALOGUE_VERSION_KEY)
+    if version is None:
+        # Seeded from the clock, so a version key lost with a cache flush never reuses old values.
+        cache.add(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(CATALOGUE_VERSION_KEY)
+    return int(version)
+
+
+def catalogue_version_bump() -> None:
+    """Make every cached search result unreachable (runs after the write's transaction commits)."""
+    try:
+        try:
+            cache.incr(CATALOGUE_VERSION_KEY)
+        except ValueError:  # no version yet: nothing has been cached under one
+            cache.add(CATALOGUE_VERSION_KEY, time.time_ns(), timeout=None)
+    except Exception as error:  # the cache backend is pluggable; its failure must not fail the write
+        logger.warning("Could not bump the flight catalogue version in the cache: %r", error)
+
+
+def catalogue_changed() -> None:
+    """Schedule a catalogue version bump for when the current transaction commits."""
+    transaction.on_commit(catalogue_version_bump)
+
+
+def search_cache_key(token: str, version: int) -> str:
+    return f"flights:search:{version}:{hashlib.sha256(token.encode()).hexdigest()}"
+
+
+def cached_search(token: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """The cached result for `token` (the normalised query), or `compute()` stored for next time.
+
+    Returns (result, hit). Never raises because of the cache.
+    """
+    try:
+        key = search_cache_key(token, _catalogue_version())
+        result = cache.get(key)
+    except Exception as error:  # any cache failure: answer from the database
+        logger.warning("Search cache unavailable, answering from the database: %r", error)
+        return compute(), False
+    if result is not None:
+        return result, True
+    result = compute()
+    try:
+        cache.set(key, result, timeout=settings.SEARCH_CACHE_TTL_SECONDS)
+    except Exception as error:  # any cache failure: the answer stands, only uncached
+        logger.warning("Could not store a search result in the cache: %r", error)
+    return result, False
