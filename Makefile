@@ -25,6 +25,7 @@ $(VENV)/.installed: requirements.txt
 # beat. Ctrl-C stops all three processes.
 run: venv
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_beat
 	$(PY) manage.py load_demo_data $(DEMO_DATA_ARGS)
 	$(PY) manage.py create_demo_users
 	@echo "Airline: http://$(RUN_HOST):$(RUN_PORT)/  (API docs: /api/docs/, admin: /admin/)"

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core import health, views
+from apps.core import health
 
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
@@ -13,7 +13,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("apps.flights.urls")),
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.bookings.urls")),
+    path("", include("apps.payments.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),

@@ -1,12 +1,42 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from apps.core.middleware import is_api_request
 from apps.core.problems import problem_response
+from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, rate_limit
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+def page_rate_limit(
+    *, group: str, key: Callable[[str, Any], str], rate_setting: str, fail_open: bool
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The API's rate limit (same group, so one counter) on a page view's POSTs.
+
+    A refusal is a message on the page the form came from, never an error page.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        counted = rate_limit(group=group, key=key, rate_setting=rate_setting, fail_open=fail_open)(
+            lambda _self, request, *args, **kwargs: view(request, *args, **kwargs)
+        )
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            try:
+                return counted(None, request, *args, **kwargs)
+            except (RateLimited, RateLimiterUnavailable) as error:
+                messages.error(request, f"{error.detail} Please wait a minute before trying again.")
+                return redirect(request.get_full_path())
+
+        return wrapped
+
+    return decorator
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "apps.notifications"
     label = "notifications"
+
+    def ready(self) -> None:
+        from apps.notifications.subscribers import subscribe_all
+
+        subscribe_all()

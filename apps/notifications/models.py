@@ -18,6 +18,9 @@ class Notification(TimeStampedModel):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        # Claimed by one task run; `next_attempt_at` is then the claim's lease (a crashed run's row
+        # is taken again by the retry job once the lease has passed).
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 

@@ -20,6 +20,8 @@ class Payment(TimeStampedModel):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
     payment_method = models.CharField(max_length=64, help_text="The gateway token, e.g. tok_visa.")
+    # The client's Idempotency-Key: a retry with it after a gateway timeout resumes this payment.
+    idempotency_key = models.CharField(max_length=255, blank=True)
     # The key we send the gateway, so its retries and our reconciliation find the one charge.
     gateway_idempotency_key = models.CharField(max_length=64, unique=True)
     gateway_reference = models.CharField(max_length=64, blank=True)

@@ -193,10 +193,11 @@ def test_an_invalid_flight_is_refused_naming_the_field(bom, delhi, overrides, er
 
 def test_the_same_flight_number_cannot_depart_twice_at_the_same_time(bom, delhi):
     airplane = AirplaneFactory(layout__rows=20, layout__business_rows=2)
-    flight_create(**flight_fields(airplane, bom, delhi))
+    fields = flight_fields(airplane, bom, delhi)
+    flight_create(**fields)
 
     with pytest.raises(ValidationFailed) as raised:
-        flight_create(**flight_fields(airplane, bom, delhi))
+        flight_create(**fields)
 
     assert list(raised.value.errors) == ["flight_number"]
     assert Flight.objects.count() == 1

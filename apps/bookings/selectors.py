@@ -1,0 +1,96 @@
+"""Reads of bookings, shaped for the API, the pages and the admin."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from apps.accounts.models import User
+from apps.bookings.exceptions import BookingNotFound
+from apps.bookings.models import Booking, Passenger
+from apps.core.exceptions import ValidationFailed
+from apps.flights.models import Flight
+
+
+def _bookings_with_details() -> QuerySet[Booking]:
+    """Bookings with their flight, airports, passengers and seats: a constant number of queries."""
+    return Booking.objects.select_related(
+        "flight__airplane", "flight__departure_airport__city", "flight__arrival_airport__city"
+    ).prefetch_related(
+        Prefetch(
+            "passengers", queryset=Passenger.objects.select_related("seat_assignment").order_by("position")
+        )
+    )
+
+
+def booking_list(*, user: User, status: str | None = None) -> QuerySet[Booking]:
+    """The user's own bookings, newest first (staff see everyone's), optionally of one status.
+
+    Raises ValidationFailed (400) for an unknown status.
+    """
+    bookings = _bookings_with_details()
+    if not user.is_staff:
+        bookings = bookings.filter(owner=user)
+    if status is not None:
+        if status not in Booking.Status.values:
+            raise ValidationFailed(
+                "Unknown booking status.",
+                errors={"status": [f"Must be one of: {', '.join(Booking.Status.values)}."]},
+            )
+        bookings = bookings.filter(status=status)
+    return bookings.order_by("-created_at", "-id")
+
+
+def booking_get_for_user(*, reference: str, user: User) -> Booking:
+    """One booking by reference, for its owner or staff; anyone else's is a 404 (BookingNotFound)."""
+    bookings = _bookings_with_details().filter(reference=reference.strip().upper())
+    if not user.is_staff:
+        bookings = bookings.filter(owner=user)
+    booking = bookings.first()
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def booking_get(*, booking_id: int) -> Booking:
+    """One booking by id with its details (after a service has created or changed it)."""
+    return _bookings_with_details().get(pk=booking_id)
+
+
+@dataclass(frozen=True)
+class InventoryViolation:
+    flight_id: int
+    flight_number: str
+    total_seats: int
+    available_seats: int
+    active_assignments: int
+
+    @property
+    def expected_available(self) -> int:
+        return self.total_seats - self.active_assignments
+
+
+def inventory_violations() -> list[InventoryViolation]:
+    """Flights where available_seats != total_seats − active seat assignments (should be none)."""
+    flights = (
+        Flight.objects.annotate(
+            active_assignments=Count("seat_assignments", filter=Q(seat_assignments__active=True))
+        )
+        # Added, not subtracted: the columns are unsigned and a broken row must not overflow.
+        .exclude(total_seats=F("available_seats") + F("active_assignments"))
+        .order_by("pk")
+    )
+    return [
+        InventoryViolation(
+            flight_id=flight.pk,
+            flight_number=flight.flight_number,
+            total_seats=flight.total_seats,
+            available_seats=flight.available_seats,
+            active_assignments=flight.active_assignments,
+        )
+        for flight in flights
+    ]
+
+
+def flight_active_booking_count(*, flight_id: int) -> int:
+    """Bookings of a flight still held, being paid or confirmed."""
+    return Booking.objects.filter(flight_id=flight_id, status__in=Booking.ACTIVE_STATUSES).count()

@@ -1,0 +1,59 @@
+"""The hold sweeper: overdue holds become EXPIRED and give their seats back (SPEC §3)."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.bookings import locks
+from apps.bookings.models import Booking
+from apps.bookings.services.inventory import seats_release
+from apps.core import events
+from apps.core.db import retry_on_lock_conflict
+
+
+def booking_holds_expire(*, batch_size: int = 100) -> int:
+    """Expire every hold whose `hold_expires_at` has passed; return how many were expired.
+
+    Candidates are found without locks, then per flight, in batches of `batch_size`, each batch is
+    one short transaction: lock the flight, then the overdue holds with SKIP LOCKED (a booking
+    being paid or cancelled right now is left for the next run), re-checked under the lock. So two
+    sweepers, a cancel and a payment racing release each seat exactly once. Publishes
+    "booking.expired" for each booking.
+
+    Raises Busy (409) when a flight stays locked past the lock wait timeout twice.
+    """
+    now = timezone.now()
+    flight_ids = list(
+        Booking.objects.filter(status=Booking.Status.HELD, hold_expires_at__lte=now)
+        .order_by("flight_id")
+        .values_list("flight_id", flat=True)
+        .distinct()
+    )
+    expired = 0
+    for flight_id in flight_ids:
+        while True:
+            batch = _expire_batch(flight_id=flight_id, now=now, batch_size=batch_size)
+            expired += batch
+            if batch < batch_size:
+                break
+    return expired
+
+
+@retry_on_lock_conflict
+def _expire_batch(*, flight_id: int, now: datetime, batch_size: int) -> int:
+    with transaction.atomic(durable=True):
+        locks.flight_lock(flight_id=flight_id)
+        bookings = locks.overdue_holds_lock(flight_id=flight_id, now=now, limit=batch_size)
+        if not bookings:
+            return 0
+        seats_release(flight_id=flight_id, booking_ids=[booking.pk for booking in bookings], now=now)
+        Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
+            status=Booking.Status.EXPIRED, expired_at=now, updated_at=now
+        )
+        for booking in bookings:
+            booking.status = Booking.Status.EXPIRED
+            booking.expired_at = now
+            booking.updated_at = now
+            events.publish("booking.expired", booking=booking)
+    return len(bookings)

@@ -1,0 +1,38 @@
+"""Test data for bookings. Bookings are made through the service so the seat inventory stays true."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.bookings.models import Booking
+from apps.bookings.services import booking_hold_create
+from apps.flights.models import Flight
+from apps.flights.tests.factories import FlightFactory
+
+
+def booking_flight(*, rows: int = 20, letters: str = "ABCDEF", business_rows: int = 0, **fields) -> Flight:
+    return FlightFactory(
+        airplane__layout__rows=rows,
+        airplane__layout__letters=letters,
+        airplane__layout__business_rows=business_rows,
+        **fields,
+    )
+
+
+def passengers(count: int) -> list[dict[str, str]]:
+    return [{"first_name": f"Pax{index}", "last_name": "Traveller"} for index in range(1, count + 1)]
+
+
+def hold(user, flight: Flight, count: int = 1, seats: list[str] | None = None) -> Booking:
+    return booking_hold_create(user=user, flight_id=flight.pk, passengers=passengers(count), seats=seats)
+
+
+def make_overdue(booking: Booking) -> None:
+    """Move a hold's expiry into the past (the clock, not a workflow: no seat changes)."""
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def make_status(booking: Booking, status: str) -> None:
+    """Put a booking in a state the payments app would put it in (PAYING, CONFIRMED)."""
+    Booking.objects.filter(pk=booking.pk).update(status=status)
+    booking.status = status

@@ -1,0 +1,261 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.bookings.models import Booking, SeatAssignment
+from apps.bookings.tests.factories import booking_flight, hold, make_status, passengers
+from apps.flights.models import Flight
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/bookings"
+
+
+def test_post_holds_seats_and_returns_the_booking(strategy, customer_client, flight):
+    body = {"flight_id": flight.pk, "passengers": passengers(2), "seats": ["12A", "12B"]}
+
+    response = customer_client.post(URL, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["status"] == "held"
+    assert data["seats"] == ["12A", "12B"]
+    assert data["passengers"] == [
+        {"first_name": "Pax1", "last_name": "Traveller", "seat": "12A"},
+        {"first_name": "Pax2", "last_name": "Traveller", "seat": "12B"},
+    ]
+    assert data["total_amount"] == "9000.00"
+    assert data["currency"] == "INR"
+    assert data["flight"]["id"] == flight.pk
+    assert data["flight"]["flight_number"] == flight.flight_number
+    assert data["flight"]["departure_airport"]["code"] == flight.departure_airport.iata_code
+    assert data["flight"]["available_seats"] == 114
+    assert (
+        Booking.objects.get(reference=data["reference"])
+        .hold_expires_at.isoformat()
+        .startswith(data["hold_expires_at"][:19])
+    )
+
+
+def test_post_without_seats_assigns_them(customer_client, flight):
+    response = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(3)}, format="json")
+
+    assert response.status_code == 201
+    assert len(response.json()["seats"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"passengers": []}, 400, "validation_error"),
+        ({"passengers": passengers(10)}, 400, "validation_error"),
+        ({"passengers": [{"first_name": "  ", "last_name": "Doe"}]}, 400, "validation_error"),
+        ({"passengers": [{"first_name": "Jo"}]}, 400, "validation_error"),
+        ({"seats": ["12A", "12A"], "passengers": passengers(2)}, 400, "validation_error"),
+        ({"seats": ["99Z"]}, 422, "seat_unknown"),
+        ({"seats": ["1B"]}, 422, "seat_unknown"),
+        ({"flight_id": 987654}, 404, "flight_not_found"),
+        ({"flight_id": "abc"}, 400, "validation_error"),
+    ],
+)
+def test_bad_input_is_a_problem_and_takes_no_seat(strategy, customer_client, flight, body, status, code):
+    request = {"flight_id": flight.pk, "passengers": passengers(1)} | body
+
+    response = customer_client.post(URL, request, format="json")
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    assert not SeatAssignment.objects.exists()
+    flight.refresh_from_db()
+    assert flight.available_seats == 116
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": Flight.Status.CANCELLED},
+        {"status": Flight.Status.DEPARTED},
+        {"departure_time": timezone.now() + timedelta(minutes=29)},
+    ],
+    ids=["cancelled", "departed", "leaves-in-29-minutes"],
+)
+def test_unbookable_flight_is_a_409_problem(strategy, customer_client, fields):
+    flight = booking_flight(rows=5, **fields)
+
+    response = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "flight_not_bookable"
+    assert not SeatAssignment.objects.exists()
+
+
+def test_taken_seat_and_sold_out_are_409_problems(strategy, customer, customer_client):
+    flight = booking_flight(rows=1, letters="AB")
+    hold(customer, flight, seats=["1A"])
+
+    taken = customer_client.post(
+        URL, {"flight_id": flight.pk, "passengers": passengers(1), "seats": ["1A"]}, format="json"
+    )
+    sold_out = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(2)}, format="json")
+
+    assert (taken.status_code, taken.json()["code"]) == (409, "seat_unavailable")
+    assert (sold_out.status_code, sold_out.json()["code"]) == (409, "sold_out")
+    flight.refresh_from_db()
+    assert flight.available_seats == 1
+
+
+def test_anonymous_cannot_book_or_list(api_client, flight):
+    post = api_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
+    listing = api_client.get(URL)
+
+    assert (post.status_code, post.json()["code"]) == (401, "not_authenticated")
+    assert listing.status_code == 401
+    assert not SeatAssignment.objects.exists()
+
+
+def test_list_shows_own_bookings_newest_first_and_staff_sees_all(
+    customer, other_customer, customer_client, staff_client, flight
+):
+    first = hold(customer, flight)
+    second = hold(customer, flight)
+    theirs = hold(other_customer, flight)
+
+    own = customer_client.get(URL).json()
+    everyone = staff_client.get(URL).json()
+
+    assert [b["reference"] for b in own["results"]] == [second.reference, first.reference]
+    assert own["count"] == 2
+    assert {b["reference"] for b in everyone["results"]} == {
+        first.reference,
+        second.reference,
+        theirs.reference,
+    }
+
+
+def test_list_filters_by_status(customer, customer_client, flight):
+    held = hold(customer, flight)
+    confirmed = hold(customer, flight)
+    make_status(confirmed, Booking.Status.CONFIRMED)
+
+    response = customer_client.get(URL, {"status": "held"})
+    bad = customer_client.get(URL, {"status": "lost"})
+
+    assert [b["reference"] for b in response.json()["results"]] == [held.reference]
+    assert bad.status_code == 400
+    assert "status" in bad.json()["errors"]
+
+
+def test_list_runs_a_constant_number_of_queries(customer, customer_client, flight):
+    hold(customer, flight, count=2)
+    with CaptureQueriesContext(connection) as one:
+        customer_client.get(URL)
+    for _ in range(5):
+        hold(customer, flight, count=3)
+
+    with CaptureQueriesContext(connection) as six:
+        response = customer_client.get(URL)
+
+    assert len(response.json()["results"]) == 6
+    assert len(six) == len(one)
+
+
+def test_detail_for_owner_and_staff_404_for_others(
+    customer, customer_client, other_customer_client, staff_client, flight
+):
+    booking = hold(customer, flight, seats=["5C"])
+
+    own = customer_client.get(f"{URL}/{booking.reference.lower()}")
+    staff = staff_client.get(f"{URL}/{booking.reference}")
+    other = other_customer_client.get(f"{URL}/{booking.reference}")
+
+    assert own.status_code == 200
+    assert own.json()["seats"] == ["5C"]
+    assert staff.status_code == 200
+    assert (other.status_code, other.json()["code"]) == (404, "booking_not_found")
+
+
+def test_cancel_releases_the_seats(customer, customer_client, flight):
+    booking = hold(customer, flight, count=2)
+
+    response = customer_client.post(f"{URL}/{booking.reference}/cancel")
+    again = customer_client.post(f"{URL}/{booking.reference}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["seats"] == []
+    assert [p["seat"] for p in response.json()["passengers"]] == [None, None]
+    assert (again.status_code, again.json()["code"]) == (409, "booking_not_cancellable")
+    flight.refresh_from_db()
+    assert flight.available_seats == 116
+
+
+def test_cancel_of_someone_elses_booking_is_a_404_and_changes_nothing(
+    customer, other_customer_client, flight
+):
+    booking = hold(customer, flight)
+
+    response = other_customer_client.post(f"{URL}/{booking.reference}/cancel")
+
+    assert (response.status_code, response.json()["code"]) == (404, "booking_not_found")
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+
+
+def test_cancel_while_paying_is_a_409_with_retry_after(customer, customer_client, flight):
+    booking = hold(customer, flight)
+    make_status(booking, Booking.Status.PAYING)
+
+    response = customer_client.post(f"{URL}/{booking.reference}/cancel")
+
+    assert (response.status_code, response.json()["code"]) == (409, "payment_in_progress")
+    assert response["Retry-After"] == "5"
+
+
+@pytest.fixture
+def short_lock_wait(settings):
+    """This connection waits 1 s for a row lock instead of DB_LOCK_WAIT_TIMEOUT_SECONDS."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [settings.DB_LOCK_WAIT_TIMEOUT_SECONDS])
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_flight_locked_too_long_is_a_409_busy_with_retry_after(customer_client, flight, short_lock_wait):
+    # given another transaction holding the flight's lock for longer than two lock waits
+    locked, release = threading.Event(), threading.Event()
+
+    def lock_holder() -> None:
+        try:
+            with transaction.atomic():
+                Flight.objects.select_for_update().get(pk=flight.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=lock_holder)
+    holder.start()
+    assert locked.wait(timeout=10)
+
+    # when a hold is asked for meanwhile (the pessimistic strategy waits for that lock)
+    try:
+        response = customer_client.post(
+            URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json"
+        )
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    # then, after one retry, the client is told to come back, and nothing was taken
+    assert (response.status_code, response.json()["code"]) == (409, "busy")
+    assert response["Retry-After"] == "1"
+    assert not SeatAssignment.objects.exists()
+    flight.refresh_from_db()
+    assert flight.available_seats == 116

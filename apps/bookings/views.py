@@ -1,0 +1,126 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
+from apps.bookings.forms import HoldStartForm, passenger_formset
+from apps.bookings.models import Booking
+from apps.bookings.selectors import booking_get_for_user, booking_list
+from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.core.exceptions import ApplicationError
+from apps.core.ratelimit import user_key
+from apps.core.views import page_rate_limit
+from apps.flights.exceptions import FlightNotFound
+from apps.flights.selectors import flight_get, flight_seat_map
+
+
+@login_required
+@page_rate_limit(group="booking", key=user_key, rate_setting="RATELIMIT_BOOKING", fail_open=True)
+def booking_new(request: HttpRequest) -> HttpResponse:
+    """Passenger details for the seats chosen on the seat map; submitting holds the seats."""
+    start = HoldStartForm(request.GET)
+    if not start.is_valid():
+        for error in start.non_field_errors():
+            messages.error(request, error)
+        flight_id = start.cleaned_data.get("flight")
+        return redirect(
+            _seat_map_url(flight_id, len(start.seat_values)) if flight_id else reverse("flights:search")
+        )
+    flight_id, seats, count = (
+        start.cleaned_data["flight"],
+        start.cleaned_data["seats"],
+        start.cleaned_data["count"],
+    )
+    formset = passenger_formset(count, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and formset.is_valid():
+        passengers = [form.cleaned_data for form in formset]
+        try:
+            booking = booking_hold_create(
+                user=request.user, flight_id=flight_id, passengers=passengers, seats=seats
+            )
+        except (SeatUnavailable, SeatUnknown) as error:
+            messages.error(
+                request, f"{error.detail} Someone else got there first: here is the seat map as it is now."
+            )
+            return redirect(_seat_map_url(flight_id, count, seats))
+        except SoldOut as error:
+            messages.error(request, f"Sorry, this flight no longer has {count} seat(s) free. {error.detail}")
+            return redirect(_seat_map_url(flight_id, count))
+        except (FlightNotBookable, FlightNotFound) as error:
+            messages.error(request, f"{error.detail} Please choose another flight.")
+            return redirect("flights:search")
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(
+                request,
+                f"Your seats are held. Pay before the timer runs out to confirm booking {booking.reference}.",
+            )
+            return redirect("payments:pay", reference=booking.reference)
+    try:
+        flight = flight_get(flight_id=flight_id)
+        seat_map = flight_seat_map(flight_id=flight_id)
+    except FlightNotFound:
+        raise Http404("No such flight") from None
+    fares = {seat.code: seat for seat in seat_map.seats}
+    chosen = [fares[code] for code in seats if code in fares]
+    return render(
+        request,
+        "bookings/passengers.html",
+        {
+            "flight": flight,
+            "formset": formset,
+            "chosen": chosen,
+            "count": count,
+            "estimated_total": sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count,
+            "seat_map_url": _seat_map_url(flight_id, count, seats),
+            "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
+        },
+    )
+
+
+@login_required
+def booking_list_page(request: HttpRequest) -> HttpResponse:
+    bookings = booking_list(user=request.user).filter(owner=request.user)
+    return render(request, "bookings/list.html", {"bookings": bookings})
+
+
+@login_required
+def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The e-ticket of a confirmed booking; a hold goes to its pay page."""
+    booking = _booking_or_404(request, reference)
+    if booking.status in (Booking.Status.HELD, Booking.Status.PAYING):
+        return redirect("payments:pay", reference=booking.reference)
+    return render(request, "bookings/ticket.html", {"booking": booking})
+
+
+@login_required
+@require_POST
+def booking_cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _booking_or_404(request, reference)
+    was_confirmed = booking.status == Booking.Status.CONFIRMED
+    try:
+        booking_cancel(booking=booking, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, f"Booking {booking.reference} was not cancelled: {error.detail}")
+    else:
+        refund = " Your payment will be refunded in full." if was_confirmed else ""
+        messages.success(request, f"Booking {booking.reference} is cancelled and its seats released.{refund}")
+    return redirect("bookings:list")
+
+
+def _booking_or_404(request: HttpRequest, reference: str) -> Booking:
+    try:
+        return booking_get_for_user(reference=reference, user=request.user)
+    except BookingNotFound:
+        raise Http404("No such booking") from None
+
+
+def _seat_map_url(flight_id: int, travellers: int, seats: list[str] | None = None) -> str:
+    query = urlencode({"travellers": max(1, travellers), "seats": seats or []}, doseq=True)
+    return f"{reverse('flights:detail', args=[flight_id])}?{query}"

@@ -1,0 +1,241 @@
+"""Idempotent POST endpoints: the `Idempotency-Key` header (Stripe's semantics, SPEC §5).
+
+A request claims its (caller, key) by INSERTing a row in a short transaction of its own, committed
+before any work; the unique (owner, key) decides which of two concurrent requests runs. The row's
+`lease_expires_at` doubles as a fencing token: a request finishes (stores or releases) only the claim
+it still holds, so a request whose crashed predecessor's lease was taken over cannot clobber it.
+
+Outcomes for a request carrying a key that already has a row:
+- a different fingerprint (method, path, canonical JSON body) → 422 idempotency_key_reused;
+- completed → the stored status, headers and body again, with `Idempotent-Replayed: true`;
+- in progress with a live lease → 409 idempotency_key_in_use with Retry-After;
+- in progress with an expired lease (the worker crashed) → taken over by exactly one request.
+A finished request stores 2xx and business 4xx responses. A 5xx, or any answer carrying Retry-After
+(409 busy after a lock timeout, 409 payment_in_progress, 429), says "try again": it deletes the row
+so the retry runs again (its database work rolled back, and outside calls such as the payment gateway
+are idempotent themselves) instead of replaying a transient refusal for 24 hours.
+"""
+
+import functools
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from apps.core.exceptions import ApplicationError, Conflict, UnprocessableEntity
+from apps.core.models import IdempotencyKey
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+# Headers worth replaying; the rest (Content-Type aside, stored separately) are set per response
+# by middleware (X-Request-ID, Vary, security headers).
+_REPLAYED_RESPONSE_HEADERS = ("Location", "WWW-Authenticate")
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=IDEMPOTENCY_HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "A unique key per logical request (at most 255 characters, e.g. a UUID). Retrying with the "
+        "same key and body returns the first response with `Idempotent-Replayed: true`."
+    ),
+)
+
+
+class IdempotencyKeyMissing(ApplicationError):
+    code = "idempotency_key_missing"
+    http_status = 400
+    title = "The Idempotency-Key header is required"
+
+
+class IdempotencyKeyInvalid(ApplicationError):
+    code = "idempotency_key_invalid"
+    http_status = 400
+    title = "The Idempotency-Key header is invalid"
+
+
+class IdempotencyKeyReused(UnprocessableEntity):
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was used for a different request"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    title = "A request with this Idempotency-Key is still being processed"
+    retry_after = 1
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """The outcome of claiming a key: either we hold it (`key_id`, `lease`) or `replay` is stored."""
+
+    key_id: int | None = None
+    lease: datetime | None = None
+    replay: IdempotencyKey | None = None
+
+
+def request_fingerprint(*, method: str, route: str, body: Any) -> str:
+    """SHA-256 of method, route and the body as canonical JSON (sorted keys, no whitespace)."""
+    canonical = json.dumps(body, cls=JSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method.upper()}\n{route}\n{canonical}".encode()).hexdigest()
+
+
+def idempotency_key_claim(
+    *, owner: Any, key: str, method: str, route: str, fingerprint: str
+) -> IdempotencyClaim:
+    """Claim (owner, key) before any work, in its own committed transaction.
+
+    Raises IdempotencyKeyReused (422) when the key was used with another fingerprint and
+    IdempotencyKeyInUse (409, Retry-After) while another request holds a live lease. Returns a claim
+    with `replay` set when the first request completed.
+    """
+    # Two rounds: the row we collided with may be released (deleted) before we read it.
+    for _ in range(2):
+        now = timezone.now()
+        lease = now + timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
+        try:
+            with transaction.atomic(durable=True):
+                row = IdempotencyKey.objects.create(
+                    owner=owner,
+                    key=key,
+                    method=method,
+                    route=route[:255],
+                    request_fingerprint=fingerprint,
+                    state=IdempotencyKey.State.IN_PROGRESS,
+                    lease_expires_at=lease,
+                )
+            return IdempotencyClaim(key_id=row.pk, lease=lease)
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+        if existing is None:
+            continue
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used with a different request body or endpoint."
+            )
+        if existing.state == IdempotencyKey.State.COMPLETED:
+            return IdempotencyClaim(replay=existing)
+        if existing.lease_expires_at > now:
+            raise _in_use(existing.lease_expires_at - now)
+        # The holder's lease ran out (it crashed): a conditional UPDATE lets exactly one taker win.
+        taken = IdempotencyKey.objects.filter(
+            pk=existing.pk, state=IdempotencyKey.State.IN_PROGRESS, lease_expires_at=existing.lease_expires_at
+        ).update(lease_expires_at=lease)
+        if taken:
+            return IdempotencyClaim(key_id=existing.pk, lease=lease)
+        raise _in_use(timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS))
+    raise _in_use(timedelta(seconds=1))
+
+
+def _in_use(remaining: timedelta) -> IdempotencyKeyInUse:
+    return IdempotencyKeyInUse(
+        "The first request with this key is still running; retry shortly.",
+        retry_after=max(1, math.ceil(remaining.total_seconds())),
+    )
+
+
+def idempotency_key_complete(
+    *, claim: IdempotencyClaim, status: int, headers: dict[str, str], body: Any
+) -> bool:
+    """Store the response of the request holding `claim`. False if its lease was taken over."""
+    stored = IdempotencyKey.objects.filter(
+        pk=claim.key_id, state=IdempotencyKey.State.IN_PROGRESS, lease_expires_at=claim.lease
+    ).update(
+        state=IdempotencyKey.State.COMPLETED,
+        response_status=status,
+        response_headers=headers,
+        response_body=body,
+        completed_at=timezone.now(),
+    )
+    return bool(stored)
+
+
+def idempotency_key_release(*, claim: IdempotencyClaim) -> None:
+    """Delete the claim (after a 5xx or a Retry-After answer) so a retry with the same key runs again."""
+    IdempotencyKey.objects.filter(
+        pk=claim.key_id, state=IdempotencyKey.State.IN_PROGRESS, lease_expires_at=claim.lease
+    ).delete()
+
+
+def purge_idempotency_keys(*, older_than: datetime) -> int:
+    """Delete keys created before `older_than` (SPEC §5 keeps them 24 h). Returns how many."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=older_than).delete()
+    return deleted
+
+
+def _replay(row: IdempotencyKey) -> Response:
+    headers = dict(row.response_headers or {})
+    content_type = headers.pop("Content-Type", None)
+    response = Response(
+        row.response_body, status=row.response_status, headers=headers, content_type=content_type
+    )
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _run_handler(
+    view_method: Callable[..., Response], view: Any, request: Request, *args: Any, **kwargs: Any
+) -> Response:
+    try:
+        return view_method(view, request, *args, **kwargs)
+    except Exception as exc:  # rendered here, not by dispatch, so that business errors are stored too
+        return view.handle_exception(exc)
+
+
+def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
+    """Make a DRF APIView handler (e.g. `post`) idempotent under the `Idempotency-Key` header.
+
+    The caller must be authenticated (keys are scoped to request.user). Exceptions raised by the
+    handler are rendered by the view's exception handler first, so business errors (4xx) are stored
+    and replayed like successes.
+    """
+
+    @functools.wraps(view_method)
+    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not request.user or not request.user.is_authenticated:
+            raise NotAuthenticated()
+        key = request.headers.get(IDEMPOTENCY_HEADER, "")
+        if not key.strip():
+            raise IdempotencyKeyMissing(f"Send an {IDEMPOTENCY_HEADER} header, e.g. a new UUID per request.")
+        if len(key) > MAX_KEY_LENGTH:
+            raise IdempotencyKeyInvalid(
+                f"The {IDEMPOTENCY_HEADER} header is longer than {MAX_KEY_LENGTH} characters."
+            )
+        fingerprint = request_fingerprint(method=request.method, route=request.path, body=request.data)
+        claim = idempotency_key_claim(
+            owner=request.user, key=key, method=request.method, route=request.path, fingerprint=fingerprint
+        )
+        if claim.replay is not None:
+            return _replay(claim.replay)
+        try:
+            response = _run_handler(view_method, view, request, *args, **kwargs)
+        except BaseException:
+            idempotency_key_release(claim=claim)
+            raise
+        if response.status_code >= 500 or response.has_header("Retry-After"):
+            idempotency_key_release(claim=claim)
+            return response
+        headers = {name: response[name] for name in _REPLAYED_RESPONSE_HEADERS if response.has_header(name)}
+        if response.content_type:
+            headers["Content-Type"] = response.content_type
+        body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+        idempotency_key_complete(claim=claim, status=response.status_code, headers=headers, body=body)
+        return response
+
+    return wrapper

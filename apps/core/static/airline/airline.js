@@ -1,0 +1,137 @@
+/* Airline: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  /* Airport autocomplete from GET /api/v1/airports?q= (a native datalist, so it stays accessible). */
+  function airportAutocomplete(input, index) {
+    var list = document.createElement("datalist");
+    list.id = "airport-options-" + index;
+    input.setAttribute("list", list.id);
+    input.after(list);
+    var timer = null;
+    var lastQuery = "";
+    input.addEventListener("input", function () {
+      var query = input.value.trim();
+      if (query.length < 1 || query === lastQuery || /^[A-Za-z]{3}$/.test(query) && list.querySelector('option[value="' + query.toUpperCase() + '"]')) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        lastQuery = query;
+        fetch("/api/v1/airports?page_size=8&q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+          .then(function (data) {
+            list.replaceChildren.apply(list, (data.results || []).map(function (airport) {
+              var option = document.createElement("option");
+              option.value = airport.code;
+              option.textContent = airport.city + " · " + airport.name;
+              return option;
+            }));
+          })
+          .catch(function () { /* autocomplete is a nicety: typing the code still works */ });
+      }, 180);
+    });
+  }
+
+  /* Live countdown to the hold's expiry; counts from the server's "seconds left" (no clock skew). */
+  function countdown(box) {
+    var clock = box.querySelector("[data-countdown-clock]");
+    var deadline = Date.now() + parseInt(box.dataset.secondsLeft, 10) * 1000;
+    var expiredNote = document.querySelector("[data-countdown-expired]");
+    var form = document.querySelector("[data-pay-form]");
+    function tick() {
+      var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      var minutes = Math.floor(left / 60);
+      var seconds = left % 60;
+      clock.textContent = String(minutes).padStart(2, "0") + ":" + String(seconds).padStart(2, "0");
+      if (left === 60) box.setAttribute("aria-live", "polite");
+      if (left > 0) return;
+      clearInterval(timer);
+      box.classList.add("is-expired");
+      if (expiredNote) expiredNote.hidden = false;
+      if (form) {
+        form.querySelectorAll("button, input").forEach(function (el) { el.disabled = true; });
+        form.hidden = true;
+      }
+    }
+    var timer = setInterval(tick, 1000);
+    tick();
+  }
+
+  /* One submission per form: a second click does nothing (the server is safe anyway). */
+  function submitOnce(button) {
+    var form = button.form;
+    if (!form) return;
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.submitted) { event.preventDefault(); return; }
+      form.dataset.submitted = "1";
+      setTimeout(function () {
+        button.disabled = true;
+        button.textContent = "Please wait…";
+      }, 0);
+    });
+  }
+
+  /* Seat map: click a free seat to give it to the selected traveller; the selects stay the truth. */
+  function seatPicker(form) {
+    var selects = Array.prototype.slice.call(form.querySelectorAll("select[name=seats]"));
+    var buttons = Array.prototype.slice.call(form.querySelectorAll("button[data-seat]"));
+    var active = 0;
+    function refresh() {
+      var chosen = {};
+      selects.forEach(function (select, index) {
+        if (select.value) chosen[select.value] = index + 1;
+        select.closest(".traveller-seat").classList.toggle("is-active", index === active);
+      });
+      buttons.forEach(function (button) {
+        var traveller = chosen[button.dataset.seat];
+        button.classList.toggle("seat--chosen", Boolean(traveller));
+        button.setAttribute("aria-pressed", traveller ? "true" : "false");
+        button.title = traveller ? "Traveller " + traveller : "";
+      });
+    }
+    selects.forEach(function (select, index) {
+      select.addEventListener("focus", function () { active = index; refresh(); });
+      select.addEventListener("change", function () {
+        selects.forEach(function (other) {
+          if (other !== select && other.value && other.value === select.value) other.value = "";
+        });
+        refresh();
+      });
+    });
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        var code = button.dataset.seat;
+        var owner = selects.findIndex(function (select) { return select.value === code; });
+        if (owner !== -1) {
+          selects[owner].value = "";
+          active = owner;
+        } else {
+          selects[active].value = code;
+          var next = selects.findIndex(function (select) { return !select.value; });
+          if (next !== -1) active = next;
+        }
+        refresh();
+      });
+    });
+    refresh();
+  }
+
+  onReady(function () {
+    document.querySelectorAll("[data-airport-autocomplete]").forEach(airportAutocomplete);
+    document.querySelectorAll("[data-countdown]").forEach(countdown);
+    document.querySelectorAll("[data-submit-once]").forEach(submitOnce);
+    document.querySelectorAll("[data-seat-picker]").forEach(seatPicker);
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+})();

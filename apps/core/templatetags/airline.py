@@ -1,0 +1,63 @@
+"""Presentation filters for the website: money, flight durations, countdowns."""
+
+import math
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str = "") -> str:
+    """4500 with "INR" → "₹4,500.00"; an unknown currency is written as its code."""
+    if amount in (None, ""):
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    number = f"{Decimal(amount):,.2f}"
+    return f"{symbol}{number}" if symbol else f"{number} {currency}".strip()
+
+
+@register.filter
+def hours_minutes(value: timedelta | None) -> str:
+    """A duration as "2h 10m" (minutes dropped when zero)."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes}m"
+    return f"{hours}h {minutes:02d}m" if minutes else f"{hours}h"
+
+
+@register.filter
+def flight_duration(flight) -> str:
+    return hours_minutes(flight.arrival_time - flight.departure_time)
+
+
+@register.filter
+def day_offset(flight) -> str:
+    """ "+1" when the flight lands on a later local calendar day than it left."""
+    departs = flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone)).date()
+    arrives = flight.arrival_time.astimezone(ZoneInfo(flight.arrival_airport.time_zone)).date()
+    days = (arrives - departs).days
+    return f"+{days}" if days > 0 else ""
+
+
+@register.filter
+def seconds_until(moment: datetime | None) -> int:
+    """Seconds from now until `moment`, rounded up (a countdown must never end early), never negative."""
+    if moment is None:
+        return 0
+    return max(0, math.ceil((moment - timezone.now()).total_seconds()))
+
+
+@register.filter
+def mm_ss(seconds: int) -> str:
+    minutes, seconds = divmod(max(0, int(seconds)), 60)
+    return f"{minutes:02d}:{seconds:02d}"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from apps.flights import views
+
+app_name = "flights"
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("flights/", views.results, name="results"),
+    path("flights/<int:flight_id>/", views.flight_detail, name="detail"),
+]

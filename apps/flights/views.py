@@ -1,0 +1,131 @@
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.flights.exceptions import FlightNotFound
+from apps.flights.forms import FlightSearchForm, SeatChoiceForm
+from apps.flights.models import Cabin
+from apps.flights.selectors import SeatStatus, flight_get, flight_search, flight_seat_map
+
+RESULTS_PER_PAGE = 20
+
+# Seat letters per block between aisles, by seats across (a narrow-body 6 → 3-3, a wide-body 9 → 3-3-3).
+_SEAT_BLOCKS = {
+    1: [1],
+    2: [2],
+    3: [3],
+    4: [2, 2],
+    5: [2, 3],
+    6: [3, 3],
+    7: [2, 3, 2],
+    8: [2, 4, 2],
+    9: [3, 3, 3],
+}
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """The home page: where, when and how many."""
+    form = FlightSearchForm(initial={"travellers": 1})
+    return render(
+        request, "flights/search.html", {"form": form, "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60}
+    )
+
+
+def results(request: HttpRequest) -> HttpResponse:
+    form = FlightSearchForm(request.GET or None)
+    page = None
+    if form.is_valid():
+        page = Paginator(flight_search(criteria=form.criteria()), RESULTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "flights/results.html",
+        {"form": form, "page": page, "query": query.urlencode(), "travellers": _travellers(form)},
+    )
+
+
+def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
+    """The flight and its seat map: one seat per traveller, chosen on the map or in plain selects."""
+    choice = SeatChoiceForm(request.GET)
+    travellers = (choice.is_valid() and choice.cleaned_data["travellers"]) or 1
+    try:
+        flight = flight_get(flight_id=flight_id)
+        seat_map = flight_seat_map(flight_id=flight_id)
+    except FlightNotFound:
+        raise Http404("No such flight") from None
+    if flight.status != flight.Status.SCHEDULED:
+        messages.warning(
+            request, f"This flight is {flight.get_status_display().lower()} and cannot be booked."
+        )
+    cabins = _cabins(seat_map.seats)
+    available = [seat for seat in seat_map.seats if seat.status == "available" and seat.fare is not None]
+    # Seats chosen before (e.g. when one of them was taken meanwhile) stay chosen while still free.
+    free = {seat.code for seat in available}
+    previous = [code.strip().upper() for code in request.GET.getlist("seats")][:travellers]
+    chosen = [code if code in free else "" for code in previous] + [""] * (travellers - len(previous))
+    return render(
+        request,
+        "flights/flight_detail.html",
+        {
+            "flight": flight,
+            "cabins": cabins,
+            "available": available,
+            "available_by_cabin": [
+                (cabin.label, [seat for seat in available if seat.cabin == cabin.cabin]) for cabin in cabins
+            ],
+            "traveller_seats": list(enumerate(chosen, start=1)),
+            "travellers": travellers,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class CabinBlock:
+    cabin: str
+    label: str
+    fare: Decimal | None
+    letters: list[str | None]  # None marks an aisle
+    rows: list[tuple[int, list[SeatStatus | None | str]]]  # "aisle" marks an aisle, None a gap
+
+
+def _cabins(seats: list[SeatStatus]) -> list[CabinBlock]:
+    """Group the seat map into cabins, rows and aisles for display."""
+    labels = dict(Cabin.choices)
+    order = [Cabin.FIRST, Cabin.BUSINESS, Cabin.PREMIUM_ECONOMY, Cabin.ECONOMY]
+    blocks = []
+    for cabin in sorted(
+        {seat.cabin for seat in seats},
+        key=lambda c: (min(s.row for s in seats if s.cabin == c), order.index(c)),
+    ):
+        cabin_seats = [seat for seat in seats if seat.cabin == cabin]
+        letters = sorted({seat.letter for seat in cabin_seats})
+        layout: list[str | None] = []
+        position = 0
+        for block_size in _SEAT_BLOCKS.get(len(letters), [len(letters)]):
+            if layout:
+                layout.append(None)
+            layout.extend(letters[position : position + block_size])
+            position += block_size
+        by_row: dict[int, dict[str, SeatStatus]] = {}
+        for seat in cabin_seats:
+            by_row.setdefault(seat.row, {})[seat.letter] = seat
+        rows = [
+            (row, [by_row[row].get(letter) if letter else "aisle" for letter in layout])
+            for row in sorted(by_row)
+        ]
+        blocks.append(
+            CabinBlock(cabin=cabin, label=labels[cabin], fare=cabin_seats[0].fare, letters=layout, rows=rows)
+        )
+    return blocks
+
+
+def _travellers(form: FlightSearchForm) -> int:
+    return form.cleaned_data.get("travellers") or 1 if form.is_bound and form.is_valid() else 1

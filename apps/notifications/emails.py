@@ -1,0 +1,141 @@
+"""Rendering of the outbox emails: subject, text and HTML from templates/notifications/.
+
+Emails are rendered when the outbox row is written, so they say what was true at the moment of
+the change. Times are shown in the local time of the airport they happen at (what the boarding
+pass and the airport screens say), with the zone's abbreviation.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.template.loader import render_to_string
+from django.utils import dateformat
+
+from apps.bookings.models import Booking
+from apps.flights.models import Airport, Cabin
+from apps.notifications.models import Notification
+
+Kind = Notification.Kind
+
+# Subjects stay ASCII where we write them: a non-ASCII subject is RFC 2047-encoded and folded, and
+# some clients then show it with a leading space.
+SUBJECTS: dict[str, str] = {
+    Kind.BOOKING_HELD: "Seats held on {flight_number}: pay by {pay_by} (booking {reference})",
+    Kind.BOOKING_CONFIRMED: "Your e-ticket {reference}: {flight_number} {origin} to {destination}, {date}",
+    Kind.PAYMENT_RECEIPT: "Payment receipt: {amount} for booking {reference}",
+    Kind.BOOKING_CANCELLED: "Booking {reference} cancelled{refund_note}",
+    Kind.HOLD_EXPIRED: "Your hold {reference} has expired",
+    Kind.FLIGHT_REMINDER: "Reminder: {flight_number} to {destination} departs {departure}",
+    Kind.FLIGHT_CANCELLED: "Flight {flight_number} on {date} is cancelled (booking {reference})",
+}
+
+_BLANK_LINES = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
+    """The email of `kind` from a `booking_email_context`."""
+    flight, payment = context["flight"], context["payment"]
+    subject = SUBJECTS[kind].format(
+        reference=context["reference"],
+        flight_number=flight["number"],
+        origin=context["origin"]["city"],
+        destination=context["destination"]["city"],
+        date=flight["date"],
+        departure=flight["departure"],
+        pay_by=context["pay_by"],
+        amount=payment["amount"] if payment else "",
+        refund_note=", refund issued" if context["refunded"] else "",
+    )
+    context = {**context, "subject": subject}
+    text = render_to_string(f"notifications/{kind}.txt", context)
+    html = render_to_string(f"notifications/{kind}.html", context)
+    return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return f"{currency} {amount:,.2f}"
+
+
+def local_time(moment: datetime, airport: Airport, fmt: str = "D j M Y, H:i T") -> str:
+    """`moment` on the clock of `airport`, e.g. "Tue 15 Dec 2026, 09:30 IST"."""
+    return dateformat.format(moment.astimezone(ZoneInfo(airport.time_zone)), fmt)
+
+
+def _airport(airport: Airport) -> dict[str, str]:
+    return {"code": airport.iata_code, "name": airport.name, "city": airport.city.name}
+
+
+def booking_email_context(booking: Booking, *, payment: Any = None, refunded: bool = False) -> dict[str, Any]:
+    """What the emails about `booking` show (`payment` for the receipt, `refunded` for cancellations).
+
+    Two queries (three if the owner is not loaded yet): this usually runs inside the transaction of a
+    booking change, maybe while the flight row is locked, so every round trip counts.
+    """
+    flight = booking.flight
+    airports = {
+        airport.pk: airport
+        for airport in Airport.objects.select_related("city").filter(
+            pk__in=[flight.departure_airport_id, flight.arrival_airport_id]
+        )
+    }
+    departure_airport, arrival_airport = (
+        airports[flight.departure_airport_id],
+        airports[flight.arrival_airport_id],
+    )
+    passengers = []
+    for passenger in booking.passengers.select_related("seat_assignment").order_by("position"):
+        # A released seat keeps its row (active NULL): the emails still name the seat that was held.
+        seat = getattr(passenger, "seat_assignment", None)
+        passengers.append(
+            {
+                "name": f"{passenger.first_name} {passenger.last_name}",
+                "seat": seat.seat_code if seat else "",
+                "cabin": Cabin(seat.cabin).label if seat else "",
+            }
+        )
+    duration_minutes = int((flight.arrival_time - flight.departure_time).total_seconds() // 60)
+    context: dict[str, Any] = {
+        "reference": booking.reference,
+        "customer_name": booking.owner.name or booking.owner.email,
+        "total": money(booking.total_amount, booking.currency),
+        "passengers": passengers,
+        "origin": _airport(departure_airport),
+        "destination": _airport(arrival_airport),
+        "flight": {
+            "number": flight.flight_number,
+            "date": local_time(flight.departure_time, departure_airport, "D j M Y"),
+            "departure": local_time(flight.departure_time, departure_airport),
+            "arrival": local_time(flight.arrival_time, arrival_airport),
+            "duration": f"{duration_minutes // 60} h {duration_minutes % 60:02d} min",
+            "gate": flight.gate or "Shown at the airport",
+        },
+        "pay_by": local_time(booking.hold_expires_at, departure_airport),
+        "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),
+        "refunded": refunded,
+        "payment": None,
+    }
+    if payment is not None:
+        context["payment"] = {
+            "amount": money(payment.amount, payment.currency),
+            "reference": payment.gateway_reference,
+            "method": _payment_method_label(payment.payment_method),
+            "date": local_time(payment.processed_at or payment.created_at, departure_airport),
+        }
+    return context
+
+
+def _payment_method_label(token: str) -> str:
+    # The simulated gateway's tokens name the card brand ("tok_visa"); never print more than that.
+    brand = token.removeprefix("tok_").split("_")[0]
+    return f"Card ({brand.capitalize()})" if brand.isalpha() else "Card"

@@ -1,0 +1,266 @@
+"""The email outbox: writing rows with the change they announce, sending each at most once at a time.
+
+Delivery is at least once: the row is claimed (pending → sending) in a short transaction, the email
+is sent with no lock held, then the result is recorded. Only a crash between the SMTP server
+accepting the message and recording it can repeat an email (after the claim's lease), which is the
+price of never losing one.
+"""
+
+import logging
+import smtplib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.bookings.models import Booking
+from apps.flights.models import Flight
+from apps.notifications.emails import booking_email_context, render_booking_email
+from apps.notifications.exceptions import EmailDeliveryDeferred, NotificationInFlight
+from apps.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+
+# A claim outlives the send task's hard time limit, so a live attempt is never taken over.
+CLAIM_LEASE = timedelta(minutes=5)
+# The task queued on commit normally sends within seconds; the retry job looks at a new row only
+# after this, so the two rarely race (and the claim makes a race harmless).
+FIRST_SEND_GRACE = timedelta(minutes=2)
+REMINDER_WINDOW = timedelta(hours=24)
+
+
+def notifications_create(
+    *, booking: Booking, kinds: Sequence[str], payment: Any = None, refunded: bool = False
+) -> list[Notification]:
+    """Write the outbox emails `kinds` about `booking` in the caller's transaction; queue each on commit.
+
+    (kind, booking) is unique: an email that already exists is not written again, and the caller's
+    transaction carries on (each insert runs in a savepoint). Returns the rows written. The
+    recipient is the booking's owner; subject and bodies are rendered now, so they say what was
+    true when the change was made. A broker that is down at commit is logged, not raised: the row
+    stays pending and the retry job queues it.
+    """
+    context = booking_email_context(booking, payment=payment, refunded=refunded)
+    written = []
+    for kind in kinds:
+        email = render_booking_email(kind, context)
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    kind=kind,
+                    booking=booking,
+                    recipient=booking.owner.email,
+                    subject=email.subject,
+                    body_text=email.text,
+                    body_html=email.html,
+                    next_attempt_at=timezone.now() + FIRST_SEND_GRACE,
+                )
+        except IntegrityError:
+            # The same email was written before (a repeated event, a concurrent job); anything else
+            # is a real error.
+            if Notification.objects.filter(kind=kind, booking=booking).exists():
+                continue
+            raise
+        _queue_after_commit(notification.pk)
+        written.append(notification)
+    return written
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send one outbox email; True if this call sent it.
+
+    Two runs send once: a run first claims the row (pending → sending, attempts + 1) with one
+    conditional UPDATE and does nothing if another run holds it, or if it is sent, failed, or
+    backing off after a failure. No lock is held while talking to the SMTP server.
+    A transient failure (SMTP 4xx, connection refused or dropped, timeout) puts the row back to
+    pending with an exponential backoff and raises EmailDeliveryDeferred, until
+    NOTIFICATIONS_MAX_ATTEMPTS; then, or at once for a permanent failure (SMTP 5xx such as an
+    unknown recipient), the row is failed with the error recorded and False is returned.
+    """
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        claimed = (
+            Notification.objects.filter(pk=notification_id)
+            .filter(_claimable(now))
+            .update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
+        )
+    if not claimed:
+        return False
+    notification = Notification.objects.get(pk=notification_id)
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body_text,
+        to=[notification.recipient],
+        headers={"X-Airline-Notification": f"{notification.kind}/{notification.pk}"},
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as error:  # every failure is recorded on the row; transient ones are retried
+        _failure_record(notification, error)
+        return False
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    return True
+
+
+def notifications_retry_due(*, limit: int = 500) -> int:
+    """Queue the send task for every email due again; returns how many were queued.
+
+    Due: pending with its next attempt time passed (backing off after a transient failure, or never
+    queued because the broker was down at commit), or sending with its claim's lease run out (the
+    worker died). Safe to run twice or concurrently: the send task's claim lets one run send.
+    Failed rows are final (permanent error or attempts exhausted) until staff resend them.
+    """
+    from apps.notifications.tasks import send_notification_task  # tasks import this module
+
+    due = list(
+        Notification.objects.filter(
+            status__in=[Status.PENDING, Status.SENDING], next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for notification_id in due:
+        send_notification_task.delay(notification_id)
+    return len(due)
+
+
+def flight_reminders_queue(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Write a `flight_reminder` for each confirmed booking on a scheduled flight departing in the next
+    24 hours; returns how many were written.
+
+    Each booking gets one reminder, however often or concurrently this runs ((kind, booking) unique).
+    """
+    now = now or timezone.now()
+    bookings = (
+        Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            flight__status=Flight.Status.SCHEDULED,
+            flight__departure_time__gt=now,
+            flight__departure_time__lte=now + REMINDER_WINDOW,
+        )
+        .exclude(notifications__kind=Notification.Kind.FLIGHT_REMINDER)
+        .select_related("owner", "flight")
+        .order_by("flight__departure_time", "pk")
+    )
+    written = 0
+    for booking in bookings[:limit]:
+        with transaction.atomic():
+            # Re-read: the booking may have been cancelled since the query above.
+            if not Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).exists():
+                continue
+            written += len(notifications_create(booking=booking, kinds=[Notification.Kind.FLIGHT_REMINDER]))
+    return written
+
+
+def notifications_purge_sent(*, older_than: timedelta | None = None, batch_size: int = 1000) -> int:
+    """Delete sent emails sent longer ago than `older_than` (default NOTIFICATIONS_RETENTION_DAYS).
+
+    Deletes in small batches so no long lock is held; pending and failed rows are kept. Returns the
+    number deleted; safe to run twice or concurrently.
+    """
+    cutoff = timezone.now() - (older_than or timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS))
+    deleted = 0
+    while True:
+        batch = list(
+            Notification.objects.filter(status=Status.SENT, sent_at__lt=cutoff).values_list("pk", flat=True)[
+                :batch_size
+            ]
+        )
+        if not batch:
+            return deleted
+        count, _ = Notification.objects.filter(pk__in=batch, status=Status.SENT, sent_at__lt=cutoff).delete()
+        deleted += count
+
+
+def notification_resend(*, notification: Notification) -> None:
+    """Put an email back in the outbox with a fresh set of attempts and queue it (staff "resend").
+
+    Any status may be resent, a sent one too (the traveller lost it). Raises NotificationInFlight
+    while a send attempt holds its claim.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        reset = (
+            Notification.objects.filter(pk=notification.pk)
+            .exclude(status=Status.SENDING, next_attempt_at__gt=now)
+            .update(
+                status=Status.PENDING,
+                attempts=0,
+                last_error="",
+                sent_at=None,
+                next_attempt_at=now + FIRST_SEND_GRACE,
+            )
+        )
+        if not reset:
+            raise NotificationInFlight(f"Email {notification.pk} is being sent right now; try again shortly.")
+        _queue_after_commit(notification.pk)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the `attempts`-th failed attempt: base, 2 × base, 4 × base, …
+
+    The send task's Celery retry uses the same schedule (retry_backoff = base, no jitter), so its
+    retry finds the row due.
+    """
+    return timedelta(seconds=settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether sending the same email later may succeed.
+
+    Permanent: the server refused this very message for good (5xx to its sender, recipient or
+    content), or building it failed. Everything else is transient: the server unreachable or
+    dropping us, a 4xx, DNS, socket timeouts, even refused credentials or TLS (configuration that
+    staff fix, after which the email goes out), and the task's soft time limit.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
+        return not 500 <= error.smtp_code < 600
+    return isinstance(error, OSError | SoftTimeLimitExceeded)
+
+
+def _claimable(now: datetime) -> Q:
+    never_tried = Q(attempts=0)
+    backoff_over = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return Q(status=Status.PENDING) & (never_tried | backoff_over) | Q(
+        status=Status.SENDING, next_attempt_at__lte=now
+    )
+
+
+def _failure_record(notification: Notification, error: Exception) -> None:
+    description = f"{type(error).__name__}: {error}"[:2000]
+    attempts = notification.attempts
+    claimed = Notification.objects.filter(pk=notification.pk, status=Status.SENDING)
+    if is_transient(error) and attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        next_attempt_at = timezone.now() + retry_delay(attempts)
+        claimed.update(status=Status.PENDING, next_attempt_at=next_attempt_at, last_error=description)
+        logger.info("Email %s deferred after attempt %s: %s", notification.pk, attempts, description)
+        raise EmailDeliveryDeferred(description) from error
+    claimed.update(status=Status.FAILED, next_attempt_at=None, last_error=description)
+    logger.warning("Email %s failed after %s attempt(s): %s", notification.pk, attempts, description)
+
+
+def _queue_after_commit(notification_id: int) -> None:
+    transaction.on_commit(lambda: _queue_send(notification_id))
+
+
+def _queue_send(notification_id: int) -> None:
+    from apps.notifications.tasks import send_notification_task  # tasks import this module
+
+    try:
+        send_notification_task.delay(notification_id)
+    except Exception:  # the change is committed whatever the broker says; the retry job sends it later
+        logger.warning("Could not queue email %s; the retry job will send it", notification_id, exc_info=True)

@@ -1,0 +1,94 @@
+"""Staff see the outbox in the admin, filter and search it, and resend emails."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.tests.factories import UserFactory
+from apps.core import events
+from apps.notifications.models import Notification
+from apps.notifications.tests.support import booking_make, payment_make
+
+pytestmark = pytest.mark.django_db
+
+Status = Notification.Status
+CHANGELIST = reverse("admin:notifications_notification_changelist")
+
+
+@pytest.fixture
+def outbox() -> tuple[Notification, Notification]:
+    booking = booking_make()
+    events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
+    ticket = Notification.objects.get(kind=Notification.Kind.BOOKING_CONFIRMED)
+    receipt = Notification.objects.get(kind=Notification.Kind.PAYMENT_RECEIPT)
+    Notification.objects.filter(pk=receipt.pk).update(status=Status.FAILED, attempts=5, last_error="550 no")
+    return ticket, receipt
+
+
+def test_the_outbox_list_filters_by_status_and_searches_by_booking_reference(admin_client, outbox):
+    ticket, receipt = outbox
+    other = booking_make(passengers=(("Other", "Person", "1A"),))
+    events.publish("booking.held", booking=other)
+
+    failed = admin_client.get(CHANGELIST, {"status__exact": Status.FAILED})
+    by_reference = admin_client.get(CHANGELIST, {"q": ticket.booking.reference})
+
+    assert failed.status_code == 200
+    assert [n.pk for n in failed.context["cl"].result_list] == [receipt.pk]
+    assert sorted(n.pk for n in by_reference.context["cl"].result_list) == sorted([ticket.pk, receipt.pk])
+
+
+def test_the_detail_page_shows_the_email_read_only_with_its_html_sandboxed(admin_client, outbox):
+    ticket, _ = outbox
+
+    response = admin_client.get(reverse("admin:notifications_notification_change", args=[ticket.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<iframe sandbox srcdoc=" in page
+    assert ticket.booking.reference in page
+    assert 'name="subject"' not in page  # no editable fields
+
+
+def test_the_resend_action_puts_failed_emails_back_in_the_outbox_and_queues_them(
+    admin_client, outbox, django_capture_on_commit_callbacks
+):
+    ticket, receipt = outbox
+    Notification.objects.filter(pk=ticket.pk).update(
+        status=Status.SENDING, attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=3)
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            CHANGELIST,
+            {"action": "resend", "_selected_action": [ticket.pk, receipt.pk]},
+            follow=True,
+        )
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert "1 email(s) queued to be sent again." in messages
+    assert any("being sent right now" in message for message in messages)
+    assert len(callbacks) == 1
+    receipt.refresh_from_db()
+    assert (receipt.status, receipt.attempts, receipt.last_error) == (Status.PENDING, 0, "")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.SENDING  # left to the attempt in flight
+
+
+def test_staff_without_the_change_permission_cannot_resend(client, outbox):
+    viewer = UserFactory(is_staff=True)
+    viewer.groups.clear()  # not in "Airline staff", which may resend
+    viewer.user_permissions.add(Permission.objects.get(codename="view_notification"))
+    client.force_login(viewer)
+    _, receipt = outbox
+
+    listing = client.get(CHANGELIST)
+    client.post(CHANGELIST, {"action": "resend", "_selected_action": [receipt.pk]})
+
+    assert listing.status_code == 200
+    assert 'value="resend"' not in listing.content.decode()
+    receipt.refresh_from_db()
+    assert receipt.status == Status.FAILED

@@ -1,0 +1,146 @@
+"""Domain events write outbox rows in the publisher's transaction, rendered as the airline's emails."""
+
+import pytest
+from django.db import transaction
+
+from apps.bookings.models import Booking
+from apps.core import events
+from apps.notifications.models import Notification
+from apps.notifications.tests.support import booking_make, payment_make
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+
+
+def test_booking_held_writes_a_pending_email_with_the_pay_by_time_in_the_departure_airports_time(
+    django_capture_on_commit_callbacks,
+):
+    booking = booking_make(status=Booking.Status.HELD)
+    booking.hold_expires_at = booking.flight.departure_time.replace(day=1, hour=10, minute=15)  # 15:45 IST
+    booking.save()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        events.publish("booking.held", booking=booking)
+
+    notification = Notification.objects.get()
+    assert notification.kind == Kind.BOOKING_HELD
+    assert notification.booking == booking
+    assert notification.recipient == booking.owner.email
+    assert notification.status == Notification.Status.PENDING
+    assert notification.attempts == 0
+    assert "Fri 1 Mar 2030, 15:45 IST" in notification.subject
+    assert booking.reference in notification.subject
+    assert "Fri 1 Mar 2030, 15:45 IST" in notification.body_text
+    assert "(Fri 1 Mar 2030, 10:15 UTC)" in notification.body_text
+    assert "INR 9,000.00" in notification.body_text
+    assert "Fri 1 Mar 2030, 15:45 IST" in notification.body_html
+    assert len(callbacks) == 1
+
+
+def test_booking_confirmed_writes_the_e_ticket_and_the_receipt(django_capture_on_commit_callbacks):
+    booking = booking_make()
+    payment = payment_make(booking)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        events.publish("booking.confirmed", booking=booking, payment=payment)
+
+    ticket = Notification.objects.get(kind=Kind.BOOKING_CONFIRMED)
+    flight_number = booking.flight.flight_number
+    assert (
+        ticket.subject
+        == f"Your e-ticket {booking.reference}: {flight_number} Mumbai to Delhi, Tue 12 Mar 2030"
+    )
+    for content in (ticket.body_text, ticket.body_html):
+        assert booking.reference in content
+        assert booking.flight.flight_number in content
+        assert "Asha Rao" in content
+        assert "Vikram Rao" in content
+        assert "12A" in content
+        assert "12B" in content
+        assert "Mumbai" in content
+        assert "Delhi" in content
+        assert "Tue 12 Mar 2030, 09:30 IST" in content  # departure, Mumbai local time
+        assert "Tue 12 Mar 2030, 11:40 IST" in content  # arrival, Delhi local time
+        assert "B7" in content  # gate
+    assert "Asha Rao                         Seat 12A  Economy" in ticket.body_text
+    receipt = Notification.objects.get(kind=Kind.PAYMENT_RECEIPT)
+    for content in (receipt.body_text, receipt.body_html):
+        assert "INR 9,000.00" in content
+        assert payment.gateway_reference in content
+        assert "Card (Visa)" in content
+    assert "tok_visa" not in receipt.body_text + receipt.body_html
+    assert receipt.subject == f"Payment receipt: INR 9,000.00 for booking {booking.reference}"
+    assert len(callbacks) == 2
+
+
+def test_text_bodies_are_not_html_escaped_and_html_bodies_are():
+    booking = booking_make(passengers=(("Zoë", "O'Brien & <Co>", "3C"),))
+
+    events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
+
+    ticket = Notification.objects.get(kind=Kind.BOOKING_CONFIRMED)
+    assert "Zoë O'Brien & <Co>" in ticket.body_text
+    assert "O&#x27;Brien &amp; &lt;Co&gt;" in ticket.body_html
+    assert "<Co>" not in ticket.body_html
+
+
+@pytest.mark.parametrize(
+    ("refunded", "by_airline", "kind", "subject_end", "phrase"),
+    [
+        (True, False, Kind.BOOKING_CANCELLED, "cancelled, refund issued", "A refund of INR 9,000.00"),
+        (False, False, Kind.BOOKING_CANCELLED, "cancelled", "nothing to refund"),
+        (True, True, Kind.FLIGHT_CANCELLED, "is cancelled (booking", "A full refund of INR 9,000.00"),
+        (False, True, Kind.FLIGHT_CANCELLED, "is cancelled (booking", "No payment was taken"),
+    ],
+)
+def test_booking_cancelled_writes_the_cancellation_or_flight_cancelled_email(
+    refunded, by_airline, kind, subject_end, phrase
+):
+    booking = booking_make()
+
+    events.publish("booking.cancelled", booking=booking, refunded=refunded, by_airline=by_airline)
+
+    notification = Notification.objects.get()
+    assert notification.kind == kind
+    assert subject_end in notification.subject
+    assert phrase in notification.body_text
+    assert phrase.replace("INR 9,000.00", "<strong>INR 9,000.00</strong>") in notification.body_html
+
+
+def test_booking_expired_writes_the_hold_expired_email():
+    booking = booking_make(status=Booking.Status.EXPIRED)
+
+    events.publish("booking.expired", booking=booking)
+
+    notification = Notification.objects.get()
+    assert notification.kind == Kind.HOLD_EXPIRED
+    assert notification.subject == f"Your hold {booking.reference} has expired"
+    assert "no payment was taken" in notification.body_text
+
+
+def test_a_repeated_event_writes_nothing_and_leaves_the_callers_transaction_usable(
+    django_capture_on_commit_callbacks,
+):
+    booking = booking_make()
+    payment = payment_make(booking)
+    events.publish("booking.confirmed", booking=booking, payment=payment)
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        events.publish("booking.confirmed", booking=booking, payment=payment)
+        Booking.objects.filter(pk=booking.pk).update(total_amount=1)
+
+    assert Notification.objects.filter(booking=booking).count() == 2
+    assert Booking.objects.get(pk=booking.pk).total_amount == 1
+    assert callbacks == []
+
+
+def test_writing_the_held_email_costs_five_round_trips_inside_the_hold_transaction(django_assert_num_queries):
+    # It runs while the bookings service holds the flight row: airports with cities, passengers with
+    # seats, then savepoint, insert, release.
+    booking = booking_make(status=Booking.Status.HELD)
+
+    with django_assert_num_queries(5):
+        events.publish("booking.held", booking=booking)
+
+    assert Notification.objects.filter(booking=booking, kind=Kind.BOOKING_HELD).count() == 1

@@ -1,0 +1,71 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.core.exceptions import ApplicationError
+from apps.payments.models import GatewayCharge, Payment, Refund
+from apps.payments.services import payment_refund
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are written by services only; the admin shows them (SPEC §8)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "booking",
+        "owner",
+        "amount",
+        "currency",
+        "status",
+        "gateway_reference",
+        "created_at",
+    ]
+    list_filter = ["status", "currency"]
+    search_fields = ["booking__reference", "owner__email", "gateway_reference", "gateway_idempotency_key"]
+    list_select_related = ["booking", "owner"]
+    date_hierarchy = "created_at"
+    actions = ["refund_selected"]
+
+    @admin.action(description="Refund the selected payments (cancels their bookings)", permissions=["view"])
+    def refund_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        refunded = 0
+        for payment in queryset.select_related("booking"):
+            try:
+                payment_refund(payment=payment, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"Payment {payment.pk}: {error.detail}", messages.ERROR)
+                continue
+            refunded += 1
+        if refunded:
+            self.message_user(request, f"{refunded} payment(s) refunded.", messages.SUCCESS)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["id", "payment", "amount", "currency", "gateway_reference", "created_at"]
+    search_fields = ["payment__booking__reference", "gateway_reference"]
+    list_select_related = ["payment"]
+
+
+@admin.register(GatewayCharge)
+class GatewayChargeAdmin(ReadOnlyAdmin):
+    """The simulated gateway's ledger, for development: what the outside world charged."""
+
+    list_display = ["reference", "idempotency_key", "token", "amount", "currency", "status", "created_at"]
+    list_filter = ["status", "token"]
+    search_fields = ["reference", "idempotency_key"]

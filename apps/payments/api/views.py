@@ -1,0 +1,83 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PARAMETER, idempotent
+from apps.core.ratelimit import rate_limit, user_key
+from apps.payments.models import Payment
+from apps.payments.selectors import payment_get_for_user
+from apps.payments.services import payment_create
+
+
+class PaymentOutput(serializers.ModelSerializer):
+    booking = serializers.CharField(source="booking.reference", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "status",
+            "amount",
+            "currency",
+            "booking",
+            "payment_method",
+            "gateway_reference",
+            "decline_reason",
+            "created_at",
+            "processed_at",
+        ]
+
+
+class PaymentCreateApi(APIView):
+    """Pay a held booking in full. Idempotent: retry with the same Idempotency-Key, never charged twice."""
+
+    permission_classes = [IsAuthenticated]
+
+    class Input(serializers.Serializer):
+        booking_reference = serializers.CharField(max_length=16)
+        amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+        currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3)
+        payment_method = serializers.CharField(
+            max_length=64, help_text="A gateway card token, e.g. tok_visa."
+        )
+
+    @extend_schema(
+        request=Input,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: PaymentOutput,
+            400: OpenApiResponse(description="Invalid input or a missing/invalid Idempotency-Key."),
+            402: OpenApiResponse(description="payment_declined: the gateway's reason is the detail."),
+            404: OpenApiResponse(description="No such booking (or another user's)."),
+            409: OpenApiResponse(
+                description="already_paid, booking_expired, payment_in_progress or idempotency_key_in_use."
+            ),
+            422: OpenApiResponse(description="amount_mismatch or idempotency_key_reused."),
+            429: OpenApiResponse(description="rate_limited: too many payment attempts."),
+            504: OpenApiResponse(description="gateway_timeout: retry with the same Idempotency-Key."),
+        },
+    )
+    # The limit is checked before the key is claimed, so a 429 is never stored as the answer.
+    @rate_limit(group="payment", key=user_key, rate_setting="RATELIMIT_PAYMENT", fail_open=True)
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = self.Input(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = payment_create(
+            user=request.user,
+            idempotency_key=request.headers[IDEMPOTENCY_HEADER],
+            **serializer.validated_data,
+        )
+        return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: PaymentOutput, 404: OpenApiResponse(description="No such payment.")})
+    def get(self, request: Request, payment_id: int) -> Response:
+        payment = payment_get_for_user(payment_id=payment_id, user=request.user)
+        return Response(PaymentOutput(payment).data)

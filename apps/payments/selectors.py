@@ -1,0 +1,37 @@
+from django.db.models import Q, QuerySet
+
+from apps.bookings.models import Booking
+from apps.core.exceptions import NotFound
+from apps.payments.models import Payment
+
+
+def booking_get_payable_for_user(*, reference: str, user) -> Booking:
+    """The caller's booking with this reference; another user's booking is NotFound (404) too."""
+    booking = Booking.objects.filter(reference=reference.strip().upper(), owner=user).first()
+    if booking is None:
+        raise NotFound("No booking with this reference.")
+    return booking
+
+
+def payment_get_for_user(*, payment_id: int, user) -> Payment:
+    """A payment its owner or staff may see; anyone else gets NotFound (404)."""
+    payments: QuerySet[Payment] = Payment.objects.select_related("booking")
+    if not user.is_staff:
+        payments = payments.filter(owner=user)
+    payment = payments.filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No payment with this id.")
+    return payment
+
+
+def payments_to_reconcile(*, created_before, limit: int = 100) -> list[int]:
+    """Ids of payments created before `created_before` that are still processing, or that were
+    charged but could not confirm their booking and are not refunded yet (oldest first)."""
+    stuck = Q(status=Payment.Status.PROCESSING) | (
+        Q(status=Payment.Status.FAILED, refund__isnull=True) & ~Q(gateway_reference="")
+    )
+    return list(
+        Payment.objects.filter(stuck, created_at__lt=created_before)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

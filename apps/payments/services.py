@@ -1,0 +1,334 @@
+"""Payments: charge a held booking at most once, with no lock held across the gateway call.
+
+The flow (SPEC §3 "A payment in progress must not lose its seats"): a short transaction marks the
+booking PAYING and records a processing payment → the gateway charge, no transaction open → a short
+transaction records the outcome. The sweeper expires HELD bookings only, so a PAYING booking keeps its
+seats; a payment stuck in processing is settled by `payments_reconcile_stuck` through the gateway's
+idempotent lookup. Lock order: booking → payment (SPEC §4.3's order, without the flight: a payment
+never changes seat counts).
+"""
+
+import contextlib
+import logging
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from typing import Literal
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.bookings.exceptions import PaymentInProgress, StaffOnly
+from apps.bookings.models import Booking
+from apps.bookings.services import booking_cancel
+from apps.core.db import retry_on_lock_conflict
+from apps.core.events import publish
+from apps.payments.exceptions import (
+    AlreadyPaid,
+    AmountMismatch,
+    BookingExpired,
+    PaymentDeclined,
+    PaymentGatewayTimeout,
+    PaymentNotRefundable,
+)
+from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
+from apps.payments.locks import booking_lock, payment_lock
+from apps.payments.models import Payment, Refund
+from apps.payments.selectors import booking_get_payable_for_user, payments_to_reconcile
+
+logger = logging.getLogger(__name__)
+
+
+def payment_create(
+    *,
+    user,
+    booking_reference: str,
+    amount: Decimal,
+    currency: str,
+    payment_method: str,
+    idempotency_key: str,
+) -> Payment:
+    """Pay the whole of the caller's HELD, unexpired booking; the gateway charges at most once.
+
+    Succeeded → the booking is CONFIRMED and `booking.confirmed` is published. Declined → the booking
+    is HELD again and stays payable until its hold expires. A retry with the same client key while the
+    booking is PAYING (after a gateway timeout) resumes that payment: the gateway is asked for the
+    charge made with the payment's gateway key, and charged with that same key only if it has none.
+
+    Raises NotFound (404: no such booking, or another user's), AlreadyPaid (409), PaymentInProgress
+    (409: another request is paying it), BookingExpired (409: expired, cancelled or past its hold; no
+    charge), AmountMismatch (422), PaymentDeclined (402, detail = the gateway's reason),
+    PaymentGatewayTimeout (504: the payment stays processing until a retry or the reconciler settles it).
+    """
+    booking = booking_get_payable_for_user(reference=booking_reference, user=user)
+    payment, stage = _payment_begin(
+        booking_id=booking.pk,
+        user=user,
+        amount=amount,
+        currency=currency.upper(),
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+    )
+    if stage == "settled":
+        return payment
+    gateway = get_gateway()
+    try:
+        result = gateway.retrieve(payment.gateway_idempotency_key) if stage == "resume" else None
+        if result is None:
+            result = gateway.charge(
+                idempotency_key=payment.gateway_idempotency_key,
+                amount=payment.amount,
+                currency=payment.currency,
+                token=payment.payment_method,
+            )
+    except GatewayTimeout:
+        logger.warning("Gateway timeout for payment %s; it stays processing", payment.pk)
+        raise PaymentGatewayTimeout(
+            "The payment gateway did not answer. Retry with the same Idempotency-Key: you will not be "
+            "charged twice."
+        ) from None
+    return payment_finalize(payment_id=payment.pk, result=result)
+
+
+@retry_on_lock_conflict
+def _payment_begin(
+    *, booking_id: int, user, amount: Decimal, currency: str, payment_method: str, idempotency_key: str
+) -> tuple[Payment, Literal["new", "resume", "settled"]]:
+    """Step 1: mark the booking PAYING with a new processing payment, or find the one to resume.
+
+    "settled": this client key's payment already succeeded (the reconciler finished it after a
+    gateway timeout), so the client's retry is answered with it rather than with already_paid.
+    """
+    with transaction.atomic(durable=True):
+        booking = booking_lock(booking_id)
+        succeeded = Payment.objects.filter(succeeded_for=booking).first()
+        if (
+            succeeded is not None
+            and succeeded.owner_id == user.pk
+            and succeeded.idempotency_key == idempotency_key
+        ):
+            return succeeded, "settled"
+        if booking.status == Booking.Status.CONFIRMED or succeeded is not None:
+            raise AlreadyPaid("This booking is already paid.")
+        if booking.status == Booking.Status.PAYING:
+            resumable = Payment.objects.filter(
+                booking=booking, owner=user, status=Payment.Status.PROCESSING, idempotency_key=idempotency_key
+            ).first()
+            if resumable is None:
+                raise PaymentInProgress("Another payment for this booking is in progress.")
+            _check_amount(booking, amount, currency)
+            return resumable, "resume"
+        if booking.status != Booking.Status.HELD:
+            raise BookingExpired(
+                f"This booking is {booking.get_status_display().lower()} and cannot be paid."
+            )
+        if booking.hold_expires_at <= timezone.now():
+            raise BookingExpired("The hold on this booking has expired; its seats are released.")
+        _check_amount(booking, amount, currency)
+        booking.status = Booking.Status.PAYING
+        booking.save(update_fields=["status", "updated_at"])
+        payment = Payment.objects.create(
+            booking=booking,
+            owner=user,
+            amount=booking.total_amount,
+            currency=booking.currency,
+            payment_method=payment_method,
+            idempotency_key=idempotency_key,
+            gateway_idempotency_key=f"pay_{booking.pk}_{secrets.token_hex(12)}",
+        )
+        return payment, "new"
+
+
+def _check_amount(booking: Booking, amount: Decimal, currency: str) -> None:
+    if amount != booking.total_amount or currency != booking.currency:
+        raise AmountMismatch(
+            f"The booking's total is {booking.total_amount} {booking.currency}.",
+            errors={
+                "amount": [f"Must be {booking.total_amount}."],
+                "currency": [f"Must be {booking.currency}."],
+            },
+        )
+
+
+def payment_finalize(*, payment_id: int, result: ChargeResult) -> Payment:
+    """Step 3: record the gateway's answer for a processing payment; running it twice is harmless.
+
+    Succeeded → the payment succeeded (`succeeded_for` = its booking: the database admits one success
+    per booking), the booking CONFIRMED, `booking.confirmed` published. Declined → the payment
+    declined, the booking HELD again; raises PaymentDeclined (402). A successful charge that can no
+    longer confirm its booking (cancelled meanwhile, or the payment given up by reconciliation) is
+    refunded and raises BookingExpired (409), so money is never kept without a booking.
+    """
+    orphan = _payment_record_outcome(payment_id=payment_id, result=result)
+    if orphan:
+        _payment_refund_through_gateway(payment_id=payment_id, reason="The booking could not be confirmed.")
+        raise BookingExpired("The booking could not be confirmed any more; the charge was refunded.")
+    payment = Payment.objects.select_related("booking").get(pk=payment_id)
+    if payment.status == Payment.Status.DECLINED:
+        raise PaymentDeclined(payment.decline_reason or "The payment was declined.")
+    return payment
+
+
+@retry_on_lock_conflict
+def _payment_record_outcome(*, payment_id: int, result: ChargeResult) -> bool:
+    """Returns True when the charge succeeded but its booking can no longer be confirmed."""
+    booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
+    with transaction.atomic(durable=True):
+        booking = booking_lock(booking_id)
+        payment = payment_lock(payment_id)
+        if payment.status != Payment.Status.PROCESSING:
+            # Settled already (a retry and the reconciler may race). Only a success for a payment
+            # that failed (given up, or its booking gone) still needs its money back.
+            if not (result.succeeded and payment.status == Payment.Status.FAILED):
+                return False
+            if not payment.gateway_reference:
+                payment.gateway_reference = result.reference
+                payment.save(update_fields=["gateway_reference", "updated_at"])
+            return True
+        now = timezone.now()
+        payment.gateway_reference = result.reference
+        payment.processed_at = now
+        if not result.succeeded:
+            payment.status = Payment.Status.DECLINED
+            payment.decline_reason = result.reason[:255]
+            payment.save(
+                update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
+            )
+            if booking.status == Booking.Status.PAYING:
+                booking.status = Booking.Status.HELD
+                booking.save(update_fields=["status", "updated_at"])
+            return False
+        if booking.status != Booking.Status.PAYING:
+            payment.status = Payment.Status.FAILED
+            payment.decline_reason = f"The booking was {booking.status} when the charge succeeded."
+            payment.save(
+                update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
+            )
+            return True
+        payment.status = Payment.Status.SUCCEEDED
+        payment.succeeded_for = booking
+        payment.save(
+            update_fields=["status", "gateway_reference", "processed_at", "succeeded_for", "updated_at"]
+        )
+        booking.status = Booking.Status.CONFIRMED
+        booking.confirmed_at = now
+        booking.save(update_fields=["status", "confirmed_at", "updated_at"])
+        publish("booking.confirmed", booking=booking, payment=payment)
+        return False
+
+
+def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
+    """Settle payments left processing for longer than `older_than_seconds` (timeout, crash).
+
+    Each is looked up at the gateway by its gateway key: a charge exists → recorded as in step 3
+    (confirmed, declined, or refunded if its booking is gone); no charge → the payment FAILED and the
+    booking HELD again, so it is payable until its hold expires and the sweeper expires it after.
+    Charged payments that failed to confirm and whose refund did not go through are refunded again.
+    Never charges. A gateway that times out is left for the next run. Returns how many were settled.
+    """
+    created_before = timezone.now() - timedelta(seconds=older_than_seconds)
+    gateway = get_gateway()
+    settled = 0
+    for payment_id in payments_to_reconcile(created_before=created_before):
+        gateway_key = Payment.objects.values_list("gateway_idempotency_key", flat=True).get(pk=payment_id)
+        try:
+            result = gateway.retrieve(gateway_key)
+            if result is None:
+                _payment_give_up(payment_id=payment_id)
+            else:
+                # A decline or a refunded orphan is recorded; nobody is waiting for the answer.
+                with contextlib.suppress(PaymentDeclined, BookingExpired):
+                    payment_finalize(payment_id=payment_id, result=result)
+        except GatewayTimeout:
+            logger.warning("Gateway timed out reconciling payment %s; left for the next run", payment_id)
+            continue
+        settled += 1
+    return settled
+
+
+@retry_on_lock_conflict
+def _payment_give_up(*, payment_id: int) -> None:
+    booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
+    with transaction.atomic(durable=True):
+        booking = booking_lock(booking_id)
+        payment = payment_lock(payment_id)
+        if payment.status != Payment.Status.PROCESSING:
+            return
+        payment.status = Payment.Status.FAILED
+        payment.decline_reason = "The gateway has no charge for this payment."
+        payment.processed_at = timezone.now()
+        payment.save(update_fields=["status", "decline_reason", "processed_at", "updated_at"])
+        if booking.status == Booking.Status.PAYING:
+            booking.status = Booking.Status.HELD
+            booking.save(update_fields=["status", "updated_at"])
+
+
+def _payment_refund_through_gateway(*, payment_id: int, reason: str) -> Refund:
+    """Refund a charged payment in full (gateway first, no lock held), then record it once."""
+    existing = Refund.objects.filter(payment_id=payment_id).first()
+    if existing is not None:
+        return existing
+    payment = Payment.objects.get(pk=payment_id)
+    gateway_refund = get_gateway().refund(
+        idempotency_key=f"refund_{payment.pk}", charge_reference=payment.gateway_reference
+    )
+    with transaction.atomic(durable=True):
+        payment = payment_lock(payment_id)
+        refund, _ = Refund.objects.get_or_create(
+            payment=payment,
+            defaults={
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "gateway_reference": gateway_refund.reference,
+                "reason": reason[:255],
+            },
+        )
+        payment.status = Payment.Status.REFUNDED
+        payment.save(update_fields=["status", "updated_at"])
+    return refund
+
+
+def payment_refund_for_booking(booking: Booking) -> bool:
+    """The refund handler registered with bookings: refund a cancelled booking's payment in full.
+
+    Called by `booking_cancel` with no transaction open and no lock held; idempotent (the gateway
+    refund is keyed `refund_<payment id>` and the Refund row is unique per payment). Returns True
+    once refunded (also when it already was), False when there is no succeeded payment to refund or
+    the gateway did not answer.
+    """
+    payment = Payment.objects.filter(succeeded_for=booking).first()
+    if payment is None:
+        logger.warning("Booking %s has no succeeded payment to refund", booking.pk)
+        return False
+    try:
+        _payment_refund_through_gateway(payment_id=payment.pk, reason="Booking cancelled.")
+    except GatewayTimeout:
+        logger.warning("Gateway timeout refunding payment %s", payment.pk)
+        return False
+    return True
+
+
+def payment_refund(*, payment: Payment, actor) -> Payment:
+    """Staff refund (admin action): refund a succeeded payment by cancelling its booking.
+
+    The booking is cancelled through `booking_cancel`, which calls the refund handler first, so the
+    seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
+    payment again changes nothing.
+
+    Raises StaffOnly (403) for non-staff, PaymentNotRefundable (409) for a payment that never
+    succeeded, and what booking_cancel raises (RefundFailed 503, Busy 409, …).
+    """
+    if not actor.is_staff:
+        raise StaffOnly()
+    if payment.status == Payment.Status.REFUNDED:
+        return payment
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise PaymentNotRefundable(
+            f"Payment {payment.pk} is {payment.status}; only a succeeded payment is refunded."
+        )
+    if payment.booking.status == Booking.Status.CONFIRMED:
+        booking_cancel(booking=payment.booking, actor=actor)
+    else:
+        _payment_refund_through_gateway(payment_id=payment.pk, reason=f"Refunded by {actor.email}.")
+    payment.refresh_from_db()
+    return payment

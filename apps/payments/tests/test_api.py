@@ -1,0 +1,295 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from apps.bookings.models import Booking
+from apps.core import events
+from apps.core.models import IdempotencyKey
+from apps.payments.models import GatewayCharge, Payment
+from apps.payments.tests.factories import held_booking, hold_run_out, payment_body
+
+pytestmark = pytest.mark.django_db
+
+CONFIRMED: list[dict] = []
+
+
+def _record_confirmed(**payload) -> None:
+    CONFIRMED.append(payload)
+
+
+@pytest.fixture(autouse=True)
+def confirmed_events():
+    events.subscribe("booking.confirmed", _record_confirmed)
+    CONFIRMED.clear()
+    return CONFIRMED
+
+
+@pytest.fixture
+def booking(customer):
+    return held_booking(owner=customer, passengers=2)
+
+
+def pay(client, body, key="pay-key-1"):
+    return client.post("/api/v1/payments", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def assert_seats_held(booking: Booking, count: int) -> None:
+    booking.refresh_from_db()
+    flight = booking.flight
+    flight.refresh_from_db()
+    assert booking.seat_assignments.filter(active=True).count() == count
+    assert flight.available_seats == flight.total_seats - count
+
+
+def test_paying_a_held_booking_confirms_it(customer, customer_client, booking, confirmed_events):
+    # when the owner pays the exact total
+    response = pay(customer_client, payment_body(booking))
+
+    # then the payment succeeded, the booking is confirmed with its seats, and one charge was made
+    assert response.status_code == 201
+    body = response.json()
+    payment = Payment.objects.get()
+    assert body["id"] == payment.pk
+    assert body["status"] == "succeeded"
+    assert body["amount"] == str(booking.total_amount)
+    assert body["currency"] == booking.currency
+    assert body["booking"] == booking.reference
+    charge = GatewayCharge.objects.get()
+    assert body["gateway_reference"] == charge.reference
+    assert charge.idempotency_key == payment.gateway_idempotency_key
+    assert charge.amount == booking.total_amount
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert booking.confirmed_at is not None
+    assert payment.succeeded_for_id == booking.pk
+    assert_seats_held(booking, 2)
+    assert [(e["booking"].pk, e["payment"].pk) for e in confirmed_events] == [(booking.pk, payment.pk)]
+
+
+def test_replay_returns_the_identical_response_and_charges_once(customer_client, booking):
+    first = pay(customer_client, payment_body(booking))
+
+    replay = pay(customer_client, payment_body(booking))
+
+    assert replay.status_code == first.status_code == 201
+    assert replay.content == first.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert GatewayCharge.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
+def test_same_key_with_a_different_body_is_a_422(customer_client, booking):
+    pay(customer_client, payment_body(booking))
+
+    response = pay(customer_client, payment_body(booking, token="tok_chargeDeclined"))
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert GatewayCharge.objects.count() == 1
+
+
+def test_missing_and_over_long_keys_are_400_without_a_charge(customer_client, booking):
+    missing = customer_client.post("/api/v1/payments", payment_body(booking), format="json")
+    too_long = pay(customer_client, payment_body(booking), key="k" * 256)
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "idempotency_key_missing")
+    assert (too_long.status_code, too_long.json()["code"]) == (400, "idempotency_key_invalid")
+    assert not GatewayCharge.objects.exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+
+
+def test_another_users_key_is_a_new_request_that_cannot_read_the_first_response(
+    customer_client, other_customer, other_customer_client, booking
+):
+    # given the owner paid with a key
+    pay(customer_client, payment_body(booking))
+
+    # when another user sends the same key and body
+    response = pay(other_customer_client, payment_body(booking))
+
+    # then it runs as their own request: not their booking, so 404, and no replay of the owner's payment
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert "Idempotent-Replayed" not in response
+    assert GatewayCharge.objects.count() == 1
+
+
+def test_another_users_booking_is_a_404_and_not_charged(other_customer_client, booking):
+    response = pay(other_customer_client, payment_body(booking))
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert not GatewayCharge.objects.exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+
+
+@pytest.mark.parametrize("overrides", [{"amount": "1.00"}, {"currency": "USD"}], ids=["amount", "currency"])
+def test_amount_or_currency_mismatch_is_a_422_and_not_charged(customer_client, booking, overrides):
+    response = pay(customer_client, payment_body(booking, **overrides))
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "amount_mismatch"
+    assert not GatewayCharge.objects.exists()
+    assert not Payment.objects.exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+
+
+def test_declined_is_a_402_with_the_reason_and_the_booking_stays_payable(customer_client, booking):
+    # when the card is declined
+    declined = pay(customer_client, payment_body(booking, token="tok_insufficientFunds"), key="k1")
+
+    # then 402 with the gateway's reason, and the booking is still held with its seats
+    assert declined.status_code == 402
+    assert declined.json()["code"] == "payment_declined"
+    assert declined.json()["detail"] == "Your card has insufficient funds."
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+    assert_seats_held(booking, 2)
+    assert Payment.objects.get().status == Payment.Status.DECLINED
+
+    # and paying again with another card (a new key) succeeds
+    paid = pay(customer_client, payment_body(booking), key="k2")
+    assert paid.status_code == 201
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert list(GatewayCharge.objects.order_by("id").values_list("status", flat=True)) == [
+        "declined",
+        "succeeded",
+    ]
+
+
+def test_declined_response_is_replayed_for_the_same_key(customer_client, booking):
+    first = pay(customer_client, payment_body(booking, token="tok_chargeDeclined"))
+
+    replay = pay(customer_client, payment_body(booking, token="tok_chargeDeclined"))
+
+    assert replay.status_code == 402
+    assert replay.content == first.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert GatewayCharge.objects.count() == 1
+
+
+def test_paying_a_paid_booking_with_a_new_key_is_409_already_paid_without_a_gateway_call(
+    customer_client, booking
+):
+    pay(customer_client, payment_body(booking), key="k1")
+
+    response = pay(customer_client, payment_body(booking), key="k2")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_paid"
+    assert GatewayCharge.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
+def test_a_hold_past_its_expiry_is_409_booking_expired_without_a_charge(customer_client, booking):
+    # given a hold that ran out, before the sweeper ran
+    hold_run_out(booking)
+
+    response = pay(customer_client, payment_body(booking))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "booking_expired"
+    assert not GatewayCharge.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_an_expired_booking_is_409_booking_expired(customer_client, booking):
+    Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.EXPIRED)
+
+    response = pay(customer_client, payment_body(booking))
+
+    assert response.json()["code"] == "booking_expired"
+    assert not GatewayCharge.objects.exists()
+
+
+def test_timeout_then_retry_with_the_same_key_gets_the_one_charge(customer, customer_client, booking):
+    # when the gateway charges but does not answer
+    timed_out = pay(customer_client, payment_body(booking, token="tok_timeout"))
+
+    # then a 504 releases the key, and the payment waits in processing with the booking's seats kept
+    assert timed_out.status_code == 504
+    assert timed_out.json()["code"] == "gateway_timeout"
+    assert not IdempotencyKey.objects.filter(owner=customer).exists()
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.PROCESSING
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.PAYING
+
+    # when the client retries with the same key
+    retried = pay(customer_client, payment_body(booking, token="tok_timeout"))
+
+    # then it gets the one charge: confirmed, never charged twice
+    assert retried.status_code == 201
+    assert retried.json()["id"] == payment.pk
+    assert retried.json()["status"] == "succeeded"
+    assert GatewayCharge.objects.count() == 1
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert_seats_held(booking, 2)
+
+
+def test_a_new_key_while_a_payment_is_processing_is_409_payment_in_progress(customer_client, booking):
+    pay(customer_client, payment_body(booking, token="tok_timeout"), key="k1")
+
+    response = pay(customer_client, payment_body(booking), key="k2")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "payment_in_progress"
+    assert GatewayCharge.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
+def test_validation_errors_are_400(customer_client, booking):
+    response = pay(customer_client, {"booking_reference": booking.reference, "amount": "x"})
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"amount", "currency", "payment_method"}
+    assert not GatewayCharge.objects.exists()
+
+
+def test_get_payment_for_owner_and_staff_but_404_for_others(
+    customer_client, other_customer_client, staff_client, booking
+):
+    payment_id = pay(customer_client, payment_body(booking)).json()["id"]
+
+    own = customer_client.get(f"/api/v1/payments/{payment_id}")
+    staff = staff_client.get(f"/api/v1/payments/{payment_id}")
+    other = other_customer_client.get(f"/api/v1/payments/{payment_id}")
+
+    assert own.status_code == staff.status_code == 200
+    assert own.json()["status"] == "succeeded"
+    assert other.status_code == 404
+
+
+def test_the_database_refuses_a_second_succeeded_payment_for_one_booking(customer, customer_client, booking):
+    pay(customer_client, payment_body(booking))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.create(
+            booking=booking,
+            owner=customer,
+            amount=booking.total_amount,
+            currency=booking.currency,
+            status=Payment.Status.SUCCEEDED,
+            payment_method="tok_visa",
+            gateway_idempotency_key="pay_second",
+            succeeded_for=booking,
+        )
+
+
+def test_payments_are_rate_limited_per_user_before_the_key_is_claimed(
+    settings, customer, customer_client, booking
+):
+    settings.RATELIMIT_PAYMENT = "2/m"
+    pay(customer_client, payment_body(booking, amount="1.00"), key="k1")
+    pay(customer_client, payment_body(booking, amount="1.00"), key="k2")
+
+    limited = pay(customer_client, payment_body(booking), key="k3")
+
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert not IdempotencyKey.objects.filter(owner=customer, key="k3").exists()
+    assert not GatewayCharge.objects.exists()
