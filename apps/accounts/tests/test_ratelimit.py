@@ -78,3 +78,19 @@ def test_sign_in_fails_closed_when_the_rate_limiter_is_down(api_client):
     assert response.status_code == 503
     assert response.json()["code"] == "rate_limiter_unavailable"
     assert "access" not in response.json()
+
+
+@override_settings(RATELIMIT_SEARCH="2/m")
+def test_search_is_limited_per_ip(api_client):
+    responses = [api_client.get("/api/v1/flights") for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert responses[2].json()["code"] == "rate_limited"
+
+
+@override_settings(RATELIMIT_SEARCH="2/m")
+def test_search_fails_open_when_the_rate_limiter_is_down(api_client):
+    with override_settings(CACHES=CLOSED_PORT_REDIS):
+        responses = [api_client.get("/api/v1/flights") for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 200]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.core.pagination import PageNumberPagination
 from apps.core.permissions import IsStaffOrReadOnly
+from apps.core.ratelimit import ip_key, rate_limit
 from apps.flights.api.serializers import (
     AirplaneOutput,
     AirportOutput,
@@ -304,6 +305,7 @@ class FlightListCreateApi(APIView):
         parameters=[FlightSearchInput, *PAGE_PARAMETERS],
         responses={200: paginated(FlightOutput)},
     )
+    @rate_limit(group="search", key=ip_key, rate_setting="RATELIMIT_SEARCH", fail_open=True)
     def get(self, request: Request) -> Response:
         filters = FlightSearchInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
