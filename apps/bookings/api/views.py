@@ -9,7 +9,9 @@ from apps.bookings.api.serializers import BookingOutput, BookingPageOutput
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from apps.core.pagination import PageNumberPagination
+from apps.core.ratelimit import rate_limit, user_key
 
 
 class BookingListCreateApi(APIView):
@@ -43,7 +45,14 @@ class BookingListCreateApi(APIView):
         page = paginator.paginate_queryset(bookings, request, view=self)
         return paginator.get_paginated_response(BookingOutput(page, many=True).data)
 
-    @extend_schema(operation_id="bookings_create", request=Input, responses={201: BookingOutput})
+    @extend_schema(
+        operation_id="bookings_create",
+        request=Input,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: BookingOutput},
+    )
+    @rate_limit(group="booking", key=user_key, rate_setting="RATELIMIT_BOOKING", fail_open=True)
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -67,7 +76,13 @@ class BookingCancelApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="bookings_cancel", request=None, responses={200: BookingOutput})
+    @extend_schema(
+        operation_id="bookings_cancel",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: BookingOutput},
+    )
+    @idempotent
     def post(self, request: Request, reference: str) -> Response:
         booking = booking_get_for_user(reference=reference, user=request.user)
         booking = booking_cancel(booking=booking, actor=request.user)

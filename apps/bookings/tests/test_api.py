@@ -1,4 +1,5 @@
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,10 +16,36 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/bookings"
 
 
+def keyed_post(client, url, data=None, **kwargs):
+    """POST with a fresh Idempotency-Key, as every client of these endpoints must send one."""
+    return client.post(url, data, HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex, **kwargs)
+
+
+def test_post_without_an_idempotency_key_is_a_400_and_takes_no_seat(customer_client, flight):
+    response = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (400, "idempotency_key_missing")
+    assert not SeatAssignment.objects.exists()
+
+
+def test_a_retried_hold_with_the_same_key_replays_and_holds_once(customer_client, flight):
+    body = {"flight_id": flight.pk, "passengers": passengers(2)}
+
+    first = customer_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="hold-1")
+    retry = customer_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="hold-1")
+
+    assert first.status_code == retry.status_code == 201
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert Booking.objects.count() == 1
+    flight.refresh_from_db()
+    assert flight.available_seats == flight.total_seats - 2
+
+
 def test_post_holds_seats_and_returns_the_booking(strategy, customer_client, flight):
     body = {"flight_id": flight.pk, "passengers": passengers(2), "seats": ["12A", "12B"]}
 
-    response = customer_client.post(URL, body, format="json")
+    response = keyed_post(customer_client, URL, body, format="json")
 
     assert response.status_code == 201, response.json()
     data = response.json()
@@ -42,7 +69,9 @@ def test_post_holds_seats_and_returns_the_booking(strategy, customer_client, fli
 
 
 def test_post_without_seats_assigns_them(customer_client, flight):
-    response = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(3)}, format="json")
+    response = keyed_post(
+        customer_client, URL, {"flight_id": flight.pk, "passengers": passengers(3)}, format="json"
+    )
 
     assert response.status_code == 201
     assert len(response.json()["seats"]) == 3
@@ -65,7 +94,7 @@ def test_post_without_seats_assigns_them(customer_client, flight):
 def test_bad_input_is_a_problem_and_takes_no_seat(strategy, customer_client, flight, body, status, code):
     request = {"flight_id": flight.pk, "passengers": passengers(1)} | body
 
-    response = customer_client.post(URL, request, format="json")
+    response = keyed_post(customer_client, URL, request, format="json")
 
     assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
@@ -87,7 +116,9 @@ def test_bad_input_is_a_problem_and_takes_no_seat(strategy, customer_client, fli
 def test_unbookable_flight_is_a_409_problem(strategy, customer_client, fields):
     flight = booking_flight(rows=5, **fields)
 
-    response = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
+    response = keyed_post(
+        customer_client, URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json"
+    )
 
     assert response.status_code == 409
     assert response.json()["code"] == "flight_not_bookable"
@@ -98,10 +129,15 @@ def test_taken_seat_and_sold_out_are_409_problems(strategy, customer, customer_c
     flight = booking_flight(rows=1, letters="AB")
     hold(customer, flight, seats=["1A"])
 
-    taken = customer_client.post(
-        URL, {"flight_id": flight.pk, "passengers": passengers(1), "seats": ["1A"]}, format="json"
+    taken = keyed_post(
+        customer_client,
+        URL,
+        {"flight_id": flight.pk, "passengers": passengers(1), "seats": ["1A"]},
+        format="json",
     )
-    sold_out = customer_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(2)}, format="json")
+    sold_out = keyed_post(
+        customer_client, URL, {"flight_id": flight.pk, "passengers": passengers(2)}, format="json"
+    )
 
     assert (taken.status_code, taken.json()["code"]) == (409, "seat_unavailable")
     assert (sold_out.status_code, sold_out.json()["code"]) == (409, "sold_out")
@@ -110,7 +146,7 @@ def test_taken_seat_and_sold_out_are_409_problems(strategy, customer, customer_c
 
 
 def test_anonymous_cannot_book_or_list(api_client, flight):
-    post = api_client.post(URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
+    post = keyed_post(api_client, URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
     listing = api_client.get(URL)
 
     assert (post.status_code, post.json()["code"]) == (401, "not_authenticated")
@@ -182,8 +218,8 @@ def test_detail_for_owner_and_staff_404_for_others(
 def test_cancel_releases_the_seats(customer, customer_client, flight):
     booking = hold(customer, flight, count=2)
 
-    response = customer_client.post(f"{URL}/{booking.reference}/cancel")
-    again = customer_client.post(f"{URL}/{booking.reference}/cancel")
+    response = keyed_post(customer_client, f"{URL}/{booking.reference}/cancel")
+    again = keyed_post(customer_client, f"{URL}/{booking.reference}/cancel")
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
@@ -199,7 +235,7 @@ def test_cancel_of_someone_elses_booking_is_a_404_and_changes_nothing(
 ):
     booking = hold(customer, flight)
 
-    response = other_customer_client.post(f"{URL}/{booking.reference}/cancel")
+    response = keyed_post(other_customer_client, f"{URL}/{booking.reference}/cancel")
 
     assert (response.status_code, response.json()["code"]) == (404, "booking_not_found")
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
@@ -209,7 +245,7 @@ def test_cancel_while_paying_is_a_409_with_retry_after(customer, customer_client
     booking = hold(customer, flight)
     make_status(booking, Booking.Status.PAYING)
 
-    response = customer_client.post(f"{URL}/{booking.reference}/cancel")
+    response = keyed_post(customer_client, f"{URL}/{booking.reference}/cancel")
 
     assert (response.status_code, response.json()["code"]) == (409, "payment_in_progress")
     assert response["Retry-After"] == "5"
@@ -246,8 +282,8 @@ def test_flight_locked_too_long_is_a_409_busy_with_retry_after(customer_client, 
 
     # when a hold is asked for meanwhile (the pessimistic strategy waits for that lock)
     try:
-        response = customer_client.post(
-            URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json"
+        response = keyed_post(
+            customer_client, URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json"
         )
     finally:
         release.set()
