@@ -23,6 +23,7 @@ from apps.core import events
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ApplicationError
 from apps.flights.models import Flight
+from apps.flights.search_cache import catalogue_changed
 
 logger = logging.getLogger(__name__)
 
@@ -142,4 +143,6 @@ def _flight_mark_cancelled(flight: Flight) -> None:
         if locked.status != Flight.Status.CANCELLED:
             locked.status = Flight.Status.CANCELLED
             locked.save(update_fields=["status", "updated_at"])
+            # A cancelled flight must leave search results at once, not after the cache TTL.
+            catalogue_changed()
     flight.status = Flight.Status.CANCELLED

@@ -278,3 +278,17 @@ def test_departed_flight_cannot_be_cancelled(staff_user, flight):
 
     with pytest.raises(FlightNotCancellable):
         flight_cancel(flight=flight, actor=staff_user)
+
+
+def test_a_cancelled_flight_leaves_search_results_at_once(
+    staff_user, flight, api_client, django_capture_on_commit_callbacks
+):
+    route = {"trips": f"{flight.departure_airport.iata_code}-{flight.arrival_airport.iata_code}"}
+    before = api_client.get("/api/v1/flights", route)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        flight_cancel(flight=flight, actor=staff_user)
+    after = api_client.get("/api/v1/flights", route)
+
+    assert [result["id"] for result in before.json()["results"]] == [flight.pk]
+    assert after.json()["results"] == []
