@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from apps.core.exceptions import ApplicationError
 from apps.flights.models import Airplane, Airport, CabinSection, City, Flight
 from apps.flights.services import (
+    FLIGHT_WRITABLE_FIELDS_IN_ORDER,
     airplane_capacity_refresh,
     flight_create,
     flight_delete,
@@ -107,20 +108,10 @@ def _service_data(cleaned_data: dict[str, Any], fields: list[str] | set[str]) ->
     return data
 
 
+# The flight services' writable fields, as the admin form names them (the FK field, not `_id`), in
+# the order the form shows them.
 FLIGHT_FORM_FIELDS = [
-    "flight_number",
-    "airplane",
-    "departure_airport",
-    "arrival_airport",
-    "departure_time",
-    "arrival_time",
-    "currency",
-    "base_fare",
-    "premium_economy_fare",
-    "business_fare",
-    "first_fare",
-    "gate",
-    "status",
+    "airplane" if field == "airplane_id" else field for field in FLIGHT_WRITABLE_FIELDS_IN_ORDER
 ]
 
 

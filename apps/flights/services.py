@@ -37,23 +37,22 @@ CABIN_FARE_FIELDS = {
     Cabin.BUSINESS: "business_fare",
     Cabin.FIRST: "first_fare",
 }
-FLIGHT_WRITABLE_FIELDS = frozenset(
-    {
-        "flight_number",
-        "airplane_id",
-        "departure_airport",
-        "arrival_airport",
-        "departure_time",
-        "arrival_time",
-        "currency",
-        "base_fare",
-        "premium_economy_fare",
-        "business_fare",
-        "first_fare",
-        "gate",
-        "status",
-    }
+FLIGHT_WRITABLE_FIELDS_IN_ORDER = (
+    "flight_number",
+    "airplane_id",
+    "departure_airport",
+    "arrival_airport",
+    "departure_time",
+    "arrival_time",
+    "currency",
+    "base_fare",
+    "premium_economy_fare",
+    "business_fare",
+    "first_fare",
+    "gate",
+    "status",
 )
+FLIGHT_WRITABLE_FIELDS = frozenset(FLIGHT_WRITABLE_FIELDS_IN_ORDER)
 
 Layout = tuple[tuple[str, int, int, str], ...]
 

@@ -4,23 +4,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from apps.flights.tests.factories import AirportFactory, CityFactory
+from apps.flights.tests.factories import AirportFactory, CityFactory, delhi_airport, mumbai_airport
 
 UTC = ZoneInfo("UTC")
 
 
 @pytest.fixture
 def bom(db):
-    return AirportFactory(
-        iata_code="BOM", name="Chhatrapati Shivaji", city=CityFactory(name="Mumbai"), time_zone="Asia/Kolkata"
-    )
+    return mumbai_airport()
 
 
 @pytest.fixture
 def delhi(db):
-    return AirportFactory(
-        iata_code="DEL", name="Indira Gandhi", city=CityFactory(name="Delhi"), time_zone="Asia/Kolkata"
-    )
+    return delhi_airport()
 
 
 @pytest.fixture

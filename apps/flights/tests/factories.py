@@ -88,3 +88,25 @@ class FlightFactory(factory.django.DjangoModelFactory):
     gate = "A12"
     total_seats = factory.LazyAttribute(lambda o: o.airplane.capacity)
     available_seats = factory.LazyAttribute(lambda o: o.total_seats)
+
+
+def mumbai_airport() -> Airport:
+    return AirportFactory(
+        iata_code="BOM",
+        name="Chhatrapati Shivaji Maharaj International",
+        city=CityFactory(name="Mumbai", country="IN"),
+        time_zone="Asia/Kolkata",
+        latitude=19.09,
+        longitude=72.87,
+    )
+
+
+def delhi_airport() -> Airport:
+    return AirportFactory(
+        iata_code="DEL",
+        name="Indira Gandhi International",
+        city=CityFactory(name="Delhi", country="IN"),
+        time_zone="Asia/Kolkata",
+        latitude=28.56,
+        longitude=77.1,
+    )

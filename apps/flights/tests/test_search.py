@@ -349,14 +349,14 @@ def test_result_shape(api_client, bom, delhi, trip_day):
         "flight_number": "AI131",
         "departure_airport": {
             "code": "BOM",
-            "name": "Chhatrapati Shivaji",
+            "name": "Chhatrapati Shivaji Maharaj International",
             "city": "Mumbai",
             "country": "IN",
             "time_zone": "Asia/Kolkata",
         },
         "arrival_airport": {
             "code": "DEL",
-            "name": "Indira Gandhi",
+            "name": "Indira Gandhi International",
             "city": "Delhi",
             "country": "IN",
             "time_zone": "Asia/Kolkata",

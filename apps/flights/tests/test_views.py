@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.bookings.services import booking_hold_create
 from apps.flights.models import Flight
-from apps.flights.tests.factories import AirplaneFactory, AirportFactory, CityFactory, FlightFactory
+from apps.flights.tests.factories import AirplaneFactory, FlightFactory, delhi_airport, mumbai_airport
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
@@ -26,20 +26,8 @@ class Route:
 def route_bom_del() -> Route:
     """Three Mumbai → Delhi flights five days from now (Asia/Kolkata local times), one airplane
     with business rows 1–2 (A C D F) and economy rows 3–12 (A–F): 68 seats each."""
-    bom = AirportFactory(
-        iata_code="BOM",
-        name="Chhatrapati Shivaji Maharaj International",
-        city=CityFactory(name="Mumbai", country="IN"),
-        time_zone="Asia/Kolkata",
-    )
-    delhi = AirportFactory(
-        iata_code="DEL",
-        name="Indira Gandhi International",
-        city=CityFactory(name="New Delhi", country="IN"),
-        time_zone="Asia/Kolkata",
-        latitude=28.56,
-        longitude=77.1,
-    )
+    bom = mumbai_airport()
+    delhi = delhi_airport()
     airplane = AirplaneFactory(model_name="A320neo", layout__rows=12, layout__business_rows=2)
     day = (timezone.now().astimezone(KOLKATA) + timedelta(days=5)).date()
 

@@ -22,7 +22,7 @@ from airline.celery import app as celery_app
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.flights.models import Cabin, Flight
-from apps.flights.tests.factories import AirportFactory, CityFactory, FlightFactory
+from apps.flights.tests.factories import FlightFactory, delhi_airport, mumbai_airport
 from apps.payments.models import Payment
 
 _references = itertools.count(1)
@@ -31,18 +31,8 @@ DEPARTURE = datetime(2030, 3, 12, 4, 0, tzinfo=UTC)
 
 
 def bom_del_flight(*, departure_time: datetime = DEPARTURE, **fields) -> Flight:
-    mumbai = AirportFactory(
-        iata_code="BOM",
-        name="Chhatrapati Shivaji Maharaj International",
-        city=CityFactory(name="Mumbai", country="IN"),
-        time_zone="Asia/Kolkata",
-    )
-    delhi = AirportFactory(
-        iata_code="DEL",
-        name="Indira Gandhi International",
-        city=CityFactory(name="Delhi", country="IN"),
-        time_zone="Asia/Kolkata",
-    )
+    mumbai = mumbai_airport()
+    delhi = delhi_airport()
     return FlightFactory(
         departure_airport=mumbai,
         arrival_airport=delhi,
