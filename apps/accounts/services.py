@@ -5,12 +5,16 @@ from django.db import IntegrityError, transaction
 from apps.accounts.models import User
 from apps.core.exceptions import ValidationFailed
 
+REGISTRATION_REFUSED = "Could not register this email address."
+
 
 def user_create(*, email: str, password: str, name: str) -> User:
     """Create a customer account.
 
     The password must pass Django's validators. Raises ValidationFailed (400) for a weak password or
-    an email that is already registered.
+    an email that is already registered. The password is judged first and a registered email gets a
+    generic message, so sign-up says no more about existing accounts than its 400 must; the per-IP
+    rate limit bounds how many addresses one client can probe.
     """
     email = User.objects.normalize_email(email).strip().lower()
     candidate = User(email=email, name=name)
@@ -24,7 +28,4 @@ def user_create(*, email: str, password: str, name: str) -> User:
         with transaction.atomic():
             return User.objects.create_user(email=email, password=password, name=name)
     except IntegrityError:
-        raise ValidationFailed(
-            "An account with this email already exists.",
-            errors={"email": ["This email is already registered."]},
-        ) from None
+        raise ValidationFailed(REGISTRATION_REFUSED, errors={"email": [REGISTRATION_REFUSED]}) from None

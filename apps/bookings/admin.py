@@ -3,6 +3,9 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.bookings.selectors import flight_active_booking_count
@@ -66,8 +69,15 @@ class BookingAdmin(admin.ModelAdmin):
         "expired_at",
         "created_at",
         "updated_at",
+        "audit_trail",
     ]
     readonly_fields = fields
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj: Booking) -> str:
+        """The booking's events and its payments' (they carry its reference), newest first."""
+        url = f"{reverse('admin:core_auditevent_changelist')}?{urlencode({'q': obj.reference})}"
+        return format_html('<a href="{}">Who did what to {}</a>', url, obj.reference)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,8 +2,14 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.views import SpectacularSwaggerView
 
 from apps.core.problems import problem_response
 from apps.core.request_context import log_context_reset, log_context_update, request_id_var
@@ -58,3 +64,48 @@ class ApiExceptionMiddleware:
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return problem_response(status=500, code="internal_error", title="Internal server error")
+
+
+# Features the site never uses, refused to the page and to anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
+
+
+class SecurityHeadersMiddleware(CSPMiddleware):
+    """django-csp's Content-Security-Policy (settings.CONTENT_SECURITY_POLICY) and Permissions-Policy.
+
+    The site's own pages run no inline script: a `<script>` or `<style>` element needs
+    `nonce="{{ request.csp_nonce }}"`. The one exception is the Swagger UI page (drf-spectacular),
+    whose template inlines its bootstrap script and style (the UI itself is served from our static files):
+    that page alone also allows those. It shows only the public schema.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        response = super().process_response(request, response)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if parts.replace is None and _is_swagger_ui(request):
+            dist = spectacular_settings.SWAGGER_UI_DIST
+            # SIDECAR (our setting) serves the UI from our static files; a URL is another origin.
+            origins = (
+                [SELF] if dist == "SIDECAR" else [SELF, "{0.scheme}://{0.netloc}".format(urlsplit(dist))]
+            )
+            parts.replace = {
+                "script-src": [*origins, UNSAFE_INLINE],
+                "style-src": [*origins, UNSAFE_INLINE],
+                "img-src": [*origins, "data:"],
+            }
+        return parts
+
+
+def _is_swagger_ui(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    view_class = getattr(match.func, "view_class", None) if match else None
+    return isinstance(view_class, type) and issubclass(view_class, SpectacularSwaggerView)

@@ -42,3 +42,50 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class AuditEvent(models.Model):
+    """Who did what to a booking, payment or flight, when, and in which request (SPEC §8, issue 8).
+
+    Rows are written by `apps.core.audit.audit_record` inside the transaction of the change they
+    describe, so a rolled-back change leaves no row. They are never updated or deleted. `actor` is
+    NULL when the system acted (the hold sweeper, the payment reconciler); it is PROTECT, like a
+    booking's owner, so an audited user cannot be deleted out from under the trail. `request_id` is
+    the request's id (`X-Request-ID`), "-" outside a request (Celery tasks).
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Booking created (held)"
+        PAID = "paid", "Paid (booking confirmed)"
+        PAYMENT_DECLINED = "payment_declined", "Payment declined"
+        CANCELLED = "cancelled", "Cancelled by its owner"
+        REFUNDED = "refunded", "Refunded"
+        EXPIRED = "expired", "Hold expired"
+        STAFF_CANCELLED = "staff_cancelled", "Cancelled by staff"
+        STAFF_REFUNDED = "staff_refunded", "Refunded by staff"
+        FLIGHT_CANCELLED = "flight_cancelled", "Flight cancelled by staff"
+
+    class Subject(models.TextChoices):
+        BOOKING = "booking", "Booking"
+        PAYMENT = "payment", "Payment"
+        FLIGHT = "flight", "Flight"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject_type = models.CharField(max_length=16, choices=Subject.choices)
+    subject_ref = models.CharField("subject reference", max_length=64)
+    request_id = models.CharField(max_length=64)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["subject_ref", "created_at"], name="audit_subject_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject_type} {self.subject_ref}"

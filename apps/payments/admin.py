@@ -1,6 +1,9 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from apps.core.exceptions import ApplicationError
 from apps.payments.models import GatewayCharge, Payment, Refund
@@ -40,6 +43,15 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_select_related = ["booking", "owner"]
     date_hierarchy = "created_at"
     actions = ["refund_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "audit_trail"]
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj: Payment) -> str:
+        query = urlencode({"subject_type__exact": "payment", "subject_ref": obj.pk})
+        url = f"{reverse('admin:core_auditevent_changelist')}?{query}"
+        return format_html('<a href="{}">Who did what to payment {}</a>', url, obj.pk)
 
     @admin.action(description="Refund the selected payments (cancels their bookings)", permissions=["view"])
     def refund_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:

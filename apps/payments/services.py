@@ -18,11 +18,14 @@ from typing import Literal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.bookings.exceptions import PaymentInProgress, StaffOnly
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel
+from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.events import publish
+from apps.core.request_context import log_context_update
 from apps.payments.exceptions import (
     AlreadyPaid,
     AmountMismatch,
@@ -61,6 +64,7 @@ def payment_create(
     PaymentGatewayTimeout (504: the payment stays processing until a retry or the reconciler settles it).
     """
     booking = booking_get_payable_for_user(reference=booking_reference, user=user)
+    log_context_update(booking_reference=booking.reference)
     payment, stage = _payment_begin(
         booking_id=booking.pk,
         user=user,
@@ -87,7 +91,7 @@ def payment_create(
             "The payment gateway did not answer. Retry with the same Idempotency-Key: you will not be "
             "charged twice."
         ) from None
-    return payment_finalize(payment_id=payment.pk, result=result)
+    return payment_finalize(payment_id=payment.pk, result=result, actor=user)
 
 
 @retry_on_lock_conflict
@@ -150,16 +154,18 @@ def _check_amount(booking: Booking, amount: Decimal, currency: str) -> None:
         )
 
 
-def payment_finalize(*, payment_id: int, result: ChargeResult) -> Payment:
+def payment_finalize(*, payment_id: int, result: ChargeResult, actor: User | None = None) -> Payment:
     """Step 3: record the gateway's answer for a processing payment; running it twice is harmless.
 
     Succeeded → the payment succeeded (`succeeded_for` = its booking: the database admits one success
-    per booking), the booking CONFIRMED, `booking.confirmed` published. Declined → the payment
-    declined, the booking HELD again; raises PaymentDeclined (402). A successful charge that can no
+    per booking), the booking CONFIRMED, `booking.confirmed` published, "paid" audited. Declined → the
+    payment declined, the booking HELD again, "payment_declined" audited; raises PaymentDeclined (402).
+    `actor` is the paying user, None when the reconciler settles it. A successful charge that can no
     longer confirm its booking (cancelled meanwhile, or the payment given up by reconciliation) is
-    refunded and raises BookingExpired (409), so money is never kept without a booking.
+    refunded (audited "refunded", by the system) and raises BookingExpired (409), so money is never
+    kept without a booking.
     """
-    orphan = _payment_record_outcome(payment_id=payment_id, result=result)
+    orphan = _payment_record_outcome(payment_id=payment_id, result=result, actor=actor)
     if orphan:
         _payment_refund_through_gateway(payment_id=payment_id, reason="The booking could not be confirmed.")
         raise BookingExpired("The booking could not be confirmed any more; the charge was refunded.")
@@ -170,7 +176,7 @@ def payment_finalize(*, payment_id: int, result: ChargeResult) -> Payment:
 
 
 @retry_on_lock_conflict
-def _payment_record_outcome(*, payment_id: int, result: ChargeResult) -> bool:
+def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: User | None) -> bool:
     """Returns True when the charge succeeded but its booking can no longer be confirmed."""
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     with transaction.atomic(durable=True):
@@ -194,6 +200,7 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult) -> bool:
             payment.save(
                 update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
             )
+            _payment_audit(Action.PAYMENT_DECLINED, payment, booking, actor, reason=payment.decline_reason)
             if booking.status == Booking.Status.PAYING:
                 booking.status = Booking.Status.HELD
                 booking.save(update_fields=["status", "updated_at"])
@@ -213,8 +220,27 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult) -> bool:
         booking.status = Booking.Status.CONFIRMED
         booking.confirmed_at = now
         booking.save(update_fields=["status", "confirmed_at", "updated_at"])
+        _payment_audit(Action.PAID, payment, booking, actor)
         publish("booking.confirmed", booking=booking, payment=payment)
         return False
+
+
+def _payment_audit(
+    action: str, payment: Payment, booking: Booking, actor: User | None, **detail: str
+) -> None:
+    """Audit a payment event; the booking reference in the detail finds it from the booking."""
+    audit_record(
+        action=action,
+        subject_type=Subject.PAYMENT,
+        subject_ref=str(payment.pk),
+        actor=actor,
+        detail={
+            "booking_reference": booking.reference,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            **detail,
+        },
+    )
 
 
 def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
@@ -263,8 +289,12 @@ def _payment_give_up(*, payment_id: int) -> None:
             booking.save(update_fields=["status", "updated_at"])
 
 
-def _payment_refund_through_gateway(*, payment_id: int, reason: str) -> Refund:
-    """Refund a charged payment in full (gateway first, no lock held), then record it once."""
+def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User | None = None) -> Refund:
+    """Refund a charged payment in full (gateway first, no lock held), then record it once.
+
+    The first recording audits "refunded", or "staff_refunded" when `actor` is not the payer;
+    `actor` None is the system (an orphan charge refunded automatically).
+    """
     existing = Refund.objects.filter(payment_id=payment_id).first()
     if existing is not None:
         return existing
@@ -274,7 +304,7 @@ def _payment_refund_through_gateway(*, payment_id: int, reason: str) -> Refund:
     )
     with transaction.atomic(durable=True):
         payment = payment_lock(payment_id)
-        refund, _ = Refund.objects.get_or_create(
+        refund, created = Refund.objects.get_or_create(
             payment=payment,
             defaults={
                 "amount": payment.amount,
@@ -285,23 +315,32 @@ def _payment_refund_through_gateway(*, payment_id: int, reason: str) -> Refund:
         )
         payment.status = Payment.Status.REFUNDED
         payment.save(update_fields=["status", "updated_at"])
+        if created:
+            staff = actor is not None and actor.pk != payment.owner_id
+            _payment_audit(
+                Action.STAFF_REFUNDED if staff else Action.REFUNDED,
+                payment,
+                payment.booking,
+                actor,
+                reason=refund.reason,
+            )
     return refund
 
 
-def payment_refund_for_booking(booking: Booking) -> bool:
+def payment_refund_for_booking(booking: Booking, actor: User | None = None) -> bool:
     """The refund handler registered with bookings: refund a cancelled booking's payment in full.
 
     Called by `booking_cancel` with no transaction open and no lock held; idempotent (the gateway
     refund is keyed `refund_<payment id>` and the Refund row is unique per payment). Returns True
     once refunded (also when it already was), False when there is no succeeded payment to refund or
-    the gateway did not answer.
+    the gateway did not answer. `actor` (who cancels) is recorded in the audit trail.
     """
     payment = Payment.objects.filter(succeeded_for=booking).first()
     if payment is None:
         logger.warning("Booking %s has no succeeded payment to refund", booking.pk)
         return False
     try:
-        _payment_refund_through_gateway(payment_id=payment.pk, reason="Booking cancelled.")
+        _payment_refund_through_gateway(payment_id=payment.pk, reason="Booking cancelled.", actor=actor)
     except GatewayTimeout:
         logger.warning("Gateway timeout refunding payment %s", payment.pk)
         return False
@@ -329,6 +368,8 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
     if payment.booking.status == Booking.Status.CONFIRMED:
         booking_cancel(booking=payment.booking, actor=actor)
     else:
-        _payment_refund_through_gateway(payment_id=payment.pk, reason=f"Refunded by {actor.email}.")
+        _payment_refund_through_gateway(
+            payment_id=payment.pk, reason=f"Refunded by {actor.email}.", actor=actor
+        )
     payment.refresh_from_db()
     return payment

@@ -1,12 +1,15 @@
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.accounts.models import User
 from apps.accounts.services import user_create
@@ -46,6 +49,28 @@ class UserTokenObtainApi(TokenObtainPairView):
     @rate_limit(group="signin", key=ip_key, rate_setting="RATELIMIT_SIGNIN", fail_open=False)
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
+
+
+class UserTokenRefreshInput(TokenRefreshSerializer):
+    """A refresh token in; a new access token and the rotated refresh token out."""
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            return super().validate(attrs)
+        except ObjectDoesNotExist:
+            # simplejwt 5.5 lets the lookup of a deleted user escape as a 500: make it a dead token.
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
+
+
+class UserTokenRefreshApi(TokenRefreshView):
+    """A new access token and a rotated refresh token; the one presented is blacklisted.
+
+    A blacklisted, expired or malformed token, or one whose user is deactivated or gone, is a 401.
+    """
+
+    serializer_class = UserTokenRefreshInput
 
 
 class UserLogoutApi(APIView):

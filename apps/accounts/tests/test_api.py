@@ -35,8 +35,8 @@ def test_signup_creates_a_customer_and_never_returns_the_hash(api_client):
     assert User.objects.get(email="asha@example.com").password not in response.content.decode()
 
 
-def test_signup_with_a_registered_email_is_400(api_client):
-    UserFactory(email="taken@example.com")
+def test_signup_with_a_registered_email_is_a_generic_400(api_client):
+    UserFactory(email="taken@example.com", name="Original")
 
     response = api_client.post(
         SIGNUP, {"email": "TAKEN@example.com", "password": TEST_PASSWORD, "name": "X"}, format="json"
@@ -44,8 +44,10 @@ def test_signup_with_a_registered_email_is_400(api_client):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert "email" in response.json()["errors"]
+    assert response.json()["detail"] == "Could not register this email address."
+    assert response.json()["errors"] == {"email": ["Could not register this email address."]}
     assert User.objects.filter(email="taken@example.com").count() == 1
+    assert User.objects.get(email="taken@example.com").name == "Original"
 
 
 @pytest.mark.parametrize("password", ["short", "password123", "12345678901", "asha@example.com"])

@@ -20,14 +20,16 @@ from apps.bookings.exceptions import (
 from apps.bookings.models import Booking
 from apps.bookings.services.inventory import seats_release
 from apps.core import events
+from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ApplicationError
+from apps.core.request_context import log_context_update
 from apps.flights.models import Flight
 from apps.flights.search_cache import catalogue_changed
 
 logger = logging.getLogger(__name__)
 
-RefundHandler = Callable[[Booking], bool]
+RefundHandler = Callable[[Booking, User], bool]
 
 _refund_handler: RefundHandler | None = None
 
@@ -35,9 +37,10 @@ _refund_handler: RefundHandler | None = None
 def register_refund_handler(handler: RefundHandler) -> None:
     """Let the payments app refund confirmed bookings (bookings must not import payments).
 
-    `handler(booking)` returns True once the booking's payment is refunded, False if the refund did
-    not go through. It is called with no transaction open and no lock held (it talks to the
-    gateway), and must be idempotent: two cancels of one booking may both call it.
+    `handler(booking, actor)` returns True once the booking's payment is refunded, False if the
+    refund did not go through; `actor` is who cancels, for the payment's audit trail. It is called
+    with no transaction open and no lock held (it talks to the gateway), and must be idempotent:
+    two cancels of one booking may both call it.
     """
     global _refund_handler
     _refund_handler = handler
@@ -51,7 +54,8 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     """Cancel a booking for its owner or for staff, and return it cancelled.
 
     A held booking gives its seats back; a confirmed one is first refunded through the registered
-    refund handler, outside any lock, then gives its seats back. Publishes "booking.cancelled".
+    refund handler, outside any lock, then gives its seats back. Publishes "booking.cancelled" and
+    audits "cancelled" (the owner) or "staff_cancelled" (staff cancelling someone else's booking).
 
     Raises BookingNotFound (404) for someone else's booking; PaymentInProgress (409) while a payment
     is running; RefundUnavailable (409) for a confirmed booking when no refund handler is
@@ -60,29 +64,30 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     """
     if actor.pk != booking.owner_id and not actor.is_staff:
         raise BookingNotFound()
-    return _booking_cancel(booking, by_airline=False)
+    log_context_update(booking_reference=booking.reference)
+    return _booking_cancel(booking, by_airline=False, actor=actor)
 
 
-def _booking_cancel(booking: Booking, *, by_airline: bool) -> Booking:
+def _booking_cancel(booking: Booking, *, by_airline: bool, actor: User) -> Booking:
     status = Booking.objects.values_list("status", flat=True).get(pk=booking.pk)
     _cancellable_ensure(status)
-    refunded = status == Booking.Status.CONFIRMED and _refund(booking)
+    refunded = status == Booking.Status.CONFIRMED and _refund(booking, actor)
     try:
-        return _cancel_locked(booking, refunded=refunded, by_airline=by_airline)
+        return _cancel_locked(booking, refunded=refunded, by_airline=by_airline, actor=actor)
     except _RefundNeeded:
-        return _cancel_locked(booking, refunded=_refund(booking), by_airline=by_airline)
+        return _cancel_locked(booking, refunded=_refund(booking, actor), by_airline=by_airline, actor=actor)
 
 
-def _refund(booking: Booking) -> bool:
+def _refund(booking: Booking, actor: User) -> bool:
     if _refund_handler is None:
         raise RefundUnavailable("Refunds are not available; the booking is unchanged.")
-    if not _refund_handler(booking):
+    if not _refund_handler(booking, actor):
         raise RefundFailed()
     return True
 
 
 @retry_on_lock_conflict
-def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool) -> Booking:
+def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool, actor: User) -> Booking:
     with transaction.atomic(durable=True):
         locks.flight_lock(flight_id=booking.flight_id)
         locked = locks.booking_lock(booking.pk)
@@ -91,6 +96,15 @@ def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool) -> Boo
             raise _RefundNeeded()
         now = timezone.now()
         seats_release(flight_id=locked.flight_id, booking_ids=[locked.pk], now=now)
+        audit_record(
+            action=(
+                Action.STAFF_CANCELLED if by_airline or actor.pk != locked.owner_id else Action.CANCELLED
+            ),
+            subject_type=Subject.BOOKING,
+            subject_ref=locked.reference,
+            actor=actor,
+            detail={"previous_status": locked.status, "refunded": refunded, "by_airline": by_airline},
+        )
         locked.status = Booking.Status.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -109,20 +123,21 @@ def flight_cancel(*, flight: Flight, actor: User) -> int:
     """Cancel a flight (staff only) and then each of its active bookings; return how many.
 
     Confirmed bookings are refunded; each booking publishes "booking.cancelled" with
-    by_airline=True. A booking whose payment is still running, or whose refund fails, is left
-    active and logged: running this again (safe, the flight stays cancelled) finishes the job.
+    by_airline=True and is audited "staff_cancelled"; the flight is audited "flight_cancelled" once.
+    A booking whose payment is still running, or whose refund fails, is left active and logged:
+    running this again (safe, the flight stays cancelled) finishes the job.
 
     Raises StaffOnly (403) for non-staff and FlightNotCancellable (409) for a departed flight.
     """
     if not actor.is_staff:
         raise StaffOnly()
-    _flight_mark_cancelled(flight)
+    _flight_mark_cancelled(flight, actor=actor)
     cancelled = 0
     for booking in Booking.objects.filter(flight_id=flight.pk, status__in=Booking.ACTIVE_STATUSES).order_by(
         "pk"
     ):
         try:
-            _booking_cancel(booking, by_airline=True)
+            _booking_cancel(booking, by_airline=True, actor=actor)
         except BookingNotCancellable:
             continue  # expired or cancelled meanwhile: nothing left to do
         except ApplicationError as error:
@@ -135,7 +150,7 @@ def flight_cancel(*, flight: Flight, actor: User) -> int:
 
 
 @retry_on_lock_conflict
-def _flight_mark_cancelled(flight: Flight) -> None:
+def _flight_mark_cancelled(flight: Flight, *, actor: User) -> None:
     with transaction.atomic(durable=True):
         locked = locks.flight_lock(flight_id=flight.pk)
         if locked.status == Flight.Status.DEPARTED:
@@ -143,6 +158,16 @@ def _flight_mark_cancelled(flight: Flight) -> None:
         if locked.status != Flight.Status.CANCELLED:
             locked.status = Flight.Status.CANCELLED
             locked.save(update_fields=["status", "updated_at"])
+            audit_record(
+                action=Action.FLIGHT_CANCELLED,
+                subject_type=Subject.FLIGHT,
+                subject_ref=str(locked.pk),
+                actor=actor,
+                detail={
+                    "flight_number": locked.flight_number,
+                    "departure_time": locked.departure_time.isoformat(),
+                },
+            )
             # A cancelled flight must leave search results at once, not after the cache TTL.
             catalogue_changed()
     flight.status = Flight.Status.CANCELLED

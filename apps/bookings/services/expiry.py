@@ -9,6 +9,7 @@ from apps.bookings import locks
 from apps.bookings.models import Booking
 from apps.bookings.services.inventory import seats_release
 from apps.core import events
+from apps.core.audit import Action, Subject, audit_record_many
 from apps.core.db import retry_on_lock_conflict
 
 
@@ -19,7 +20,8 @@ def booking_holds_expire(*, batch_size: int = 100) -> int:
     one short transaction: lock the flight, then the overdue holds with SKIP LOCKED (a booking
     being paid or cancelled right now is left for the next run), re-checked under the lock. So two
     sweepers, a cancel and a payment racing release each seat exactly once. Publishes
-    "booking.expired" for each booking.
+    "booking.expired" for each booking and audits each "expired" with no actor (the system), one
+    INSERT per batch.
 
     Raises Busy (409) when a flight stays locked past the lock wait timeout twice.
     """
@@ -50,6 +52,11 @@ def _expire_batch(*, flight_id: int, now: datetime, batch_size: int) -> int:
         seats_release(flight_id=flight_id, booking_ids=[booking.pk for booking in bookings], now=now)
         Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
             status=Booking.Status.EXPIRED, expired_at=now, updated_at=now
+        )
+        audit_record_many(
+            action=Action.EXPIRED,
+            subject_type=Subject.BOOKING,
+            subject_refs=[booking.reference for booking in bookings],
         )
         for booking in bookings:
             booking.status = Booking.Status.EXPIRED

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, transaction
 
+from apps.accounts.models import User
 from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
@@ -31,7 +32,7 @@ def refunds(monkeypatch) -> list[str]:
     refunded: list[str] = []
     monkeypatch.setattr(cancellation, "_refund_handler", None)
 
-    def refund(booking: Booking) -> bool:
+    def refund(booking: Booking, actor: User) -> bool:
         refunded.append(booking.reference)
         return True
 
@@ -124,7 +125,7 @@ def test_confirmed_booking_without_a_refund_handler_stays_confirmed(customer, fl
 
 
 def test_failed_refund_leaves_the_booking_confirmed(customer, flight, monkeypatch):
-    monkeypatch.setattr(cancellation, "_refund_handler", lambda booking: False)
+    monkeypatch.setattr(cancellation, "_refund_handler", lambda booking, actor: False)
     booking = hold(customer, flight)
     make_status(booking, Booking.Status.CONFIRMED)
 

@@ -1,0 +1,276 @@
+"""Who may do what on the API: every route under /api/v1/ × every method its view allows × each role.
+
+The routes come from the URL conf, so a new endpoint (or a new method on one) fails
+`test_every_api_route_and_method_has_an_entry` until MATRIX says who may call it. Each case runs
+against fresh objects, with a valid body and its own Idempotency-Key, so the status is the
+authorization answer and not a validation error. A refusal must leave everything as it was.
+
+OPTIONS (DRF's metadata, the same for everyone) and HEAD (GET without a body) are left out.
+"""
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.accounts.models import User
+from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
+from apps.bookings.models import Booking
+from apps.bookings.tests.factories import booking_flight, hold
+from apps.flights.models import Airplane, Flight
+from apps.flights.tests.factories import AirplaneFactory
+from apps.payments.models import Payment
+from apps.payments.services import payment_create
+from apps.payments.tests.factories import payment_body
+from conftest import authenticated_client
+
+pytestmark = pytest.mark.django_db
+
+API_PREFIX = "api/v1/"
+ACTORS = ("anonymous", "owner", "other", "staff", "admin")
+SKIPPED_METHODS = {"OPTIONS", "HEAD"}
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class World:
+    """What the requests act on; every booking and payment belongs to `owner`."""
+
+    users: dict[str, User]
+    airplane: Airplane  # flies `flight`
+    spare_airplane: Airplane  # no flights, so it can be deleted
+    flight: Flight
+    spare_flight: Flight  # nobody booked it, so it can be deleted
+    held: Booking  # payable and cancellable
+    payment: Payment  # paid for a second booking of the owner's
+
+    def user(self, actor: str) -> User:
+        """The acting user; for `anonymous`, whose credentials a body may carry, the owner."""
+        return self.users.get(actor) or self.users["owner"]
+
+
+Body = Callable[[World, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """Expected status for (anonymous, owner, other, staff, admin), and how to build the request."""
+
+    expected: tuple[int, int, int, int, int]
+    kwargs: Callable[[World], dict[str, Any]] = field(default=lambda world: {})
+    body: Body | None = None
+
+
+EVERYONE_200 = (200, 200, 200, 200, 200)
+USER_ONLY_200 = (401, 200, 200, 200, 200)
+STAFF_WRITE = {200: (401, 403, 403, 200, 200), 201: (401, 403, 403, 201, 201), 204: (401, 403, 403, 204, 204)}
+OWNER_OR_STAFF_200 = (401, 200, 404, 200, 200)  # anyone else's booking or payment is 404, never 403
+
+
+def cabin_sections() -> list[dict[str, Any]]:
+    return [{"cabin": "economy", "first_row": 1, "last_row": 2, "seat_letters": "ABC"}]
+
+
+def new_flight_body(world: World, actor: str) -> dict[str, Any]:
+    departure = timezone.now().replace(microsecond=0) + timedelta(days=10)
+    return {
+        "flight_number": f"AI9{ACTORS.index(actor)}",
+        "airplane_id": world.airplane.pk,
+        "departure_airport": world.flight.departure_airport.iata_code,
+        "arrival_airport": world.flight.arrival_airport.iata_code,
+        "departure_time": departure.isoformat(),
+        "arrival_time": (departure + timedelta(hours=2)).isoformat(),
+        "base_fare": "3999.00",
+    }
+
+
+def refresh_of(world: World, actor: str) -> dict[str, Any]:
+    return {"refresh": str(RefreshToken.for_user(world.user(actor)))}
+
+
+def airplane_id(world: World) -> dict[str, Any]:
+    return {"airplane_id": world.airplane.pk}
+
+
+def flight_id(world: World) -> dict[str, Any]:
+    return {"flight_id": world.flight.pk}
+
+
+def held_reference(world: World) -> dict[str, Any]:
+    return {"reference": world.held.reference}
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    # --- accounts: signing up and in is open to all; the rest needs a user ---------------------------
+    ("auth/signup", "POST"): Case(
+        (201, 201, 201, 201, 201),
+        body=lambda world, actor: {
+            "email": f"new-{actor}@example.com",
+            "password": TEST_PASSWORD,
+            "name": "N",
+        },
+    ),
+    ("auth/token", "POST"): Case(
+        EVERYONE_200, body=lambda world, actor: {"email": world.user(actor).email, "password": TEST_PASSWORD}
+    ),
+    ("auth/token/refresh", "POST"): Case(EVERYONE_200, body=refresh_of),
+    ("auth/logout", "POST"): Case((401, 204, 204, 204, 204), body=refresh_of),
+    ("auth/me", "GET"): Case(USER_ONLY_200),
+    # --- catalogue: anyone reads, staff write -----------------------------------------------------
+    ("cities", "GET"): Case(EVERYONE_200),
+    ("airports", "GET"): Case(EVERYONE_200),
+    ("airplanes", "GET"): Case(EVERYONE_200),
+    ("airplanes", "POST"): Case(
+        STAFF_WRITE[201],
+        body=lambda world, actor: {
+            "model_name": "A320",
+            "registration": f"VT-Z{ACTORS.index(actor)}",
+            "cabin_sections": cabin_sections(),
+        },
+    ),
+    ("airplanes/<int:airplane_id>", "GET"): Case(EVERYONE_200, kwargs=airplane_id),
+    ("airplanes/<int:airplane_id>", "PATCH"): Case(
+        STAFF_WRITE[200], kwargs=airplane_id, body=lambda world, actor: {"model_name": "A321neo"}
+    ),
+    ("airplanes/<int:airplane_id>", "DELETE"): Case(
+        STAFF_WRITE[204], kwargs=lambda world: {"airplane_id": world.spare_airplane.pk}
+    ),
+    ("flights", "GET"): Case(EVERYONE_200),
+    ("flights", "POST"): Case(STAFF_WRITE[201], body=new_flight_body),
+    ("flights/<int:flight_id>", "GET"): Case(EVERYONE_200, kwargs=flight_id),
+    ("flights/<int:flight_id>", "PATCH"): Case(
+        STAFF_WRITE[200], kwargs=flight_id, body=lambda world, actor: {"gate": "B7"}
+    ),
+    ("flights/<int:flight_id>", "DELETE"): Case(
+        STAFF_WRITE[204], kwargs=lambda world: {"flight_id": world.spare_flight.pk}
+    ),
+    ("flights/<int:flight_id>/seats", "GET"): Case(EVERYONE_200, kwargs=flight_id),
+    # --- bookings and payments: the owner's, staff see all, anyone else's is 404 ---------------------
+    ("bookings", "GET"): Case(USER_ONLY_200),
+    ("bookings", "POST"): Case(
+        (401, 201, 201, 201, 201),
+        body=lambda world, actor: {
+            "flight_id": world.flight.pk,
+            "passengers": [{"first_name": "Asha", "last_name": "Rao"}],
+        },
+    ),
+    ("bookings/<str:reference>", "GET"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
+    ("bookings/<str:reference>/cancel", "POST"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
+    # Paying is for the booking's owner only: staff are refused like any other user (404).
+    ("payments", "POST"): Case((401, 201, 404, 404, 404), body=lambda world, actor: payment_body(world.held)),
+    ("payments/<int:payment_id>", "GET"): Case(
+        OWNER_OR_STAFF_200, kwargs=lambda world: {"payment_id": world.payment.pk}
+    ),
+}
+
+
+def api_routes(patterns: list | None = None, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(route below /api/v1/, method) for every endpoint in the URL conf."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from api_routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern) and route.startswith(API_PREFIX):
+            view_class = getattr(pattern.callback, "cls", None) or getattr(
+                pattern.callback, "view_class", None
+            )
+            assert view_class is not None, (
+                f"{route}: a function view; give it a class so its methods are known"
+            )
+            for method in view_class().allowed_methods:
+                if method not in SKIPPED_METHODS:
+                    yield route.removeprefix(API_PREFIX), method
+
+
+def test_every_api_route_and_method_has_an_entry():
+    in_url_conf = set(api_routes())
+
+    assert sorted(in_url_conf - set(MATRIX)) == [], "add these to MATRIX: who may call them?"
+    assert sorted(set(MATRIX) - in_url_conf) == [], "these MATRIX entries match no route"
+
+
+@pytest.fixture
+def world() -> World:
+    users = {
+        "owner": UserFactory(),
+        "other": UserFactory(),
+        "staff": UserFactory(staff=True),
+        "admin": UserFactory(is_staff=True, is_superuser=True),
+    }
+    flight = booking_flight(rows=3, letters="ABC", business_fare=None)
+    spare_flight = booking_flight(rows=1, letters="AB", business_fare=None)
+    paid = hold(users["owner"], flight)
+    payment = payment_create(
+        user=users["owner"],
+        booking_reference=paid.reference,
+        amount=paid.total_amount,
+        currency=paid.currency,
+        payment_method="tok_visa",
+        idempotency_key=str(uuid.uuid4()),
+    )
+    return World(
+        users=users,
+        airplane=flight.airplane,
+        spare_airplane=AirplaneFactory(layout__rows=1, layout__letters="AB"),
+        flight=flight,
+        spare_flight=spare_flight,
+        held=hold(users["owner"], flight),
+        payment=payment,
+    )
+
+
+def _path(route: str, kwargs: dict[str, Any]) -> str:
+    return "/" + API_PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(kwargs[match.group(1)]), route)
+
+
+def _state(world: World) -> dict[str, Any]:
+    """What a refused request must not have changed."""
+    world.held.refresh_from_db()
+    world.airplane.refresh_from_db()
+    world.flight.refresh_from_db()
+    return {
+        "users": User.objects.count(),
+        "airplanes": Airplane.objects.count(),
+        "flights": Flight.objects.count(),
+        "bookings": Booking.objects.count(),
+        "payments": Payment.objects.count(),
+        "blacklisted": BlacklistedToken.objects.count(),
+        "held_status": world.held.status,
+        "airplane_model": world.airplane.model_name,
+        "flight": (world.flight.gate, world.flight.available_seats),
+    }
+
+
+CASES = [
+    pytest.param(route, method, actor, id=f"{method} {route} as {actor}")
+    for (route, method) in MATRIX
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("route", "method", "actor"), CASES)
+def test_authorization_matrix(world, route, method, actor):
+    case = MATRIX[(route, method)]
+    expected = case.expected[ACTORS.index(actor)]
+    client = APIClient() if actor == "anonymous" else authenticated_client(world.users[actor])
+    before = _state(world)
+
+    body = {} if case.body is None else {"data": json.dumps(case.body(world, actor)), "content_type": JSON}
+    response = client.generic(
+        method, _path(route, case.kwargs(world)), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **body
+    )
+
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert response["Content-Type"] == "application/problem+json"
+        assert _state(world) == before
