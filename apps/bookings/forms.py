@@ -1,5 +1,7 @@
 from django import forms
 
+from apps.core.forms import IdempotentForm
+
 MAX_TRAVELLERS = 9
 
 
@@ -28,6 +30,10 @@ class HoldStartForm(forms.Form):
         data["seats"] = chosen
         data["count"] = len(seats) or data.get("travellers") or 1
         return data
+
+
+class HoldForm(IdempotentForm):
+    """The passenger page's own key: however often that page is submitted, it holds seats once."""
 
 
 class PassengerForm(forms.Form):

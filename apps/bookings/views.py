@@ -8,11 +8,19 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
-from apps.bookings.forms import HoldStartForm, passenger_formset
+from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.core.exceptions import ApplicationError
+from apps.core.idempotency import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    idempotency_key_claim,
+    idempotency_key_complete,
+    idempotency_key_release,
+    request_fingerprint,
+)
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
@@ -22,7 +30,11 @@ from apps.flights.selectors import flight_get, flight_seat_map
 @login_required
 @page_rate_limit(group="booking", key=user_key, rate_setting="RATELIMIT_BOOKING", fail_open=True)
 def booking_new(request: HttpRequest) -> HttpResponse:
-    """Passenger details for the seats chosen on the seat map; submitting holds the seats."""
+    """Passenger details for the seats chosen on the seat map; submitting holds the seats.
+
+    The page carries an idempotency key made when it is rendered: submitting it again (a double
+    click, a reload, back-and-submit) leads to the first hold instead of holding more seats.
+    """
     start = HoldStartForm(request.GET)
     if not start.is_valid():
         for error in start.non_field_errors():
@@ -36,12 +48,24 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         start.cleaned_data["seats"],
         start.cleaned_data["count"],
     )
-    formset = passenger_formset(count, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and formset.is_valid():
-        passengers = [form.cleaned_data for form in formset]
+    posted = request.method == "POST"
+    formset = passenger_formset(count, request.POST if posted else None)
+    hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
+    status = 200
+    if posted and not hold_form.is_valid():
+        # Only a tampered or truncated page lacks its key: nothing is held, the page gets a new one.
+        messages.error(
+            request, "Something went wrong with this page. Please check the names and submit again."
+        )
+        hold_form, status = HoldForm.fresh(), 400
+    elif posted and formset.is_valid():
         try:
-            booking = booking_hold_create(
-                user=request.user, flight_id=flight_id, passengers=passengers, seats=seats
+            reference, replayed = _hold_once(
+                request,
+                key=hold_form.cleaned_data["idempotency_key"],
+                flight_id=flight_id,
+                passengers=[form.cleaned_data for form in formset],
+                seats=seats,
             )
         except (SeatUnavailable, SeatUnknown) as error:
             messages.error(
@@ -54,14 +78,32 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         except (FlightNotBookable, FlightNotFound) as error:
             messages.error(request, f"{error.detail} Please choose another flight.")
             return redirect("flights:search")
+        except IdempotencyKeyInUse:
+            # The first submission of this page is holding the seats right now; by the time the
+            # browser follows this redirect it has finished, and the list shows its booking.
+            messages.info(request, "We are holding your seats from your first click: your booking is below.")
+            return redirect("bookings:list")
+        except IdempotencyKeyReused:
+            messages.error(
+                request,
+                "This page was already used to hold seats with other details: that booking is below. "
+                "To book again, start from the seat map.",
+            )
+            return redirect("bookings:list")
         except ApplicationError as error:
             messages.error(request, error.detail)
         else:
-            messages.success(
-                request,
-                f"Your seats are held. Pay before the timer runs out to confirm booking {booking.reference}.",
-            )
-            return redirect("payments:pay", reference=booking.reference)
+            if replayed:
+                messages.info(
+                    request,
+                    f"These seats are already held for you in booking {reference}: nothing was booked twice.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Your seats are held. Pay before the timer runs out to confirm booking {reference}.",
+                )
+            return redirect("payments:pay", reference=reference)
     try:
         flight = flight_get(flight_id=flight_id)
         seat_map = flight_seat_map(flight_id=flight_id)
@@ -75,13 +117,50 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         {
             "flight": flight,
             "formset": formset,
+            "hold_form": hold_form,
             "chosen": chosen,
             "count": count,
             "estimated_total": sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count,
             "seat_map_url": _seat_map_url(flight_id, count, seats),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
         },
+        status=status,
     )
+
+
+def _hold_once(
+    request: HttpRequest, *, key: str, flight_id: int, passengers: list[dict], seats: list[str]
+) -> tuple[str, bool]:
+    """Hold the seats at most once per key: (booking reference, whether an earlier submission held them).
+
+    The key is claimed with the idempotency service the API uses (same table, same rules) before
+    anything is held, and completed with the booking's reference. A failed hold releases the key:
+    nothing was held, so submitting again runs again and shows the outcome as it is then.
+
+    Raises what `booking_hold_create` raises, IdempotencyKeyInUse while the first submission runs
+    and IdempotencyKeyReused when the key was used with other passengers or seats.
+    """
+    route = request.path
+    fingerprint = request_fingerprint(
+        method="POST", route=route, body={"flight_id": flight_id, "seats": seats, "passengers": passengers}
+    )
+    claim = idempotency_key_claim(
+        owner=request.user, key=key, method="POST", route=route, fingerprint=fingerprint
+    )
+    if claim.replay is not None:
+        return claim.replay.response_body["reference"], True
+    try:
+        booking = booking_hold_create(
+            user=request.user, flight_id=flight_id, passengers=passengers, seats=seats
+        )
+    except BaseException:
+        idempotency_key_release(claim=claim)
+        raise
+    pay_url = reverse("payments:pay", args=[booking.reference])
+    idempotency_key_complete(
+        claim=claim, status=302, headers={"Location": pay_url}, body={"reference": booking.reference}
+    )
+    return booking.reference, False
 
 
 @login_required

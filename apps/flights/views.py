@@ -3,14 +3,21 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.forms import FlightSearchForm, SeatChoiceForm
-from apps.flights.models import Cabin
-from apps.flights.selectors import SeatStatus, flight_get, flight_search, flight_seat_map
+from apps.flights.models import Cabin, Flight
+from apps.flights.search_cache import cached_search
+from apps.flights.selectors import (
+    FlightSearchCriteria,
+    SeatStatus,
+    flight_get,
+    flight_search,
+    flight_seat_map,
+)
 
 RESULTS_PER_PAGE = 20
 
@@ -38,18 +45,41 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def results(request: HttpRequest) -> HttpResponse:
     form = FlightSearchForm(request.GET or None)
-    page = None
+    page, cache_hit = None, False
     if form.is_valid():
-        page = Paginator(flight_search(criteria=form.criteria()), RESULTS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        page, cache_hit = _results_page(form.criteria(), request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    response = render(
         request,
         "flights/results.html",
         {"form": form, "page": page, "query": query.urlencode(), "travellers": _travellers(form)},
     )
+    if page is not None:
+        response["X-Cache"] = "hit" if cache_hit else "miss"  # as the API says it
+    return response
+
+
+def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[Page, bool]:
+    """One page of results through the API's search cache (same catalogue version, same TTL), and
+    whether it came from the cache.
+
+    Cached: the total and the page's flights, with the airports, cities and airplane the page shows
+    already joined. A staff edit bumps the catalogue version, so the next search misses; shown
+    availability may lag by at most the TTL, and booking never trusts it.
+    """
+    requested = int(number) if number and number.isdigit() else 1
+    token = "|".join(
+        ["page:flights:results", criteria.cache_token(), f"page={requested}", f"page_size={RESULTS_PER_PAGE}"]
+    )
+
+    def search() -> tuple[int, int, list[Flight]]:
+        page = Paginator(flight_search(criteria=criteria), RESULTS_PER_PAGE).get_page(requested)
+        return page.paginator.count, page.number, list(page.object_list)
+
+    (count, page_number, flights), hit = cached_search(token, search)
+    # Paginating a stand-in of the right length gives the page its numbers without the rows.
+    return Page(flights, page_number, Paginator(range(count), RESULTS_PER_PAGE)), hit
 
 
 def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:

@@ -1,13 +1,16 @@
 """Rendering of the outbox emails: subject, text and HTML from templates/notifications/.
 
 Emails are rendered when the outbox row is written, so they say what was true at the moment of
-the change. Times are shown in the local time of the airport they happen at (what the boarding
+the change, except the kinds in RENDERED_AT_SEND: the "booking held" email is written on the
+booking hot path, inside the hold's transaction (under the flight row's lock with the pessimistic
+strategy), so only a bare row is written there and the worker renders it before sending
+(`render_at_send`); what it shows (reference, seats, fare, pay-by time) does not change meanwhile.
+Times are shown in the local time of the airport they happen at (what the boarding
 pass and the airport screens say), with the zone's abbreviation.
 """
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat
 
 from apps.bookings.models import Booking
+from apps.core.templatetags.airline import local_time
 from apps.flights.models import Airport, Cabin
 from apps.notifications.models import Notification
 
@@ -63,13 +67,18 @@ def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
 
 
+# Kinds written without their text and rendered by the sender: they need no payment or refund detail.
+RENDERED_AT_SEND = frozenset({Kind.BOOKING_HELD})
+
+
+def render_at_send(notification: Notification) -> RenderedEmail:
+    """The email of an outbox row written without its text (a kind of RENDERED_AT_SEND)."""
+    booking = Booking.objects.select_related("owner", "flight").get(pk=notification.booking_id)
+    return render_booking_email(notification.kind, booking_email_context(booking))
+
+
 def money(amount: Decimal, currency: str) -> str:
     return f"{currency} {amount:,.2f}"
-
-
-def local_time(moment: datetime, airport: Airport, fmt: str = "D j M Y, H:i T") -> str:
-    """`moment` on the clock of `airport`, e.g. "Tue 15 Dec 2026, 09:30 IST"."""
-    return dateformat.format(moment.astimezone(ZoneInfo(airport.time_zone)), fmt)
 
 
 def _airport(airport: Airport) -> dict[str, str]:

@@ -1,6 +1,6 @@
-import uuid
-
 from django import forms
+
+from apps.core.forms import IdempotentForm
 
 # The simulated gateway's test cards (apps.payments.gateway.SimulatedGateway): token → what the
 # traveller sees. Outcomes are decided by the token, so the page offers a choice of them.
@@ -12,15 +12,10 @@ TEST_CARDS = [
 ]
 
 
-class PayForm(forms.Form):
-    """The pay form. Its idempotency key is made when the page is rendered, so a double click, a
-    reload or a back-and-submit sends the same key and the payment service charges at most once."""
+class PayForm(IdempotentForm):
+    """The pay form. Its idempotency key (made when the page is rendered) is the payment's, so the
+    payment service charges at most once for a double click, a reload or a back-and-submit."""
 
     payment_method = forms.ChoiceField(
         label="Card", choices=[(token, label) for token, label, _ in TEST_CARDS], widget=forms.RadioSelect
     )
-    idempotency_key = forms.CharField(max_length=255, widget=forms.HiddenInput)
-
-    @classmethod
-    def fresh(cls) -> "PayForm":
-        return cls(initial={"payment_method": "tok_visa", "idempotency_key": uuid.uuid4().hex})

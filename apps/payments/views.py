@@ -28,7 +28,7 @@ def booking_pay(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method != "POST":
         if booking.status == Booking.Status.CONFIRMED:
             return redirect("bookings:detail", reference=booking.reference)
-        return _render(request, booking, PayForm.fresh())
+        return _render(request, booking, PayForm.fresh(payment_method="tok_visa"))
     form = PayForm(request.POST)
     if not form.is_valid():
         return _render(request, booking, form, status=400)

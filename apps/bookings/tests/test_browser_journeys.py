@@ -25,6 +25,15 @@ browser_page = browser_fixtures.browser_page
 browser_page_without_js = browser_fixtures.browser_page_without_js
 
 
+# Posts the page's form (found by the selector) twice at once, as a double click can; the answers' statuses.
+SEND_TWICE = """async (selector) => {
+    const form = document.querySelector(selector);
+    const send = () => fetch(location.href, {method: 'POST', body: new FormData(form)});
+    const responses = await Promise.all([send(), send()]);
+    return responses.map(r => r.status);
+}"""
+
+
 @pytest.fixture
 def route() -> Route:
     return route_bom_del()
@@ -242,29 +251,65 @@ def test_seat_taken_by_another_buyer_meanwhile_shows_the_refreshed_seat_map(brow
     assert Flight.objects.get(pk=route.midday.pk).available_seats == 67
 
 
-def test_double_clicked_pay_and_a_resubmitted_form_make_one_payment(browser_page, route, traveller):
+def test_pages_around_the_journey_at_desktop_and_phone_widths(browser_page, route, traveller):
     web, page = browser_page, browser_page.page
-    booking = hold_for(traveller, route.evening, "8A", "8B")
-    web.sign_in_as(traveller)
-    web.goto(f"/bookings/{booking.reference}/pay/")
-    web.snap("before double click")
 
-    # when the same rendered form reaches the server twice at once (what a double click can do)
-    statuses = page.evaluate(
-        """async () => {
-            const form = document.querySelector('[data-pay-form]');
-            const send = () => fetch(location.href, {method: 'POST', body: new FormData(form)});
-            const responses = await Promise.all([send(), send()]);
-            return responses.map(r => r.status);
-        }"""
-    )
-    # and then Pay is double-clicked on that same, never reloaded page
+    # a search with a mistake shows it on its field; a search with no flights says so
+    web.goto("/flights/?origin=BOM&destination=BOM&travellers=1")
+    assert "Choose a destination other than" in page.locator(".search-form").inner_text()
+    web.snap("search error")
+    web.goto("/flights/?origin=DEL&destination=BOM&travellers=1")
+    page.get_by_role("heading", name="No flights match").wait_for()
+    web.snap("no flights")
+
+    # sign up, and a page that does not exist
+    web.goto("/signup/")
+    page.get_by_role("heading", name="Create your account").wait_for()
+    web.snap("sign up")
+    assert web.goto("/no-such-page/").status == 404
+    page.get_by_role("heading", name="We couldn't find that page").wait_for()
+    web.snap("not found")
+
+    # a traveller's held booking says by when to pay, on the departure airport's clock
+    booking = hold_for(traveller, route.early, "4C")
+    web.sign_in_as(traveller)
+    web.goto("/bookings/")
+    pay_by = page.locator(f"[data-reference='{booking.reference}'] [data-testid='pay-by']").inner_text()
+    assert re.fullmatch(r"Pay by \w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d IST \(Mumbai time\)", pay_by)
+    web.snap("my bookings with a hold")
+
+
+def test_double_clicked_hold_and_pay_and_resubmitted_forms_make_one_booking_and_one_payment(
+    browser_page, route, traveller
+):
+    web, page = browser_page, browser_page.page
+    web.sign_in_as(traveller)
+    web.goto(f"/bookings/new/?flight={route.evening.pk}&seats=&seats=")  # two travellers, any seats
+    for number in (1, 2):
+        group = page.get_by_role("group", name=re.compile(f"Traveller {number}"))
+        group.get_by_label("First name").fill(f"Pax{number}")
+        group.get_by_label("Last name").fill("Rao")
+
+    # when the same passenger form reaches the server twice at once, then Hold is double-clicked
+    hold_statuses = page.evaluate(SEND_TWICE, "[data-hold-form]")
+    page.get_by_role("button", name="Hold seats and continue to payment").dblclick()
+
+    # then the seats were held once, and every submission led to that hold
+    page.get_by_role("heading", name="Pay to confirm").wait_for()
+    booking = Booking.objects.get(owner=traveller)
+    assert page.get_by_test_id("reference").inner_text() == booking.reference
+    assert hold_statuses == [200, 200]
+    assert Flight.objects.get(pk=route.evening.pk).available_seats == 66
+    web.snap("held once")
+
+    # when the same pay form reaches the server twice at once, then Pay is double-clicked
+    pay_statuses = page.evaluate(SEND_TWICE, "[data-pay-form]")
     page.get_by_role("button", name=re.compile("^Pay ")).dblclick()
     page.get_by_role("heading", name="E-ticket").wait_for()
     web.snap("after double click")
 
     # then every answer was a page, not an error, and exactly one payment and one charge exist
-    assert statuses == [200, 200]
+    assert pay_statuses == [200, 200]
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
     assert Payment.objects.filter(booking=booking).count() == 1
     assert Payment.objects.get(booking=booking).status == Payment.Status.SUCCEEDED

@@ -1,9 +1,16 @@
 """Passenger details (holding seats), My bookings, e-ticket and cancel pages."""
 
+import threading
+import uuid
+from datetime import UTC, datetime
+
 import pytest
+from django.db import connection
+from django.test import Client
 
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_hold_create
+from apps.core.idempotency import idempotency_key_claim, request_fingerprint
 from apps.flights.models import Flight
 from apps.flights.tests.test_views import Route, route_bom_del
 from apps.payments.models import Payment
@@ -17,8 +24,10 @@ def route(db) -> Route:
     return route_bom_del()
 
 
-def names(count: int) -> dict[str, str]:
+def names(count: int, *, key: str | None = None) -> dict[str, str]:
+    """The passenger form as the browser posts it, with the page's idempotency key."""
     data = {
+        "idempotency_key": key or uuid.uuid4().hex,
         "passenger-TOTAL_FORMS": str(count),
         "passenger-INITIAL_FORMS": "0",
         "passenger-MIN_NUM_FORMS": str(count),
@@ -85,6 +94,129 @@ def test_any_seat_lets_the_service_choose(client, customer, route):
     client.post(f"/bookings/new/?flight={route.midday.pk}&seats=&seats=", names(2))
 
     assert Booking.objects.get(owner=customer).seat_assignments.count() == 2
+
+
+def test_the_passenger_page_carries_a_new_key_each_time_it_is_rendered(client, customer, route):
+    client.force_login(customer)
+
+    first = client.get(new_booking_url(route.midday, "", ""))
+    second = client.get(new_booking_url(route.midday, "", ""))
+
+    key = first.context["hold_form"]["idempotency_key"].value()
+    assert len(key) == 32
+    assert f'name="idempotency_key" value="{key}"' in first.content.decode()
+    assert key != second.context["hold_form"]["idempotency_key"].value()
+
+
+def test_the_same_form_posted_twice_holds_once_and_leads_to_the_first_hold(client, customer, route):
+    client.force_login(customer)
+    url, form = new_booking_url(route.midday, "", ""), names(2, key="page-1")
+    first = client.post(url, form)
+
+    again = client.post(url, form, follow=True)
+
+    booking = Booking.objects.get(owner=customer)
+    assert first["Location"] == f"/bookings/{booking.reference}/pay/"
+    assert again.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"already held for you in booking {booking.reference}: nothing was booked twice" in (
+        again.content.decode()
+    )
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_posted_twice_at_once_holds_once(customer):
+    route = route_bom_del()
+    url, form = new_booking_url(route.midday, "", ""), names(2, key="double-click")
+    clients = [Client(), Client()]
+    for browser in clients:
+        browser.force_login(customer)
+    start = threading.Barrier(len(clients))
+    locations: list[str] = []
+
+    def submit(browser: Client) -> None:
+        try:
+            start.wait()
+            locations.append(browser.post(url, form)["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(browser,)) for browser in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # one of them held the seats; the other was sent to that hold, or to My bookings while it ran
+    booking = Booking.objects.get(owner=customer)
+    pay_url = f"/bookings/{booking.reference}/pay/"
+    assert pay_url in locations
+    assert sorted(locations) in ([pay_url, pay_url], sorted([pay_url, "/bookings/"]))
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
+
+
+def test_a_submission_while_the_first_is_still_holding_goes_to_my_bookings(client, customer, route):
+    client.force_login(customer)
+    url, form = new_booking_url(route.midday, ""), names(1, key="in-flight")
+    body = {
+        "flight_id": route.midday.pk,
+        "seats": [],
+        "passengers": [{"first_name": "Asha0", "last_name": "Rao"}],
+    }
+    idempotency_key_claim(
+        owner=customer,
+        key="in-flight",
+        method="POST",
+        route="/bookings/new/",
+        fingerprint=request_fingerprint(method="POST", route="/bookings/new/", body=body),
+    )
+
+    response = client.post(url, form, follow=True)
+
+    assert response.redirect_chain == [("/bookings/", 302)]
+    assert "We are holding your seats from your first click" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_the_same_page_sent_back_with_other_names_holds_nothing_more(client, customer, route):
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "")
+    client.post(url, names(1, key="page-1"))
+
+    response = client.post(url, names(1, key="page-1") | {"passenger-0-first_name": "Ravi"}, follow=True)
+
+    assert response.redirect_chain == [("/bookings/", 302)]
+    assert "This page was already used to hold seats" in response.content.decode()
+    assert list(Booking.objects.values_list("passengers__first_name", flat=True)) == ["Asha0"]
+
+
+def test_a_failed_hold_lets_the_same_page_try_again(client, customer, route):
+    client.force_login(customer)
+    url, form = new_booking_url(route.midday, "3A"), names(1, key="retry-me")
+    Flight.objects.filter(pk=route.midday.pk).update(status=Flight.Status.CANCELLED)
+    client.post(url, form)
+    Flight.objects.filter(pk=route.midday.pk).update(status=Flight.Status.SCHEDULED)
+
+    response = client.post(url, form)
+
+    booking = Booking.objects.get(owner=customer)
+    assert response["Location"] == f"/bookings/{booking.reference}/pay/"
+    assert list(booking.seat_assignments.values_list("seat_code", flat=True)) == ["3A"]
+
+
+def test_a_form_without_its_key_holds_nothing_and_gets_a_new_key(client, customer, route):
+    client.force_login(customer)
+    form = names(1)
+    del form["idempotency_key"]
+
+    response = client.post(new_booking_url(route.midday, "3A"), form)
+
+    assert response.status_code == 400
+    assert "Please check the names and submit again" in response.content.decode()
+    assert len(response.context["hold_form"]["idempotency_key"].value()) == 32
+    assert response.context["formset"].forms[0]["first_name"].value() == "Asha0"
+    assert not Booking.objects.exists()
 
 
 def test_a_seat_taken_meanwhile_sends_back_to_the_refreshed_seat_map(client, customer, other_customer, route):
@@ -155,6 +287,19 @@ def test_my_bookings_lists_only_mine_with_status(client, customer, other_custome
     assert "Held" in response.content.decode()
 
 
+def test_my_bookings_shows_a_holds_deadline_in_the_departure_airports_time(client, customer, route):
+    held = booking_hold_create(
+        user=customer, flight_id=route.midday.pk, passengers=[{"first_name": "A", "last_name": "R"}]
+    )
+    Booking.objects.filter(pk=held.pk).update(hold_expires_at=datetime(2030, 1, 1, 4, 0, tzinfo=UTC))
+    client.force_login(customer)
+
+    html = client.get("/bookings/").content.decode()
+
+    assert "Pay by Tue 1 Jan 2030, 09:30 IST (Mumbai time)" in html
+    assert "UTC" not in html
+
+
 def test_e_ticket_of_a_confirmed_booking(client, customer, route):
     booking = paid(
         booking_hold_create(
@@ -177,6 +322,8 @@ def test_e_ticket_of_a_confirmed_booking(client, customer, route):
     assert "4F" in html
     assert "06:00" in html
     assert "C31" in html
+    assert "IST (Mumbai time)" in html  # when it was booked, named in the departure airport's zone
+    assert "UTC" not in html
 
 
 def test_someone_elses_booking_is_404(client, customer, other_customer, route):

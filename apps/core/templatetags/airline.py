@@ -1,12 +1,13 @@
-"""Presentation filters for the website: money, flight durations, countdowns."""
+"""Presentation filters for the website (and the emails' local times): money, times, countdowns."""
 
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 register = template.Library()
 
@@ -21,6 +22,29 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     symbol = CURRENCY_SYMBOLS.get(currency)
     number = f"{Decimal(amount):,.2f}"
     return f"{symbol}{number}" if symbol else f"{number} {currency}".strip()
+
+
+class Located(Protocol):
+    """Anything with an IANA time zone, such as an airport (core imports no other app)."""
+
+    time_zone: str
+
+
+@register.filter
+def local_time(moment: datetime | None, place: Located, fmt: str = "D j M Y, H:i T") -> str:
+    """`moment` on the clock of `place`, with the zone named: "Tue 15 Dec 2026, 09:30 IST".
+
+    Times are shown where they happen (what the boarding pass and the airport screens say).
+    """
+    if moment is None:
+        return ""
+    return dateformat.format(moment.astimezone(ZoneInfo(place.time_zone)), fmt)
+
+
+@register.filter
+def local_clock(moment: datetime | None, place: Located) -> str:
+    """Only the time of day of `local_time`, for deadlines minutes away: "09:30 IST"."""
+    return local_time(moment, place, "H:i T")
 
 
 @register.filter

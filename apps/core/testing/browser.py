@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -42,20 +43,31 @@ SCREENSHOT_DIR = Path(
 ACTION_TIMEOUT_MS = 10_000
 
 
+# The running Playwright and browser. Each module that names `chromium` gets its own session-scoped
+# fixture, but Playwright's sync API can be started only once per thread: the first one starts them,
+# the others share them, and the first one (torn down last) stops them.
+_running: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for the session; skips the browser tests when it is not installed."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM_PATH).exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM_PATH} (apt-get install chromium)")
+    if "browser" in _running:
+        yield _running["browser"]
+        return
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # synchronous and safe here, so Django's guard against ORM use inside a loop is lifted.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_api.sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True)
+    _running.update(playwright=playwright, browser=browser)
     try:
         yield browser
     finally:
+        _running.clear()
         browser.close()
         playwright.stop()
 
@@ -88,14 +100,24 @@ class BrowserSession:
         )
 
     def snap(self, name: str) -> None:
-        """Screenshot the page at desktop and phone widths as step NN-name."""
+        """Screenshot the page at desktop and phone widths as step NN-name.
+
+        Fails when the page is wider than the phone's screen (sideways scrolling means a broken layout).
+        """
+        # A heading can be found before the stylesheet has loaded; a full-page shot measured then is
+        # as tall as the unstyled page.
+        self.page.wait_for_load_state("load")
         self.steps.append(name)
         self.screenshot_dir.mkdir(parents=True, exist_ok=True)
         stem = f"{len(self.steps):02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
         self.page.screenshot(path=str(self.screenshot_dir / f"{stem}-desktop.png"), full_page=True)
         self.page.set_viewport_size(PHONE)
         self.page.screenshot(path=str(self.screenshot_dir / f"{stem}-phone.png"), full_page=True)
+        overflow = self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         self.page.set_viewport_size(DESKTOP)
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than a phone screen"
 
 
 def _browser_session(chromium, live_server, request, *, java_script: bool) -> Iterator[BrowserSession]:

@@ -110,6 +110,54 @@ def test_results_accept_the_autocomplete_text_and_hide_flights_without_enough_se
     assert flight_numbers(response) == ["AI101", "AI205"]
 
 
+def test_a_repeated_search_is_answered_from_the_search_cache_without_sql(
+    client, route, django_assert_num_queries
+):
+    first = results_for(client, route, sort="price_asc")
+
+    with django_assert_num_queries(0):
+        second = results_for(client, route, sort="price_asc")
+
+    assert first["X-Cache"] == "miss"
+    assert second["X-Cache"] == "hit"
+    assert flight_numbers(second) == flight_numbers(first) == ["AI205", "AI101", "AI877"]
+    assert second.context["page"].paginator.count == 3
+    assert "₹3,900.00" in second.content.decode()
+    assert "AI205 · " in second.content.decode()  # the cached flights still carry their airplane and airports
+
+
+def test_results_pages_are_cached_apart_and_keep_their_numbers(client, route, monkeypatch):
+    monkeypatch.setattr("apps.flights.views.RESULTS_PER_PAGE", 2)
+    results_for(client, route)
+
+    second_page = results_for(client, route, page="2")
+    again = results_for(client, route, page="2")
+
+    assert second_page["X-Cache"] == "miss"
+    assert again["X-Cache"] == "hit"
+    assert flight_numbers(again) == ["AI877"]
+    assert (again.context["page"].number, again.context["page"].paginator.num_pages) == (2, 2)
+    assert "Page 2 of 2" in again.content.decode()
+
+
+def test_a_staff_edit_shows_in_the_very_next_search(
+    client, route, staff_client, django_capture_on_commit_callbacks
+):
+    results_for(client, route)
+    assert results_for(client, route)["X-Cache"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = staff_client.patch(
+            f"/api/v1/flights/{route.midday.pk}", {"base_fare": "4100.00"}, format="json"
+        )
+
+    after = results_for(client, route)
+    assert edited.status_code == 200
+    assert after["X-Cache"] == "miss"
+    assert "₹4,100.00" in after.content.decode()
+    assert "₹3,900.00" not in after.content.decode()
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -126,6 +174,7 @@ def test_malformed_search_shows_the_error_on_its_field_not_a_500(client, route, 
     assert response.status_code == 200
     assert response.context["page"] is None
     assert field in response.context["form"].errors
+    assert "Check your search" in response.content.decode()
 
 
 def test_seat_map_shows_cabins_taken_seats_and_one_select_per_traveller(client, route, customer):

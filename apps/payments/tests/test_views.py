@@ -1,5 +1,7 @@
 """The hold page: countdown, the pay form and its idempotency key, and every payment outcome."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from apps.bookings.models import Booking
@@ -54,6 +56,15 @@ def test_hold_page_shows_the_countdown_total_and_a_fresh_key_per_render(signed_i
     assert len(key) == 32
     assert key != second.context["form"]["idempotency_key"].value()
     assert first["Cache-Control"].startswith("max-age=0")
+
+
+def test_hold_page_names_the_deadline_in_the_departure_airports_time(signed_in, booking):
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=datetime(2030, 1, 1, 4, 0, tzinfo=UTC))
+
+    html = pay_page(signed_in, booking).content.decode()
+
+    assert "Pay by 09:30 IST (Mumbai time)" in html  # 04:00 UTC in Asia/Kolkata
+    assert "UTC" not in html
 
 
 def test_paying_confirms_and_shows_the_e_ticket(signed_in, booking):
