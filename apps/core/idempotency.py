@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -167,7 +167,15 @@ def idempotency_key_complete(
 
 
 def idempotency_key_release(*, claim: IdempotencyClaim) -> None:
-    """Delete the claim (after a 5xx or a Retry-After answer) so a retry with the same key runs again."""
+    """Delete the claim (after a 5xx or a Retry-After answer) so a retry with the same key runs again.
+
+    The 5xx may be the request's database connection dropping between transactions (a failed
+    transaction closes its connection itself; a failed autocommit read does not): a dead connection
+    is closed first so that the delete runs on a fresh one, instead of failing too and leaving the
+    key claimed (every retry would be a 409 idempotency_key_in_use until the lease ran out).
+    """
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
     IdempotencyKey.objects.filter(
         pk=claim.key_id, state=IdempotencyKey.State.IN_PROGRESS, lease_expires_at=claim.lease
     ).delete()

@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from apps.bookings.models import Booking
 from apps.flights.models import Flight
-from apps.notifications.emails import booking_email_context, render_booking_email
+from apps.notifications.emails import (
+    RENDERED_AT_SEND,
+    RenderedEmail,
+    booking_email_context,
+    render_at_send,
+    render_booking_email,
+)
 from apps.notifications.exceptions import EmailDeliveryDeferred, NotificationInFlight
 from apps.notifications.models import Notification
 
@@ -29,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 Status = Notification.Status
 
-# A claim outlives the send task's hard time limit, so a live attempt is never taken over.
-CLAIM_LEASE = timedelta(minutes=5)
 # The task queued on commit normally sends within seconds; the retry job looks at a new row only
 # after this, so the two rarely race (and the claim makes a race harmless).
 FIRST_SEND_GRACE = timedelta(minutes=2)
@@ -45,13 +49,15 @@ def notifications_create(
     (kind, booking) is unique: an email that already exists is not written again, and the caller's
     transaction carries on (each insert runs in a savepoint). Returns the rows written. The
     recipient is the booking's owner; subject and bodies are rendered now, so they say what was
-    true when the change was made. A broker that is down at commit is logged, not raised: the row
-    stays pending and the retry job queues it.
+    true when the change was made, except for kinds in RENDERED_AT_SEND (the hot path's email: no
+    query or template here, the sender renders it). A broker that is down at commit is logged, not
+    raised: the row stays pending and the retry job queues it.
     """
-    context = booking_email_context(booking, payment=payment, refunded=refunded)
+    rendered_now = [kind for kind in kinds if kind not in RENDERED_AT_SEND]
+    context = booking_email_context(booking, payment=payment, refunded=refunded) if rendered_now else None
     written = []
     for kind in kinds:
-        email = render_booking_email(kind, context)
+        email = render_booking_email(kind, context) if kind in rendered_now else RenderedEmail("", "", "")
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
@@ -77,9 +83,10 @@ def notifications_create(
 def notification_send(*, notification_id: int) -> bool:
     """Send one outbox email; True if this call sent it.
 
-    Two runs send once: a run first claims the row (pending → sending, attempts + 1) with one
-    conditional UPDATE and does nothing if another run holds it, or if it is sent, failed, or
-    backing off after a failure. No lock is held while talking to the SMTP server.
+    Two runs send once: a run first claims the row (pending → sending, attempts + 1, for
+    NOTIFICATIONS_CLAIM_LEASE_SECONDS) with one conditional UPDATE and does nothing if another run
+    holds it, or if it is sent, failed, or backing off after a failure. No lock is held while
+    talking to the SMTP server.
     A transient failure (SMTP 4xx, connection refused or dropped, timeout) puts the row back to
     pending with an exponential backoff and raises EmailDeliveryDeferred, until
     NOTIFICATIONS_MAX_ATTEMPTS; then, or at once for a permanent failure (SMTP 5xx such as an
@@ -90,20 +97,26 @@ def notification_send(*, notification_id: int) -> bool:
         claimed = (
             Notification.objects.filter(pk=notification_id)
             .filter(_claimable(now))
-            .update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
+            .update(
+                status=Status.SENDING,
+                attempts=F("attempts") + 1,
+                next_attempt_at=now + timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS),
+            )
         )
     if not claimed:
         return False
     notification = Notification.objects.get(pk=notification_id)
-    message = EmailMultiAlternatives(
-        subject=notification.subject,
-        body=notification.body_text,
-        to=[notification.recipient],
-        headers={"X-Airline-Notification": f"{notification.kind}/{notification.pk}"},
-    )
-    if notification.body_html:
-        message.attach_alternative(notification.body_html, "text/html")
     try:
+        if not notification.subject and notification.kind in RENDERED_AT_SEND:
+            _render_stored(notification)
+        message = EmailMultiAlternatives(
+            subject=notification.subject,
+            body=notification.body_text,
+            to=[notification.recipient],
+            headers={"X-Airline-Notification": f"{notification.kind}/{notification.pk}"},
+        )
+        if notification.body_html:
+            message.attach_alternative(notification.body_html, "text/html")
         message.send()
     except Exception as error:  # every failure is recorded on the row; transient ones are retried
         _failure_record(notification, error)
@@ -251,6 +264,16 @@ def _failure_record(notification: Notification, error: Exception) -> None:
         raise EmailDeliveryDeferred(description) from error
     claimed.update(status=Status.FAILED, next_attempt_at=None, last_error=description)
     logger.warning("Email %s failed after %s attempt(s): %s", notification.pk, attempts, description)
+
+
+def _render_stored(notification: Notification) -> None:
+    """Render an email written without its text and keep the text on the row (admin, resends)."""
+    email = render_at_send(notification)
+    notification.subject, notification.body_text = email.subject, email.text
+    notification.body_html = email.html
+    Notification.objects.filter(pk=notification.pk).update(
+        subject=email.subject, body_text=email.text, body_html=email.html
+    )
 
 
 def _queue_after_commit(notification_id: int) -> None:

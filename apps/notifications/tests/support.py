@@ -6,14 +6,18 @@ import itertools
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from kombu import Connection
@@ -136,15 +140,63 @@ def smtp_settings(port: int):
 
 
 @contextmanager
-def running_smtp_server(refuse: str | None = None) -> Iterator[tuple[CollectingHandler, int]]:
-    """A real SMTP server on loopback; yields (handler, port). `refuse` is its reply to RCPT TO."""
-    handler = CollectingHandler(refuse=refuse)
+def running_smtp_server(
+    refuse: str | None = None, handler: CollectingHandler | None = None
+) -> Iterator[tuple[CollectingHandler, int]]:
+    """A real SMTP server on loopback; yields (handler, port). `refuse` is its reply to RCPT TO;
+    `handler` replaces the plain collecting one."""
+    handler = handler or CollectingHandler(refuse=refuse)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+CELERY = Path(sys.executable).with_name("celery")
+
+
+@contextmanager
+def running_celery_worker(
+    *, smtp_port: int, log_path: Path, environment: dict[str, str] | None = None, name: str = "worker"
+) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (solo pool, node `name`) consuming this run's queue, on the test database,
+    sending to the loopback SMTP server at `smtp_port`, its output in `log_path`; `environment` adds
+    settings.
+
+    Stopped on exit (SIGTERM, then SIGKILL), unless the test killed it already.
+    """
+    database = connection.settings_dict
+    worker_environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "apps.notifications.tests.worker_settings",
+        "DATABASE_URL": f"mysql://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
+        f"{database['PORT'] or 3306}/{database['NAME']}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        **(environment or {}),
+    }
+    with log_path.open("a") as log:
+        worker = subprocess.Popen(
+            # Heartbeat and gossip stay on: their timers wake the event loop, so the worker acts on
+            # SIGTERM within about two seconds (without them it sleeps ten seconds before noticing).
+            [str(CELERY), "-A", "airline", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE]
+            + ["--pool=solo", "-l", "info", "--without-mingle", "-n", f"{name}@%h"],
+            cwd=settings.BASE_DIR,
+            env=worker_environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
 
 @contextmanager

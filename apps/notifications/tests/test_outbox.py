@@ -1,11 +1,14 @@
 """Domain events write outbox rows in the publisher's transaction, rendered as the airline's emails."""
 
 import pytest
+from django.core import mail
 from django.db import transaction
+from django.template import TemplateDoesNotExist
 
 from apps.bookings.models import Booking
 from apps.core import events
 from apps.notifications.models import Notification
+from apps.notifications.services import notification_send
 from apps.notifications.tests.support import booking_make, payment_make
 
 pytestmark = pytest.mark.django_db
@@ -13,13 +16,15 @@ pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
 
 
-def test_booking_held_writes_a_pending_email_with_the_pay_by_time_in_the_departure_airports_time(
+def test_booking_held_writes_a_bare_pending_email_that_the_sender_renders_with_the_pay_by_time(
     django_capture_on_commit_callbacks,
 ):
+    # given a hold whose pay-by time is 15:45 in Mumbai
     booking = booking_make(status=Booking.Status.HELD)
     booking.hold_expires_at = booking.flight.departure_time.replace(day=1, hour=10, minute=15)  # 15:45 IST
     booking.save()
 
+    # when the hold is announced: the row is written without its text (the hot path renders nothing)
     with django_capture_on_commit_callbacks() as callbacks:
         events.publish("booking.held", booking=booking)
 
@@ -29,13 +34,45 @@ def test_booking_held_writes_a_pending_email_with_the_pay_by_time_in_the_departu
     assert notification.recipient == booking.owner.email
     assert notification.status == Notification.Status.PENDING
     assert notification.attempts == 0
+    assert (notification.subject, notification.body_text, notification.body_html) == ("", "", "")
+    assert len(callbacks) == 1
+
+    # then sending renders it, sends the rendered text and keeps it on the row
+    assert notification_send(notification_id=notification.pk) is True
+    notification.refresh_from_db()
     assert "Fri 1 Mar 2030, 15:45 IST" in notification.subject
     assert booking.reference in notification.subject
     assert "Fri 1 Mar 2030, 15:45 IST" in notification.body_text
     assert "(Fri 1 Mar 2030, 10:15 UTC)" in notification.body_text
     assert "INR 9,000.00" in notification.body_text
     assert "Fri 1 Mar 2030, 15:45 IST" in notification.body_html
-    assert len(callbacks) == 1
+    (message,) = mail.outbox
+    assert message.subject == notification.subject
+    assert message.body == notification.body_text
+    assert message.alternatives[0].content == notification.body_html
+
+
+def test_a_held_email_that_cannot_be_rendered_is_failed_and_not_sent(monkeypatch):
+    # given a bare held email whose template is broken
+    booking = booking_make(status=Booking.Status.HELD)
+    events.publish("booking.held", booking=booking)
+    notification = Notification.objects.get()
+
+    def broken(*args, **kwargs):
+        raise TemplateDoesNotExist("notifications/booking_held.txt")
+
+    monkeypatch.setattr("apps.notifications.emails.render_to_string", broken)
+
+    # when the sender runs
+    sent = notification_send(notification_id=notification.pk)
+
+    # then nothing is sent and the row records why (a permanent failure)
+    assert sent is False
+    assert mail.outbox == []
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert "TemplateDoesNotExist" in notification.last_error
+    assert notification.subject == ""
 
 
 def test_booking_confirmed_writes_the_e_ticket_and_the_receipt(django_capture_on_commit_callbacks):
@@ -135,12 +172,12 @@ def test_a_repeated_event_writes_nothing_and_leaves_the_callers_transaction_usab
     assert callbacks == []
 
 
-def test_writing_the_held_email_costs_five_round_trips_inside_the_hold_transaction(django_assert_num_queries):
-    # It runs while the bookings service holds the flight row: airports with cities, passengers with
-    # seats, then savepoint, insert, release.
+def test_writing_the_held_email_costs_three_round_trips_in_the_hold_transaction(django_assert_num_queries):
+    # It runs while the bookings service may hold the flight row: savepoint, insert, release; no
+    # read and no template (the sender renders it).
     booking = booking_make(status=Booking.Status.HELD)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         events.publish("booking.held", booking=booking)
 
     assert Notification.objects.filter(booking=booking, kind=Kind.BOOKING_HELD).count() == 1

@@ -1,24 +1,18 @@
 """End to end: a booking held and paid through the services, a real Celery worker consuming from
 RabbitMQ, a real SMTP server on loopback."""
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.notifications.models import Notification
-from apps.notifications.tests.support import bom_del_flight, booked_and_paid
+from apps.notifications.tests.support import bom_del_flight, booked_and_paid, running_celery_worker
 
 Kind = Notification.Kind
-CELERY = Path(sys.executable).with_name("celery")
 WORKER_DEADLINE_SECONDS = 60
 
 
@@ -26,36 +20,9 @@ WORKER_DEADLINE_SECONDS = 60
 def celery_worker(transactional_db, smtp_server, empty_queue, tmp_path) -> Iterator[Path]:
     """A worker on this run's queue, using the test database and the loopback SMTP server."""
     _, smtp_port = smtp_server
-    database = connection.settings_dict
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "apps.notifications.tests.worker_settings",
-        "DATABASE_URL": f"mysql://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
-        f"{database['PORT'] or 3306}/{database['NAME']}",
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-    }
     log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            # Heartbeat and gossip stay on: their timers wake the event loop, so the worker acts on
-            # SIGTERM within about two seconds (without them it sleeps ten seconds before noticing).
-            [str(CELERY), "-A", "airline", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE]
-            + ["--pool=solo", "-l", "info", "--without-mingle"],
-            cwd=settings.BASE_DIR,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield log_path
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+    with running_celery_worker(smtp_port=smtp_port, log_path=log_path):
+        yield log_path
 
 
 @pytest.mark.integration
