@@ -5,7 +5,7 @@ RUN_HOST ?= 127.0.0.1
 RUN_PORT ?= 8000
 DEMO_DATA_ARGS ?=
 
-.PHONY: venv run test lint format
+.PHONY: venv run test lint format bench
 
 venv: $(VENV)/.installed
 
@@ -47,3 +47,9 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Load through gunicorn over loopback on its own database (airline_bench), Redis db 8 and queue;
+# prints the table and writes bench/results/<name>.json and .md. BENCH_QUICK=1: a ~1-minute smoke.
+# Every BENCH_* variable is described in bench/run.py.
+bench: venv
+	$(PY) -m bench.run

@@ -5,6 +5,7 @@ is decided first; the locked section then only re-checks, inserts and moves the 
 the hot flight row's lock hold time is the ceiling on throughput (shared/MEASUREMENTS.md).
 """
 
+import functools
 import logging
 import random
 import secrets
@@ -32,11 +33,13 @@ from apps.bookings.exceptions import (
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
 from apps.bookings.services.seat_selection import seats_choose
 from apps.core import events
+from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import Busy, ValidationFailed
+from apps.core.request_context import log_context_update
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.models import Cabin, Flight
-from apps.flights.seating import Seat, airplane_seats
+from apps.flights.models import Cabin, CabinSection, Flight
+from apps.flights.seating import Seat, seats_from_sections
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,8 @@ def booking_hold_create(
     passengers of one booking together); the flight must be scheduled and leave at least
     BOOKING_MIN_MINUTES_BEFORE_DEPARTURE minutes from now; the amount is the sum of the seats'
     cabin fares, in the flight's currency. BOOKING_LOCK_STRATEGY (read per call) picks how the
-    flight's seat counter is protected. Publishes "booking.held".
+    flight's seat counter is protected. Publishes "booking.held" and audits "created" in the same
+    transaction; later log lines of the request carry the booking reference.
 
     Raises ValidationFailed (400), FlightNotFound (404), SeatUnknown (422), FlightNotBookable,
     SoldOut, SeatUnavailable or Busy (409).
@@ -92,7 +96,9 @@ def booking_hold_create(
     request = _hold_request_build(user=user, flight_id=flight_id, passengers=passengers, seats=seats)
     for _ in range(REFERENCE_ATTEMPTS):
         try:
-            return strategy(request)
+            booking = strategy(request)
+            log_context_update(booking_reference=booking.reference)
+            return booking
         except IntegrityError as error:
             if _is_seat_collision(error):
                 # Only a bug in the locking gets here: the unique key refused to sell a seat twice.
@@ -113,8 +119,13 @@ def _hold_request_build(
     if flight is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
     _bookable_ensure(flight, timezone.now())
-    priced_cabins = {cabin for cabin in Cabin.values if flight.fare_for(cabin) is not None}
-    sellable = [seat for seat in airplane_seats(flight.airplane_id) if seat.cabin in priced_cabins]
+    priced_cabins = frozenset(cabin for cabin in Cabin.values if flight.fare_for(cabin) is not None)
+    layout = tuple(
+        CabinSection.objects.filter(airplane_id=flight.airplane_id)
+        .order_by("first_row")
+        .values_list("cabin", "first_row", "last_row", "seat_letters")
+    )
+    sellable = list(_sellable_seats(layout, priced_cabins))
     requested = None
     if codes:
         by_code = {seat.code: seat for seat in sellable}
@@ -126,6 +137,22 @@ def _hold_request_build(
             )
         requested = [by_code[code] for code in codes]
     return HoldRequest(user=user, flight=flight, names=names, sellable=sellable, requested=requested)
+
+
+@functools.lru_cache(maxsize=256)
+def _sellable_seats(
+    layout: tuple[tuple[str, int, int, str], ...], priced_cabins: frozenset[str]
+) -> tuple[Seat, ...]:
+    """The seats of a layout in the priced cabins, built once per process for each layout.
+
+    Keyed by the layout's content (read on every hold), so an edited layout is seen at once; building
+    the seat list of a large airplane on every hold cost more than the rest of the validation.
+    """
+    sections = [
+        CabinSection(cabin=cabin, first_row=first_row, last_row=last_row, seat_letters=letters)
+        for cabin, first_row, last_row, letters in layout
+    ]
+    return tuple(seat for seat in seats_from_sections(sections) if seat.cabin in priced_cabins)
 
 
 def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
@@ -311,6 +338,18 @@ def _booking_insert(request: HoldRequest, *, flight: Flight, seats: list[Seat], 
             )
             for passenger, seat, fare in zip(passengers, seats, fares, strict=True)
         ]
+    )
+    audit_record(
+        action=Action.CREATED,
+        subject_type=Subject.BOOKING,
+        subject_ref=booking.reference,
+        actor=request.user,
+        detail={
+            "flight_id": flight.pk,
+            "seats": [seat.code for seat in seats],
+            "total_amount": str(booking.total_amount),
+            "currency": booking.currency,
+        },
     )
     return booking
 
