@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from apps.flights.selectors import FlightSearchCriteria
+from apps.flights.selectors import TRIP_DATE_MAX_YEARS_AWAY, FlightSearchCriteria, trip_date_searchable
 
 # "BOM", "bom" or what the autocomplete shows: "Mumbai (BOM)".
 _CODE_IN_TEXT = re.compile(r"\(([A-Za-z]{3})\)\s*$|^\s*([A-Za-z]{3})\s*$")
@@ -64,6 +64,12 @@ class FlightSearchForm(forms.Form):
     price_max = forms.DecimalField(
         label="Highest fare", min_value=0, max_digits=10, decimal_places=2, required=False
     )
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        if day and not trip_date_searchable(day):
+            raise forms.ValidationError(f"Choose a date within {TRIP_DATE_MAX_YEARS_AWAY} years of today.")
+        return day
 
     def clean(self):
         data = super().clean()

@@ -51,6 +51,15 @@ class FlightSearchCriteria:
         )
 
 
+# Searchable departure dates: far enough either side of today for any real schedule, and far from
+# the ends of the calendar, where converting a local day to UTC overflows.
+TRIP_DATE_MAX_YEARS_AWAY = 5
+
+
+def trip_date_searchable(day: date) -> bool:
+    return abs((day - timezone.now().date()).days) <= TRIP_DATE_MAX_YEARS_AWAY * 366
+
+
 def local_day_window(day: date, time_zone: str) -> tuple[datetime, datetime]:
     """The UTC instants [start, end) of one calendar day in a time zone (23, 24 or 25 hours)."""
     zone = ZoneInfo(time_zone)

@@ -68,7 +68,7 @@ def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[P
     already joined. A staff edit bumps the catalogue version, so the next search misses; shown
     availability may lag by at most the TTL, and booking never trusts it.
     """
-    requested = int(number) if number and number.isdigit() else 1
+    requested = int(number) if number and number.isascii() and number.isdigit() else 1
     token = "|".join(
         ["page:flights:results", criteria.cache_token(), f"page={requested}", f"page_size={RESULTS_PER_PAGE}"]
     )

@@ -26,6 +26,7 @@ from apps.flights.search_cache import cached_search
 from apps.flights.selectors import (
     SORT_DIRECTIONS,
     SORT_FIELDS,
+    TRIP_DATE_MAX_YEARS_AWAY,
     FlightSearchCriteria,
     airplane_get,
     airplane_list,
@@ -34,6 +35,7 @@ from apps.flights.selectors import (
     flight_get,
     flight_search,
     flight_seat_map,
+    trip_date_searchable,
 )
 from apps.flights.services import (
     airplane_create,
@@ -222,7 +224,7 @@ class FlightSearchInput(serializers.Serializer):
     def validate_travellers(self, value: str) -> int | None:
         if not value:
             return None
-        if not value.isdigit() or not 1 <= int(value) <= MAX_TRAVELLERS:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_TRAVELLERS:
             raise serializers.ValidationError(f"Must be a whole number from 1 to {MAX_TRAVELLERS}.")
         return int(value)
 
@@ -232,9 +234,12 @@ class FlightSearchInput(serializers.Serializer):
         try:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 raise ValueError(value)
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise serializers.ValidationError("Must be a date as YYYY-MM-DD.") from None
+        if not trip_date_searchable(day):
+            raise serializers.ValidationError(f"Must be within {TRIP_DATE_MAX_YEARS_AWAY} years of today.")
+        return day
 
     def validate_sort(self, value: str) -> tuple[tuple[str, str], ...]:
         if not value:
@@ -317,7 +322,7 @@ class FlightListCreateApi(APIView):
             [
                 request.build_absolute_uri(request.path),
                 criteria.cache_token(),
-                f"page={int(page) if page.isdigit() else page}",
+                f"page={int(page) if page.isascii() and page.isdigit() else page}",
                 f"page_size={page_size}",
             ]
         )
