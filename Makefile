@@ -10,16 +10,16 @@ DEMO_DATA_ARGS ?=
 venv: $(VENV)/.installed
 
 # mysqlclient compiles against libmariadb-dev; the embedded default does not need it, so a machine
-# without the headers still gets everything else and `make run` works with Python alone.
+# without the headers still gets everything else and `make run` works with Python alone. The marker
+# is written only after a complete install, so the next make tries mysqlclient again.
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt || { \
-	  echo "mysqlclient could not be built (install libmariadb-dev and pkg-config for the services mode);"; \
-	  echo "installing the rest for the embedded default."; \
+	if $(PY) -m pip install -q -r requirements.txt; then touch $@; else \
+	  echo "mysqlclient could not be built (install libmariadb-dev, pkg-config and a C compiler for the"; \
+	  echo "services mode); installing the rest for the embedded default."; \
 	  grep -v '^mysqlclient' requirements.txt > $(VENV)/requirements-embedded.txt; \
-	  $(PY) -m pip install -q -r $(VENV)/requirements-embedded.txt; }
-	touch $@
+	  $(PY) -m pip install -q -r $(VENV)/requirements-embedded.txt; fi
 
 # The embedded default: SQLite, local-memory cache, a filesystem broker, a real Celery worker and
 # beat. Ctrl-C stops all three processes.
@@ -38,6 +38,8 @@ run: venv
 # The whole suite against MariaDB, Redis and RabbitMQ on localhost (override with DATABASE_URL,
 # REDIS_URL, CELERY_BROKER_URL). Stops at once, naming the service, if one is unreachable.
 test: venv
+	@$(PY) -c "import MySQLdb" 2>/dev/null || { echo "mysqlclient is not installed: install libmariadb-dev,"\
+	  "pkg-config and a C compiler, then run make test again."; exit 2; }
 	$(VENV)/bin/pytest
 
 lint: venv

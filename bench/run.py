@@ -133,6 +133,7 @@ class Config:
             "DJANGO_SETTINGS_MODULE": "airline.settings.production",
             "DJANGO_SECRET_KEY": BENCH_SECRET_KEY,
             "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, no TLS proxy in front
+            "ALLOW_SIMULATED_GATEWAY": "true",  # the bench pays with the built-in test cards
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "CELERY_BROKER_URL": self.broker_url,

@@ -14,8 +14,9 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+# Secure cookies by default; a plain-HTTP demo (compose on localhost) may turn them off.
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -31,3 +32,12 @@ for _name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
 # JSON lines for the log pipeline, each with request id, user id and booking reference.
 LOGGING["formatters"]["json"] = {"()": "apps.core.logging.JsonFormatter"}
 LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# The simulated gateway confirms bookings paid with test cards: a production deployment must name a
+# real adapter, unless it is a demo that says so (compose, the benchmark).
+if env("PAYMENT_GATEWAY", default="apps.payments.gateway.SimulatedGateway").endswith(
+    ".SimulatedGateway"
+) and not env.bool("ALLOW_SIMULATED_GATEWAY", default=False):
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY is the simulated gateway; set ALLOW_SIMULATED_GATEWAY=true for a demo."
+    )

@@ -26,7 +26,9 @@ SERVICES = {
     "DATABASE_URL": "mysql://root:@127.0.0.1:3306/airline",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+    "ALLOW_SIMULATED_GATEWAY": "true",
 }
+SECRET = "k3y-" + "".join(chr(97 + (i * 7) % 26) + str(i % 10) for i in range(30))
 
 
 @pytest.mark.slow
@@ -39,12 +41,26 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 @pytest.mark.slow
 def test_check_deploy_is_clean_under_production_settings():
-    secret = "k3y-" + "".join(chr(97 + (i * 7) % 26) + str(i % 10) for i in range(30))
 
     result = _run_with_production_settings(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        {**SERVICES, "DJANGO_SECRET_KEY": secret},
+        {**SERVICES, "DJANGO_SECRET_KEY": SECRET},
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.slow
+def test_production_settings_refuse_the_simulated_gateway_unless_a_demo_says_so():
+    services = {**SERVICES, "DJANGO_SECRET_KEY": SECRET}
+    del services["ALLOW_SIMULATED_GATEWAY"]
+
+    refused = _run_with_production_settings(["-c", "import airline.settings.production"], services)
+    demo = _run_with_production_settings(
+        ["-c", "import airline.settings.production"], {**services, "ALLOW_SIMULATED_GATEWAY": "true"}
+    )
+
+    assert refused.returncode != 0
+    assert "ALLOW_SIMULATED_GATEWAY" in refused.stderr
+    assert demo.returncode == 0, demo.stderr
