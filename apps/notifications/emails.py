@@ -67,8 +67,10 @@ def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
 
 
-# Kinds written without their text and rendered by the sender: they need no payment or refund detail.
-RENDERED_AT_SEND = frozenset({Kind.BOOKING_HELD})
+# Kinds written without their text and rendered by the sender: they need no payment or refund detail,
+# and they are written under a flight lock (a hold; the sweeper's batch of expiries), where rendering
+# would make every other buyer of that flight wait.
+RENDERED_AT_SEND = frozenset({Kind.BOOKING_HELD, Kind.HOLD_EXPIRED})
 
 
 def render_at_send(notification: Notification) -> RenderedEmail:

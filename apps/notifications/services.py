@@ -15,7 +15,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -242,7 +242,8 @@ def is_transient(error: BaseException) -> bool:
         return any(400 <= code < 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
         return not 500 <= error.smtp_code < 600
-    return isinstance(error, OSError | SoftTimeLimitExceeded)
+    # A database hiccup while rendering at send time passes too; the row is rendered again then.
+    return isinstance(error, OSError | SoftTimeLimitExceeded | DatabaseError)
 
 
 def _claimable(now: datetime) -> Q:

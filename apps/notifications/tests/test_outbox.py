@@ -145,13 +145,17 @@ def test_booking_cancelled_writes_the_cancellation_or_flight_cancelled_email(
     assert phrase.replace("INR 9,000.00", "<strong>INR 9,000.00</strong>") in notification.body_html
 
 
-def test_booking_expired_writes_the_hold_expired_email():
+def test_booking_expired_writes_a_bare_hold_expired_email_rendered_when_sent():
     booking = booking_make(status=Booking.Status.EXPIRED)
 
+    # the sweeper announces it under the flight lock: nothing is rendered there
     events.publish("booking.expired", booking=booking)
-
     notification = Notification.objects.get()
     assert notification.kind == Kind.HOLD_EXPIRED
+    assert (notification.subject, notification.body_text) == ("", "")
+
+    assert notification_send(notification_id=notification.pk) is True
+    notification.refresh_from_db()
     assert notification.subject == f"Your hold {booking.reference} has expired"
     assert "no payment was taken" in notification.body_text
 

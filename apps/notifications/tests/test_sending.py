@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from apps.core import events
@@ -232,6 +232,7 @@ def test_concurrent_runs_of_the_send_task_deliver_one_email(smtp_server, empty_q
         (smtplib.SMTPDataError(552, b"Message too large"), False),
         (smtplib.SMTPDataError(451, b"Local error"), True),
         (SoftTimeLimitExceeded(), True),
+        (OperationalError(2013, "Lost connection to server during query"), True),
         (ValueError("Header values may not contain linefeed"), False),
     ],
 )
