@@ -318,12 +318,19 @@ class FlightListCreateApi(APIView):
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
         page = request.query_params.get("page", "1")
+        # Parameters search does not know still shape the cached body (its next/previous links carry
+        # them), so they are part of the key: one client's extras never reach another's links.
+        known = {*FlightSearchInput().fields, "page", "page_size"}
+        extras = sorted(
+            (k, v) for k, values in request.query_params.lists() if k not in known for v in values
+        )
         token = "|".join(
             [
                 request.build_absolute_uri(request.path),
                 criteria.cache_token(),
                 f"page={int(page) if page.isascii() and page.isdigit() else page}",
                 f"page_size={page_size}",
+                repr(extras),
             ]
         )
 

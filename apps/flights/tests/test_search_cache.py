@@ -145,3 +145,14 @@ def test_writes_succeed_when_redis_is_down(staff_client, flight, caplog, django_
     flight.refresh_from_db()
     assert flight.gate == "C3"
     assert "Could not bump the flight catalogue version" in caplog.text
+
+
+def test_unknown_parameters_of_one_client_never_reach_another_clients_links(api_client):
+    FlightFactory.create_batch(3)
+    first = api_client.get("/api/v1/flights", {"page_size": 1, "utm_source": "someone-else"})
+
+    second = api_client.get("/api/v1/flights", {"page_size": 1})
+
+    assert "utm_source" in first.json()["next"]
+    assert second["X-Cache"] == "miss"
+    assert "utm_source" not in second.json()["next"]
