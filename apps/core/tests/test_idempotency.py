@@ -142,6 +142,17 @@ def test_key_longer_than_255_characters_is_a_400_and_nothing_runs(customer_clien
 
 
 @pytest.mark.django_db
+def test_keys_differing_only_in_case_or_trailing_space_are_different_keys(customer_client):
+    first = post(customer_client, {"name": "a"}, key="Order-7")
+    upper = post(customer_client, {"name": "a"}, key="ORDER-7")
+    spaced = post(customer_client, {"name": "a"}, key="Order-7 ")
+
+    assert [r.status_code for r in (first, upper, spaced)] == [201, 201, 201]
+    assert [r.json()["call"] for r in (first, upper, spaced)] == [1, 2, 3]
+    assert IdempotencyKey.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_keys_are_scoped_to_the_caller(customer, customer_client, other_customer, other_customer_client):
     first = post(customer_client, {"name": "a"})
 
