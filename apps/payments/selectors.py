@@ -35,3 +35,17 @@ def payments_to_reconcile(*, created_before, limit: int = 100) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def payments_refunded_with_booking_confirmed(*, refunded_before, limit: int = 100) -> list[int]:
+    """Ids of refunded payments, refunded before `refunded_before`, whose booking is still confirmed:
+    the booking's cancel failed after its refund went through (oldest first)."""
+    return list(
+        Payment.objects.filter(
+            status=Payment.Status.REFUNDED,
+            succeeded_for__status=Booking.Status.CONFIRMED,
+            updated_at__lt=refunded_before,
+        )
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )

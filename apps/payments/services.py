@@ -19,13 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.bookings.exceptions import PaymentInProgress, StaffOnly
+from apps.bookings.exceptions import BookingNotCancellable, FlightNotBookable, PaymentInProgress, StaffOnly
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel
+from apps.bookings.services.cancellation import booking_cancel_after_refund
 from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.events import publish
 from apps.core.request_context import log_context_update
+from apps.flights.models import Flight
 from apps.payments.exceptions import (
     AlreadyPaid,
     AmountMismatch,
@@ -37,7 +39,11 @@ from apps.payments.exceptions import (
 from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
 from apps.payments.locks import booking_lock, payment_lock
 from apps.payments.models import Payment, Refund
-from apps.payments.selectors import booking_get_payable_for_user, payments_to_reconcile
+from apps.payments.selectors import (
+    booking_get_payable_for_user,
+    payments_refunded_with_booking_confirmed,
+    payments_to_reconcile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +66,9 @@ def payment_create(
 
     Raises NotFound (404: no such booking, or another user's), AlreadyPaid (409), PaymentInProgress
     (409: another request is paying it), BookingExpired (409: expired, cancelled or past its hold; no
-    charge), AmountMismatch (422), PaymentDeclined (402, detail = the gateway's reason),
-    PaymentGatewayTimeout (504: the payment stays processing until a retry or the reconciler settles it).
+    charge), FlightNotBookable (409: its flight is cancelled or departed; no charge), AmountMismatch
+    (422), PaymentDeclined (402, detail = the gateway's reason), PaymentGatewayTimeout (504: the
+    payment stays processing until a retry or the reconciler settles it).
     """
     booking = booking_get_payable_for_user(reference=booking_reference, user=user)
     log_context_update(booking_reference=booking.reference)
@@ -120,6 +127,7 @@ def _payment_begin(
             ).first()
             if resumable is None:
                 raise PaymentInProgress("Another payment for this booking is in progress.")
+            _flight_bookable_ensure(booking)
             _check_amount(booking, amount, currency)
             return resumable, "resume"
         if booking.status != Booking.Status.HELD:
@@ -128,6 +136,7 @@ def _payment_begin(
             )
         if booking.hold_expires_at <= timezone.now():
             raise BookingExpired("The hold on this booking has expired; its seats are released.")
+        _flight_bookable_ensure(booking)
         _check_amount(booking, amount, currency)
         booking.status = Booking.Status.PAYING
         booking.save(update_fields=["status", "updated_at"])
@@ -141,6 +150,14 @@ def _payment_begin(
             gateway_idempotency_key=f"pay_{booking.pk}_{secrets.token_hex(12)}",
         )
         return payment, "new"
+
+
+def _flight_bookable_ensure(booking: Booking) -> None:
+    """A booking whose flight was cancelled (or has left) is not charged: a plain read suffices, a
+    cancel landing after it is caught when the outcome is recorded."""
+    status = Flight.objects.values_list("status", flat=True).get(pk=booking.flight_id)
+    if status != Flight.Status.SCHEDULED:
+        raise FlightNotBookable(f"The flight is {status}; this booking cannot be paid.")
 
 
 def _check_amount(booking: Booking, amount: Decimal, currency: str) -> None:
@@ -161,13 +178,22 @@ def payment_finalize(*, payment_id: int, result: ChargeResult, actor: User | Non
     per booking), the booking CONFIRMED, `booking.confirmed` published, "paid" audited. Declined → the
     payment declined, the booking HELD again, "payment_declined" audited; raises PaymentDeclined (402).
     `actor` is the paying user, None when the reconciler settles it. A successful charge that can no
-    longer confirm its booking (cancelled meanwhile, or the payment given up by reconciliation) is
-    refunded (audited "refunded", by the system) and raises BookingExpired (409), so money is never
-    kept without a booking.
+    longer confirm its booking (cancelled meanwhile, its flight cancelled, or the payment given up by
+    reconciliation) is refunded (audited "refunded", by the system) and raises BookingExpired (409),
+    so money is never kept without a booking; if the refund times out, the reconciler refunds it.
     """
     orphan = _payment_record_outcome(payment_id=payment_id, result=result, actor=actor)
     if orphan:
-        _payment_refund_through_gateway(payment_id=payment_id, reason="The booking could not be confirmed.")
+        try:
+            _payment_refund_through_gateway(
+                payment_id=payment_id, reason="The booking could not be confirmed."
+            )
+        except GatewayTimeout:
+            # The payment stays failed and unrefunded: the reconciler refunds it on its next run.
+            logger.warning("Gateway timeout refunding orphan payment %s; left for reconciliation", payment_id)
+            raise BookingExpired(
+                "The booking could not be confirmed any more; the charge will be refunded."
+            ) from None
         raise BookingExpired("The booking could not be confirmed any more; the charge was refunded.")
     payment = Payment.objects.select_related("booking").get(pk=payment_id)
     if payment.status == Payment.Status.DECLINED:
@@ -212,6 +238,18 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: Use
                 update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
             )
             return True
+        flight_status = Flight.objects.values_list("status", flat=True).get(pk=booking.flight_id)
+        if flight_status == Flight.Status.CANCELLED:
+            # The flight was cancelled while this payment ran (flight_cancel skips PAYING bookings):
+            # the charge goes back, and the booking is HELD again so the flight's cancel can finish it.
+            payment.status = Payment.Status.FAILED
+            payment.decline_reason = "The flight was cancelled when the charge succeeded."
+            payment.save(
+                update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
+            )
+            booking.status = Booking.Status.HELD
+            booking.save(update_fields=["status", "updated_at"])
+            return True
         payment.status = Payment.Status.SUCCEEDED
         payment.succeeded_for = booking
         payment.save(
@@ -250,7 +288,9 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
     (confirmed, declined, or refunded if its booking is gone); no charge → the payment FAILED and the
     booking HELD again, so it is payable until its hold expires and the sweeper expires it after.
     Charged payments that failed to confirm and whose refund did not go through are refunded again.
-    Never charges. A gateway that times out is left for the next run. Returns how many were settled.
+    A refunded payment whose booking is still confirmed (the cancel after the refund failed) gets
+    its booking cancelled. Never charges. A gateway that times out, or a payment that fails in any
+    other way, is logged and left for the next run. Returns how many were settled.
     """
     created_before = timezone.now() - timedelta(seconds=older_than_seconds)
     gateway = get_gateway()
@@ -268,8 +308,31 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
         except GatewayTimeout:
             logger.warning("Gateway timed out reconciling payment %s; left for the next run", payment_id)
             continue
+        except Exception:
+            # One bad payment must not stall the others.
+            logger.exception("Reconciling payment %s failed; left for the next run", payment_id)
+            continue
+        settled += 1
+    for payment_id in payments_refunded_with_booking_confirmed(refunded_before=created_before):
+        try:
+            _booking_cancel_refunded(payment_id=payment_id)
+        except Exception:
+            logger.exception(
+                "Cancelling the booking of refunded payment %s failed; left for the next run", payment_id
+            )
+            continue
         settled += 1
     return settled
+
+
+def _booking_cancel_refunded(*, payment_id: int) -> None:
+    """Cancel the still-confirmed booking of a refunded payment (its cancel failed after the refund)."""
+    booking = Booking.objects.get(succeeded_payment__pk=payment_id)
+    logger.warning(
+        "Payment %s is refunded but booking %s is confirmed; cancelling it", payment_id, booking.pk
+    )
+    with contextlib.suppress(BookingNotCancellable):  # a racing cancel finished it first
+        booking_cancel_after_refund(booking=booking)
 
 
 @retry_on_lock_conflict
@@ -333,18 +396,23 @@ def payment_refund_for_booking(booking: Booking, actor: User | None = None) -> b
     Called by `booking_cancel` with no transaction open and no lock held; idempotent (the gateway
     refund is keyed `refund_<payment id>` and the Refund row is unique per payment). Returns True
     once refunded (also when it already was), False when there is no succeeded payment to refund or
-    the gateway did not answer. `actor` (who cancels) is recorded in the audit trail.
+    the gateway did not answer twice (a timed-out refund is asked again with the same key).
+    `actor` (who cancels) is recorded in the audit trail.
     """
     payment = Payment.objects.filter(succeeded_for=booking).first()
     if payment is None:
         logger.warning("Booking %s has no succeeded payment to refund", booking.pk)
         return False
-    try:
-        _payment_refund_through_gateway(payment_id=payment.pk, reason="Booking cancelled.", actor=actor)
-    except GatewayTimeout:
-        logger.warning("Gateway timeout refunding payment %s", payment.pk)
-        return False
-    return True
+    for attempt in (1, 2):
+        try:
+            _payment_refund_through_gateway(payment_id=payment.pk, reason="Booking cancelled.", actor=actor)
+        except GatewayTimeout:
+            # The refund may have gone through with its answer lost: the same key again is safe and
+            # returns that refund, or makes it if the gateway has none.
+            logger.warning("Gateway timeout refunding payment %s (attempt %s)", payment.pk, attempt)
+            continue
+        return True
+    return False
 
 
 def payment_refund(*, payment: Payment, actor) -> Payment:

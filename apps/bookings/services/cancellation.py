@@ -60,11 +60,15 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     Raises BookingNotFound (404) for someone else's booking; PaymentInProgress (409) while a payment
     is running; RefundUnavailable (409) for a confirmed booking when no refund handler is
     registered; RefundFailed (503) when the refund did not go through; BookingNotCancellable (409)
-    when it is already cancelled or expired; Busy (409) on lock conflicts.
+    when it is already cancelled or expired, or its flight has departed; Busy (409) on lock conflicts.
     """
     if actor.pk != booking.owner_id and not actor.is_staff:
         raise BookingNotFound()
     log_context_update(booking_reference=booking.reference)
+    # Once the flight has left, a cancel would refund a ticket that was (or could have been) flown.
+    flight = Flight.objects.only("status", "departure_time").get(pk=booking.flight_id)
+    if flight.status == Flight.Status.DEPARTED or flight.departure_time <= timezone.now():
+        raise BookingNotCancellable("The flight has departed; the booking can no longer be cancelled.")
     return _booking_cancel(booking, by_airline=False, actor=actor)
 
 
@@ -78,6 +82,22 @@ def _booking_cancel(booking: Booking, *, by_airline: bool, actor: User) -> Booki
         return _cancel_locked(booking, refunded=_refund(booking, actor), by_airline=by_airline, actor=actor)
 
 
+def booking_cancel_after_refund(*, booking: Booking, actor: User | None = None) -> Booking:
+    """Finish the cancellation of a booking whose payment is already refunded (the reconciler).
+
+    `booking_cancel` refunds first and cancels after; when that second step failed (Busy, a database
+    error) the money is back but the booking is still confirmed with its seats. This cancels it as
+    refunded: seats released, "booking.cancelled" published, audited with `actor` (None: the
+    system), by_airline when its flight is cancelled. Raises BookingNotCancellable (409) when it is
+    no longer held or confirmed (a racing cancel finished first), Busy (409) on lock conflicts.
+    """
+    log_context_update(booking_reference=booking.reference)
+    flight_status = Flight.objects.values_list("status", flat=True).get(pk=booking.flight_id)
+    return _cancel_locked(
+        booking, refunded=True, by_airline=flight_status == Flight.Status.CANCELLED, actor=actor
+    )
+
+
 def _refund(booking: Booking, actor: User) -> bool:
     if _refund_handler is None:
         raise RefundUnavailable("Refunds are not available; the booking is unchanged.")
@@ -87,7 +107,7 @@ def _refund(booking: Booking, actor: User) -> bool:
 
 
 @retry_on_lock_conflict
-def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool, actor: User) -> Booking:
+def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool, actor: User | None) -> Booking:
     with transaction.atomic(durable=True):
         locks.flight_lock(flight_id=booking.flight_id)
         locked = locks.booking_lock(booking.pk)
@@ -98,7 +118,9 @@ def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool, actor:
         seats_release(flight_id=locked.flight_id, booking_ids=[locked.pk], now=now)
         audit_record(
             action=(
-                Action.STAFF_CANCELLED if by_airline or actor.pk != locked.owner_id else Action.CANCELLED
+                Action.STAFF_CANCELLED
+                if by_airline or (actor is not None and actor.pk != locked.owner_id)
+                else Action.CANCELLED
             ),
             subject_type=Subject.BOOKING,
             subject_ref=locked.reference,

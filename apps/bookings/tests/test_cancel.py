@@ -1,9 +1,11 @@
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.exceptions import (
@@ -293,3 +295,50 @@ def test_a_cancelled_flight_leaves_search_results_at_once(
 
     assert [result["id"] for result in before.json()["results"]] == [flight.pk]
     assert after.json()["results"] == []
+
+
+@pytest.mark.parametrize("departed_by", ["status", "clock"])
+def test_a_booking_cannot_be_cancelled_or_refunded_once_its_flight_has_left(
+    customer, flight, refunds, departed_by
+):
+    booking = hold(customer, flight, count=2)
+    make_status(booking, Booking.Status.CONFIRMED)
+    if departed_by == "status":
+        Flight.objects.filter(pk=flight.pk).update(status=Flight.Status.DEPARTED)
+    else:
+        Flight.objects.filter(pk=flight.pk).update(
+            departure_time=timezone.now() - timedelta(minutes=5),
+            arrival_time=timezone.now() + timedelta(hours=2),
+        )
+
+    with pytest.raises(BookingNotCancellable):
+        booking_cancel(booking=booking, actor=customer)
+
+    assert refunds == []
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+    assert available(flight) == flight.total_seats - 2
+
+
+@pytest.mark.parametrize("flight_cancelled", [False, True])
+def test_a_refunded_confirmed_booking_is_cancelled_without_another_refund(
+    customer, flight, refunds, published, flight_cancelled
+):
+    # given a confirmed booking whose payment was refunded but whose cancel did not commit
+    booking = hold(customer, flight, count=2)
+    make_status(booking, Booking.Status.CONFIRMED)
+    if flight_cancelled:
+        Flight.objects.filter(pk=flight.pk).update(status=Flight.Status.CANCELLED)
+
+    # when the system finishes the cancel
+    cancelled = cancellation.booking_cancel_after_refund(booking=booking)
+
+    # then it is cancelled as refunded with its seats back, and the refund handler is not called again
+    assert cancelled.status == Booking.Status.CANCELLED
+    assert available(flight) == 116
+    assert refunds == []
+    assert published[-1] == (
+        "booking.cancelled",
+        {"booking": cancelled, "refunded": True, "by_airline": flight_cancelled},
+    )
+    with pytest.raises(BookingNotCancellable):
+        cancellation.booking_cancel_after_refund(booking=booking)

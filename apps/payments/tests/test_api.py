@@ -4,7 +4,9 @@ from django.db import IntegrityError, transaction
 from apps.bookings.models import Booking
 from apps.core import events
 from apps.core.models import IdempotencyKey
-from apps.payments.models import GatewayCharge, Payment
+from apps.flights.models import Flight
+from apps.payments.gateway import SimulatedGateway
+from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.tests.factories import held_booking, hold_run_out, payment_body
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +295,43 @@ def test_payments_are_rate_limited_per_user_before_the_key_is_claimed(
     assert limited.json()["code"] == "rate_limited"
     assert not IdempotencyKey.objects.filter(owner=customer, key="k3").exists()
     assert not GatewayCharge.objects.exists()
+
+
+def test_a_booking_on_a_cancelled_flight_cannot_be_paid(customer_client, booking):
+    # given a held booking whose flight the airline cancelled (its cancel has not reached the booking)
+    Flight.objects.filter(pk=booking.flight_id).update(status=Flight.Status.CANCELLED)
+
+    # when the customer pays it
+    response = pay(customer_client, payment_body(booking))
+
+    # then it is refused before the gateway is called, and the booking is unchanged
+    assert (response.status_code, response.json()["code"]) == (409, "flight_not_bookable")
+    assert not GatewayCharge.objects.exists()
+    assert not Payment.objects.exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+
+
+class FlightCancelledDuringChargeGateway(SimulatedGateway):
+    """The airline cancels the flight while the gateway is charging."""
+
+    def charge(self, **kwargs):
+        Flight.objects.filter(pk=Booking.objects.get().flight_id).update(status=Flight.Status.CANCELLED)
+        return super().charge(**kwargs)
+
+
+def test_a_charge_succeeding_after_its_flight_was_cancelled_is_refunded(settings, customer_client, booking):
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_api.FlightCancelledDuringChargeGateway"
+
+    response = pay(customer_client, payment_body(booking))
+
+    # then the charge goes back and the booking is not confirmed
+    assert (response.status_code, response.json()["code"]) == (409, "booking_expired")
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.REFUNDED
+    assert payment.succeeded_for_id is None
+    assert Refund.objects.get(payment=payment).amount == payment.amount
+    assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+    assert CONFIRMED == []

@@ -1,14 +1,19 @@
 """Payments stuck in processing (gateway timeout, crash) are settled through the gateway's lookup."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.bookings.models import Booking
-from apps.bookings.services import booking_holds_expire
+from apps.bookings.services import booking_cancel, booking_holds_expire
+from apps.core import events
+from apps.core.exceptions import Busy
 from apps.core.idempotency import request_fingerprint
 from apps.core.models import IdempotencyKey
+from apps.flights.models import Flight
 from apps.payments.exceptions import BookingExpired
 from apps.payments.gateway import GatewayTimeout, SimulatedGateway
 from apps.payments.models import GatewayCharge, Payment, Refund
@@ -187,7 +192,7 @@ def test_a_late_charge_whose_refund_timed_out_is_refunded_by_the_next_reconcilia
         token="tok_visa",
     )
     settings.PAYMENT_GATEWAY = "apps.payments.tests.test_reconcile.RefundDownGateway"
-    with pytest.raises(GatewayTimeout):
+    with pytest.raises(BookingExpired):
         payment_finalize(payment_id=payment.pk, result=late)
     assert not Refund.objects.exists()
 
@@ -202,3 +207,152 @@ def test_a_late_charge_whose_refund_timed_out_is_refunded_by_the_next_reconcilia
     assert Refund.objects.count() == 1
     assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
     assert payments_reconcile_stuck(older_than_seconds=0) == 0
+
+
+class CountingRefundGateway(SimulatedGateway):
+    refunds = 0
+
+    def refund(self, **kwargs):
+        type(self).refunds += 1
+        return super().refund(**kwargs)
+
+
+@pytest.fixture
+def short_lock_wait(settings):
+    """This connection waits 1 s for a row lock instead of DB_LOCK_WAIT_TIMEOUT_SECONDS."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [settings.DB_LOCK_WAIT_TIMEOUT_SECONDS])
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_a_refunded_booking_whose_cancel_failed_is_cancelled_by_the_reconciler(
+    settings, customer, customer_client, booking, short_lock_wait
+):
+    # given a paid booking
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_reconcile.CountingRefundGateway"
+    CountingRefundGateway.refunds = 0
+    assert pay(customer_client, payment_body(booking)).status_code == 201
+    cancelled: list[dict] = []
+    events.subscribe("booking.cancelled", lambda **payload: cancelled.append(payload))
+
+    # and its cancel failing after the refund: the flight is locked for longer than two lock waits
+    locked, release = threading.Event(), threading.Event()
+
+    def lock_holder() -> None:
+        try:
+            with transaction.atomic():
+                Flight.objects.select_for_update().get(pk=booking.flight_id)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=lock_holder)
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        with pytest.raises(Busy):
+            booking_cancel(booking=booking, actor=customer)
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.REFUNDED
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+
+    # when the reconciler runs
+    settled = payments_reconcile_stuck(older_than_seconds=0)
+
+    # then the booking is cancelled as refunded, its seats back, and the money went back once
+    assert settled == 1
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert booking.seat_assignments.filter(active=True).count() == 0
+    flight = Flight.objects.get(pk=booking.flight_id)
+    assert flight.available_seats == flight.total_seats
+    assert CountingRefundGateway.refunds == 1
+    assert Refund.objects.count() == 1
+    assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
+    assert [(event["booking"].pk, event["refunded"]) for event in cancelled] == [(booking.pk, True)]
+    assert payments_reconcile_stuck(older_than_seconds=0) == 0
+
+
+def test_the_reconciler_leaves_a_fresh_refund_to_the_cancel_that_made_it(customer, customer_client, booking):
+    # given a refund that just went through, its booking's cancel still running
+    assert pay(customer_client, payment_body(booking)).status_code == 201
+    Payment.objects.update(status=Payment.Status.REFUNDED)
+
+    assert payments_reconcile_stuck(older_than_seconds=3600) == 0
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+
+
+class FlightCancelledRefundDownGateway(SimulatedGateway):
+    """The flight is cancelled while the charge runs, and the refund endpoint does not answer."""
+
+    def charge(self, **kwargs):
+        Flight.objects.filter(pk=Booking.objects.get().flight_id).update(status=Flight.Status.CANCELLED)
+        return super().charge(**kwargs)
+
+    def refund(self, **kwargs):
+        raise GatewayTimeout("refund timed out")
+
+
+def test_an_orphan_charge_whose_refund_times_out_answers_409_and_is_refunded_later(
+    settings, customer_client, booking
+):
+    # given a charge that can no longer confirm its booking, and a refund that times out
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_reconcile.FlightCancelledRefundDownGateway"
+
+    response = pay(customer_client, payment_body(booking))
+
+    # then the client is told the booking could not be confirmed (not a 500), nothing refunded yet
+    assert (response.status_code, response.json()["code"]) == (409, "booking_expired")
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.FAILED
+    assert not Refund.objects.exists()
+
+    # and the next reconciliation refunds it once
+    settings.PAYMENT_GATEWAY = "apps.payments.gateway.SimulatedGateway"
+    assert payments_reconcile_stuck(older_than_seconds=0) == 1
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
+    assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
+
+
+class BrokenLookupGateway(SimulatedGateway):
+    """Looking up one key blows up (a bug, a malformed answer)."""
+
+    broken_key = ""
+
+    def retrieve(self, idempotency_key):
+        if idempotency_key == self.broken_key:
+            raise RuntimeError("malformed gateway answer")
+        return super().retrieve(idempotency_key)
+
+
+def test_one_failing_payment_does_not_stall_the_reconciliation(settings, customer, customer_client, caplog):
+    # given two stuck payments, the older of which cannot be processed
+    first = held_booking(owner=customer)
+    second = held_booking(owner=customer)
+    pay(customer_client, payment_body(first, token="tok_timeout"), key="k1")
+    pay(customer_client, payment_body(second, token="tok_timeout"), key="k2")
+    broken = Payment.objects.get(booking=first)
+    Payment.objects.filter(pk=broken.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_reconcile.BrokenLookupGateway"
+    BrokenLookupGateway.broken_key = broken.gateway_idempotency_key
+
+    # when the reconciler runs
+    settled = payments_reconcile_stuck(older_than_seconds=0)
+
+    # then the broken one is logged and left, and the next one is still settled
+    assert settled == 1
+    assert Payment.objects.get(pk=broken.pk).status == Payment.Status.PROCESSING
+    assert Payment.objects.get(booking=second).status == Payment.Status.SUCCEEDED
+    assert f"Reconciling payment {broken.pk} failed" in caplog.text

@@ -4,6 +4,7 @@ from apps.bookings.exceptions import StaffOnly
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel
 from apps.payments.exceptions import PaymentNotRefundable
+from apps.payments.gateway import GatewayTimeout, SimulatedGateway
 from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.services import payment_refund, payment_refund_for_booking
 from apps.payments.tests.factories import held_booking, payment_body
@@ -125,3 +126,33 @@ def test_admin_pages_are_read_only(admin_client, paid_booking):
         assert admin_client.get(url).status_code == 200, url
     assert admin_client.get("/admin/payments/payment/add/").status_code == 403
     assert admin_client.get("/admin/core/idempotencykey/add/").status_code == 403
+
+
+class RefundAnswerLostOnceGateway(SimulatedGateway):
+    """The first refund goes through at the gateway but its answer is lost (a timeout)."""
+
+    calls = 0
+
+    def refund(self, **kwargs):
+        type(self).calls += 1
+        result = super().refund(**kwargs)
+        if type(self).calls == 1:
+            raise GatewayTimeout("refund answer lost")
+        return result
+
+
+def test_a_refund_whose_answer_timed_out_is_asked_again_and_the_cancel_completes(
+    settings, customer, paid_booking
+):
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_refunds.RefundAnswerLostOnceGateway"
+    RefundAnswerLostOnceGateway.calls = 0
+
+    # when the owner cancels and the gateway's refund answer is lost once
+    booking_cancel(booking=paid_booking, actor=customer)
+
+    # then the same refund key is asked again, the money went back once and the booking is cancelled
+    assert RefundAnswerLostOnceGateway.calls == 2
+    assert Refund.objects.count() == 1
+    assert_refunded(paid_booking)
+    paid_booking.refresh_from_db()
+    assert paid_booking.status == Booking.Status.CANCELLED
