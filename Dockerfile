@@ -13,4 +13,4 @@ RUN DJANGO_SECRET_KEY=collectstatic DATABASE_URL=sqlite:////tmp/x.sqlite3 REDIS_
 RUN useradd --create-home airline && chown -R airline /app
 USER airline
 EXPOSE 8000
-CMD ["gunicorn", "airline.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "airline.wsgi:application"]

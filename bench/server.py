@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
 
@@ -36,18 +37,16 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
+        # The production configuration (gunicorn.conf.py), on a free loopback port.
         return [
             str(Path(sys.executable).with_name("gunicorn")),
+            f"--config={BASE_DIR / 'gunicorn.conf.py'}",
             "airline.wsgi:application",
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
             f"--threads={self.threads}",
             # gthread keeps connections alive between requests; sync (one thread) closes each one.
             f"--worker-class={'gthread' if self.threads > 1 else 'sync'}",
-            "--backlog=2048",
-            "--keep-alive=5",
-            "--timeout=60",
-            "--graceful-timeout=5",
         ]
 
     def __enter__(self) -> "Gunicorn":
