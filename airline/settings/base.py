@@ -1,9 +1,9 @@
 """Settings shared by every mode.
 
 Everything configurable comes from the environment (see `.env.example`). Two runtime modes
-(SPEC §2): with `DATABASE_URL`, `REDIS_URL` and `CELERY_BROKER_URL` unset, Airline runs embedded
-(SQLite, local-memory cache, a filesystem broker); with them set it runs on MariaDB, Redis and
-RabbitMQ.
+(docs/ARCHITECTURE.md, "Runtime modes"): with `DATABASE_URL`, `REDIS_URL` and `CELERY_BROKER_URL`
+unset, Airline runs embedded (SQLite, local-memory cache, a filesystem broker); with them set it
+runs on MariaDB, Redis and RabbitMQ.
 """
 
 from datetime import timedelta
@@ -78,8 +78,8 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 # MariaDB in services mode. READ COMMITTED (Django's default on MySQL) behaves like REPEATABLE
-# READ for the seat counter and avoids gap-lock deadlocks on seat scans (MEASUREMENTS.md).
-# innodb_lock_wait_timeout bounds every lock wait (SPEC §4.5).
+# READ for the seat counter and avoids gap-lock deadlocks on seat scans (docs/PROFILE.md).
+# innodb_lock_wait_timeout bounds every lock wait (docs/ARCHITECTURE.md, "Locks").
 DB_LOCK_WAIT_TIMEOUT_SECONDS = env.int("DB_LOCK_WAIT_TIMEOUT_SECONDS", default=3)
 
 if env("DATABASE_URL", default=""):
@@ -226,7 +226,7 @@ IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="apps.payments.gateway.SimulatedGateway")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-# Rate limits ("count/period", period s, m, h or d), counted in the shared cache (SPEC §5).
+# Rate limits ("count/period", period s, m, h or d), counted in the shared cache (docs/API.md, "Rate limits").
 RATELIMIT_SIGNIN = env("RATELIMIT_SIGNIN", default="10/m")  # per client IP
 RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", default="5/m")  # per client IP
 RATELIMIT_BOOKING = env("RATELIMIT_BOOKING", default="30/m")  # per user

@@ -1,4 +1,4 @@
-"""Tests run against the real services (SPEC §9): MariaDB, Redis and RabbitMQ on localhost.
+"""Tests run against the real services: MariaDB, Redis and RabbitMQ on localhost.
 
 The URLs default to the local services and can be overridden by the environment. Only what makes
 tests fast and hermetic changes here: a fast password hasher and the in-memory email backend.

@@ -1,4 +1,4 @@
-"""The "Airline staff" group and what it may do in the admin (SPEC §8)."""
+"""The "Airline staff" group and what it may do in the admin."""
 
 from typing import Any
 

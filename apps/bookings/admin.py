@@ -8,11 +8,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from apps.bookings.models import Booking, Passenger, SeatAssignment
-from apps.bookings.selectors import flight_active_booking_count
-from apps.bookings.services import booking_cancel, flight_cancel
+from apps.bookings.services import booking_cancel
 from apps.core.exceptions import ApplicationError
-from apps.flights.admin import FlightAdmin
-from apps.flights.models import Flight
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -105,39 +102,3 @@ class BookingAdmin(admin.ModelAdmin):
                 cancelled += 1
         if cancelled:
             self.message_user(request, f"Cancelled {cancelled} booking(s).", messages.SUCCESS)
-
-
-admin.site.unregister(Flight)
-
-
-@admin.register(Flight)
-class FlightWithCancelAdmin(FlightAdmin):
-    """The catalogue's flight admin plus "cancel flight", which needs the booking services."""
-
-    actions = ["cancel_flights"]
-
-    def has_cancel_flight_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("flights.change_flight") and request.user.has_perm(
-            "bookings.change_booking"
-        )
-
-    @admin.action(
-        description="Cancel selected flights (cancels their bookings, refunds confirmed ones)",
-        permissions=["cancel_flight"],
-    )
-    def cancel_flights(self, request: HttpRequest, queryset: QuerySet[Flight]) -> None:
-        for flight in queryset.order_by("pk"):
-            try:
-                cancelled = flight_cancel(flight=flight, actor=request.user)
-            except ApplicationError as error:
-                self.message_user(request, f"{flight}: {error.detail}", messages.ERROR)
-                continue
-            self.message_user(request, f"{flight}: cancelled, with {cancelled} booking(s).", messages.SUCCESS)
-            still_active = flight_active_booking_count(flight_id=flight.pk)
-            if still_active:
-                self.message_user(
-                    request,
-                    f"{flight}: {still_active} booking(s) still active (a payment in progress or a refund "
-                    "that failed); run the action again shortly.",
-                    messages.WARNING,
-                )

@@ -1,18 +1,13 @@
-"""Typed errors of the booking engine; their `code`s are part of the API contract."""
+"""Typed errors of the booking engine; their `code`s are part of the API contract (docs/API.md)."""
 
-from apps.core.exceptions import ApplicationError, Conflict, NotFound, ServiceUnavailable, UnprocessableEntity
+from apps.core.exceptions import Conflict, NotFound, ServiceUnavailable, UnprocessableEntity
 
 
 class FlightNotBookable(Conflict):
-    """The flight is cancelled, has departed or leaves too soon to be booked."""
+    """The flight is no longer on sale (cancelled, departed or leaving too soon): no hold, no payment."""
 
     code = "flight_not_bookable"
     title = "The flight can no longer be booked"
-
-
-class FlightNotCancellable(Conflict):
-    code = "flight_not_cancellable"
-    title = "The flight can no longer be cancelled"
 
 
 class SoldOut(Conflict):
@@ -43,9 +38,29 @@ class BookingNotCancellable(Conflict):
 
 
 class PaymentInProgress(Conflict):
+    """The booking is PAYING: it can be neither cancelled nor paid again until that payment ends."""
+
     code = "payment_in_progress"
     title = "A payment for this booking is in progress"
     retry_after = 5
+
+
+class BookingNotPayable(Conflict):
+    """The booking cannot be paid: its hold ran out, or it was cancelled or expired."""
+
+    code = "booking_expired"
+    title = "This booking can no longer be paid"
+
+
+class BookingTransitionRefused(Conflict):
+    """A status change the booking state machine does not allow (Booking.TRANSITIONS).
+
+    Services check their business rules first and raise the errors above; this one answers a change
+    that a concurrent request made impossible in the meantime.
+    """
+
+    code = "booking_state_conflict"
+    title = "The booking changed meanwhile; reload it"
 
 
 class RefundUnavailable(Conflict):
@@ -56,9 +71,3 @@ class RefundUnavailable(Conflict):
 class RefundFailed(ServiceUnavailable):
     code = "refund_failed"
     title = "The refund did not go through; the booking is unchanged"
-
-
-class StaffOnly(ApplicationError):
-    code = "permission_denied"
-    http_status = 403
-    title = "Only airline staff may do this"

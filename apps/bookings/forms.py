@@ -1,15 +1,14 @@
 from django import forms
 
 from apps.core.forms import IdempotentForm
-
-MAX_TRAVELLERS = 9
+from apps.flights.models import MAX_PARTY_SIZE
 
 
 class HoldStartForm(forms.Form):
     """The query the seat map sends: the flight and one seat per traveller ("" = any seat)."""
 
     flight = forms.IntegerField(min_value=1)
-    travellers = forms.IntegerField(min_value=1, max_value=MAX_TRAVELLERS, required=False)
+    travellers = forms.IntegerField(min_value=1, max_value=MAX_PARTY_SIZE, required=False)
 
     def __init__(self, data, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -18,8 +17,8 @@ class HoldStartForm(forms.Form):
     def clean(self):
         data = super().clean()
         seats = self.seat_values
-        if len(seats) > MAX_TRAVELLERS:
-            raise forms.ValidationError(f"At most {MAX_TRAVELLERS} travellers can book together.")
+        if len(seats) > MAX_PARTY_SIZE:
+            raise forms.ValidationError(f"At most {MAX_PARTY_SIZE} travellers can book together.")
         chosen = [seat for seat in seats if seat]
         if chosen and len(chosen) != len(seats):
             raise forms.ValidationError(

@@ -5,8 +5,8 @@ from django.db.models import Q
 from apps.core.models import TimeStampedModel
 from apps.flights.models import Cabin, Flight
 
-# A PNR-like reference: no 0/O, 1/I/L confusion (A–Z without I and O, digits 2–9 — SPEC §3 allows
-# all of A–Z; we drop the two letters that read as digits).
+# A PNR-like reference: no 0/O, 1/I/L confusion (A–Z without I and O, digits 2–9: the two letters
+# that read as digits are left out).
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
 
@@ -20,6 +20,15 @@ class Booking(TimeStampedModel):
         EXPIRED = "expired", "Expired"
 
     ACTIVE_STATUSES = (Status.HELD, Status.PAYING, Status.CONFIRMED)
+    # Every status change a booking may make (docs/ARCHITECTURE.md draws it); the services in
+    # apps/bookings/services/ are the only code that makes one, through `lifecycle.status_change`.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.HELD: frozenset({Status.PAYING, Status.CANCELLED, Status.EXPIRED}),
+        Status.PAYING: frozenset({Status.HELD, Status.CONFIRMED, Status.CANCELLED}),
+        Status.CONFIRMED: frozenset({Status.CANCELLED}),
+        Status.CANCELLED: frozenset(),
+        Status.EXPIRED: frozenset(),
+    }
 
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")

@@ -51,6 +51,14 @@ def booking_get_for_user(*, reference: str, user: User) -> Booking:
     return booking
 
 
+def booking_get_owned(*, reference: str, user: User) -> Booking:
+    """The caller's own booking (what they may pay); anyone else's, staff's too, is BookingNotFound (404)."""
+    booking = Booking.objects.filter(reference=reference.strip().upper(), owner=user).first()
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
 def booking_get(*, booking_id: int) -> Booking:
     """One booking by id with its details (after a service has created or changed it)."""
     return _bookings_with_details().get(pk=booking_id)
@@ -89,8 +97,3 @@ def inventory_violations() -> list[InventoryViolation]:
         )
         for flight in flights
     ]
-
-
-def flight_active_booking_count(*, flight_id: int) -> int:
-    """Bookings of a flight still held, being paid or confirmed."""
-    return Booking.objects.filter(flight_id=flight_id, status__in=Booking.ACTIVE_STATUSES).count()

@@ -6,7 +6,7 @@ from apps.core.models import AuditEvent, IdempotencyKey
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(admin.ModelAdmin):
-    """Read-only: keys are written by the idempotency layer only (SPEC §8)."""
+    """Read-only: keys are written by the idempotency layer only."""
 
     list_display = ["key", "owner", "method", "route", "state", "response_status", "created_at"]
     list_filter = ["state", "method"]

@@ -1,4 +1,4 @@
-"""The audit trail: one row per thing done to a booking, payment or flight (issue 8).
+"""The audit trail: one row per thing done to a booking, payment or flight.
 
 Services call `audit_record` inside the transaction that makes the change, so the row commits or
 rolls back with it; it is a single INSERT, because the hold path calls it while the hot flight row

@@ -1,9 +1,10 @@
 """Database helpers shared by every app's services.
 
-`retry_on_lock_conflict` bounds what a use case does when InnoDB gives up on it (SPEC §4.5): a lock
-wait timeout (MySQL error 1205, after `innodb_lock_wait_timeout` seconds) or a deadlock (1213, the
-victim's whole transaction is rolled back) is retried once in a fresh transaction, then answered
-`409 busy` with `Retry-After`. In the embedded SQLite mode, "database is locked" plays the same part.
+`retry_on_lock_conflict` bounds what a use case does when InnoDB gives up on it
+(docs/ARCHITECTURE.md, "Locks"): a lock wait timeout (MySQL error 1205, after
+`innodb_lock_wait_timeout` seconds) or a deadlock (1213, the victim's whole transaction is rolled
+back) is retried once in a fresh transaction, then answered `409 busy` with `Retry-After`. In the
+embedded SQLite mode, "database is locked" plays the same part.
 """
 
 import functools

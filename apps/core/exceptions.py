@@ -35,6 +35,14 @@ class ValidationFailed(ApplicationError):
     title = "Invalid input"
 
 
+class PermissionDenied(ApplicationError):
+    """The caller is known but may not do this (a customer at a staff action, staff without the grant)."""
+
+    code = "permission_denied"
+    http_status = 403
+    title = "You do not have permission to do this"
+
+
 class NotFound(ApplicationError):
     code = "not_found"
     http_status = 404

@@ -1,4 +1,4 @@
-"""Idempotent POST endpoints: the `Idempotency-Key` header (Stripe's semantics, SPEC §5).
+"""Idempotent POST endpoints: the `Idempotency-Key` header (Stripe's semantics; docs/API.md, "Idempotency").
 
 A request claims its (caller, key) by INSERTing a row in a short transaction of its own, committed
 before any work; the unique (owner, key) decides which of two concurrent requests runs. The row's
@@ -182,7 +182,7 @@ def idempotency_key_release(*, claim: IdempotencyClaim) -> None:
 
 
 def purge_idempotency_keys(*, older_than: datetime) -> int:
-    """Delete keys created before `older_than` (SPEC §5 keeps them 24 h). Returns how many."""
+    """Delete keys created before `older_than` (kept IDEMPOTENCY_RETENTION_HOURS); returns how many."""
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=older_than).delete()
     return deleted
 

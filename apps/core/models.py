@@ -11,7 +11,7 @@ class TimeStampedModel(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A claimed `Idempotency-Key` (Stripe's semantics, SPEC §5).
+    """A claimed `Idempotency-Key` (Stripe's semantics; docs/API.md, "Idempotency").
 
     The row is inserted before any work, so the unique (owner, key) decides which of two concurrent
     requests runs. It lives in core so every app's POST endpoints can use it (core references the
@@ -45,7 +45,7 @@ class IdempotencyKey(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to a booking, payment or flight, when, and in which request (SPEC §8, issue 8).
+    """Who did what to a booking, payment or flight, when, and in which request.
 
     Rows are written by `apps.core.audit.audit_record` inside the transaction of the change they
     describe, so a rolled-back change leaves no row. They are never updated or deleted. `actor` is

@@ -1,5 +1,17 @@
-from rest_framework import pagination
+"""Page-number pagination of every API list: the paginator, its OpenAPI shape, and one response helper."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="1-based page number."),
+    OpenApiParameter("page_size", int, description="Results per page, 1 to 100 (default 20)."),
+]
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -24,3 +36,25 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
             raise ValidationError({"page": ["Past the last page."]}) from None
+
+
+def paginated(output: type[serializers.Serializer]) -> serializers.Serializer:
+    """The OpenAPI shape of a page of `output` items (count, next, previous, results)."""
+    return inline_serializer(
+        name=f"Paginated{output.__name__.removesuffix('Output')}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": output(many=True),
+        },
+    )
+
+
+def paginated_response(
+    request: Request, view: APIView, queryset: QuerySet, output: type[serializers.Serializer]
+) -> Response:
+    """One page of `queryset`, each item shaped by `output`, with the page links."""
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)

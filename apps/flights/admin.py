@@ -3,7 +3,7 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -12,6 +12,7 @@ from apps.flights.models import Airplane, Airport, CabinSection, City, Flight
 from apps.flights.services import (
     FLIGHT_WRITABLE_FIELDS_IN_ORDER,
     airplane_capacity_refresh,
+    flight_cancel,
     flight_create,
     flight_delete,
     flight_update,
@@ -161,6 +162,7 @@ class FlightAdmin(admin.ModelAdmin):
     search_fields = ["flight_number", "departure_airport__iata_code", "arrival_airport__iata_code"]
     autocomplete_fields = ["airplane", "departure_airport", "arrival_airport"]
     readonly_fields = ["total_seats", "available_seats", "version", "created_at", "updated_at"]
+    actions = ["cancel_flights"]
 
     def save_model(self, request: HttpRequest, obj: Flight, form: FlightAdminForm, change: bool) -> None:
         data = form.service_data()
@@ -176,3 +178,27 @@ class FlightAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Flight]) -> None:
         for flight_id in queryset.values_list("pk", flat=True):
             flight_delete(flight_id=flight_id)
+
+    def has_cancel_flight_permission(self, request: HttpRequest) -> bool:
+        # Cancelling a flight cancels its bookings too: both grants are needed.
+        return request.user.has_perm("flights.change_flight") and request.user.has_perm(
+            "bookings.change_booking"
+        )
+
+    @admin.action(
+        description="Cancel selected flights (cancels their bookings, refunds confirmed ones)",
+        permissions=["cancel_flight"],
+    )
+    def cancel_flights(self, request: HttpRequest, queryset: QuerySet[Flight]) -> None:
+        for flight in queryset.order_by("pk"):
+            try:
+                flight_cancel(flight_id=flight.pk, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"{flight}: {error.detail}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{flight}: cancelled. Its bookings are cancelled and refunded and their passengers told; "
+                "one being paid right now follows when its payment ends.",
+                messages.SUCCESS,
+            )

@@ -20,6 +20,11 @@ class AirplaneInService(Conflict):
     title = "The airplane has flights"
 
 
+class FlightNotCancellable(Conflict):
+    code = "flight_not_cancellable"
+    title = "The flight can no longer be cancelled"
+
+
 class FlightHasBookings(Conflict):
     """Seats of the flight are held or sold, so the change would break those bookings."""
 

@@ -2,6 +2,7 @@ import re
 
 from django import forms
 
+from apps.flights.models import MAX_PARTY_SIZE
 from apps.flights.selectors import TRIP_DATE_MAX_YEARS_AWAY, FlightSearchCriteria, trip_date_searchable
 
 # "BOM", "bom" or what the autocomplete shows: "Mumbai (BOM)".
@@ -53,7 +54,7 @@ class FlightSearchForm(forms.Form):
     travellers = forms.IntegerField(
         label="Travellers",
         min_value=1,
-        max_value=9,
+        max_value=MAX_PARTY_SIZE,
         initial=1,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
@@ -97,4 +98,4 @@ class FlightSearchForm(forms.Form):
 class SeatChoiceForm(forms.Form):
     """How many travellers the seat map is for (from the results page)."""
 
-    travellers = forms.IntegerField(min_value=1, max_value=9, required=False)
+    travellers = forms.IntegerField(min_value=1, max_value=MAX_PARTY_SIZE, required=False)

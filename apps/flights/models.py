@@ -1,5 +1,7 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -8,6 +10,14 @@ from apps.core.models import TimeStampedModel
 
 iata_code_validator = RegexValidator(r"^[A-Z]{3}$", "An IATA code is three upper-case letters.")
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "A currency is an ISO 4217 code such as INR.")
+# A 2-character airline designator and 1 to 4 digits, e.g. AI101.
+FLIGHT_NUMBER_PATTERN = r"^[A-Z0-9]{2}[0-9]{1,4}$"
+flight_number_validator = RegexValidator(
+    FLIGHT_NUMBER_PATTERN, "Must be a 2-character airline code and 1 to 4 digits, e.g. AI101."
+)
+
+# The most travellers one search or one booking is for (what airlines sell in one booking).
+MAX_PARTY_SIZE = 9
 
 
 class Cabin(models.TextChoices):
@@ -91,7 +101,7 @@ class Flight(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
         DEPARTED = "departed", "Departed"
 
-    flight_number = models.CharField(max_length=8, validators=[RegexValidator(r"^[A-Z0-9]{2}[0-9]{1,4}$")])
+    flight_number = models.CharField(max_length=8, validators=[flight_number_validator])
     airplane = models.ForeignKey(Airplane, on_delete=models.PROTECT, related_name="flights")
     departure_airport = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="departures")
     arrival_airport = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="arrivals")
@@ -147,9 +157,44 @@ class Flight(TimeStampedModel):
         return f"{self.flight_number} {self.departure_time:%Y-%m-%d %H:%M}Z"
 
     def fare_for(self, cabin: str) -> Decimal | None:
-        return {
-            Cabin.ECONOMY: self.base_fare,
-            Cabin.PREMIUM_ECONOMY: self.premium_economy_fare,
-            Cabin.BUSINESS: self.business_fare,
-            Cabin.FIRST: self.first_fare,
-        }[cabin]
+        """The fare of a seat in `cabin`, None where the flight sells no such cabin."""
+        return getattr(self, CABIN_FARE_FIELDS[cabin])
+
+    # --- The sale rule: one place decides whether a flight can still be sold (held or paid). -------
+
+    @staticmethod
+    def sales_cutoff(now: datetime) -> datetime:
+        """Flights departing before this moment are no longer sold (BOOKING_MIN_MINUTES_BEFORE_DEPARTURE)."""
+        return now + timedelta(minutes=settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE)
+
+    @classmethod
+    def on_sale(cls, now: datetime) -> Q:
+        """The sale rule as a filter, for a conditional UPDATE that must decide it in the database."""
+        return Q(status=cls.Status.SCHEDULED, departure_time__gte=cls.sales_cutoff(now))
+
+    def sale_closed_reason(self, now: datetime) -> str | None:
+        """Why this flight can no longer be sold at `now` (a sentence), or None while it is on sale.
+
+        On sale: scheduled, and departing at least BOOKING_MIN_MINUTES_BEFORE_DEPARTURE minutes
+        after `now` (the same rule as `on_sale`).
+        """
+        if self.status == self.Status.CANCELLED:
+            return "The flight is cancelled."
+        if self.has_departed(now):
+            return "The flight has departed."
+        if self.departure_time < self.sales_cutoff(now):
+            return f"Bookings close {settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE} minutes before departure."
+        return None
+
+    def has_departed(self, now: datetime) -> bool:
+        """Marked departed, or its departure time has passed."""
+        return self.status == self.Status.DEPARTED or self.departure_time <= now
+
+
+# The fare column of each cabin; economy's fare is the flight's base fare (what search filters on).
+CABIN_FARE_FIELDS: dict[str, str] = {
+    Cabin.ECONOMY: "base_fare",
+    Cabin.PREMIUM_ECONOMY: "premium_economy_fare",
+    Cabin.BUSINESS: "business_fare",
+    Cabin.FIRST: "first_fare",
+}

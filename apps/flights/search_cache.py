@@ -12,7 +12,7 @@ a warning is logged.
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +47,20 @@ def catalogue_version_bump() -> None:
 def catalogue_changed() -> None:
     """Schedule a catalogue version bump for when the current transaction commits."""
     transaction.on_commit(catalogue_version_bump)
+
+
+def search_token(
+    *, scope: str, criteria_token: str, page: str, page_size: int, extras: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The normalised text of one page of a search: equal requests give equal tokens.
+
+    `scope` tells apart what shapes the cached result beyond the criteria (the API's absolute URL,
+    whose host its page links carry; the website's results page); `extras` are query parameters the
+    search does not know but the cached body still carries (the API's page links), so one client's
+    extras never reach another's answer.
+    """
+    number = int(page) if page.isascii() and page.isdigit() else page
+    return "|".join([scope, criteria_token, f"page={number}", f"page_size={page_size}", repr(sorted(extras))])
 
 
 def search_cache_key(token: str, version: int) -> str:

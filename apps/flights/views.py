@@ -10,7 +10,7 @@ from django.shortcuts import render
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.forms import FlightSearchForm, SeatChoiceForm
 from apps.flights.models import Cabin, Flight
-from apps.flights.search_cache import cached_search
+from apps.flights.search_cache import cached_search, search_token
 from apps.flights.selectors import (
     FlightSearchCriteria,
     SeatStatus,
@@ -69,8 +69,11 @@ def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[P
     availability may lag by at most the TTL, and booking never trusts it.
     """
     requested = int(number) if number and number.isascii() and number.isdigit() else 1
-    token = "|".join(
-        ["page:flights:results", criteria.cache_token(), f"page={requested}", f"page_size={RESULTS_PER_PAGE}"]
+    token = search_token(
+        scope="page:flights:results",
+        criteria_token=criteria.cache_token(),
+        page=str(requested),
+        page_size=RESULTS_PER_PAGE,
     )
 
     def search() -> tuple[int, int, list[Flight]]:

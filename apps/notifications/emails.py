@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.template.loader import render_to_string
 from django.utils import dateformat
 
+from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
 from apps.core.templatetags.airline import local_time
 from apps.flights.models import Airport, Cabin
@@ -87,8 +88,10 @@ def _airport(airport: Airport) -> dict[str, str]:
     return {"code": airport.iata_code, "name": airport.name, "city": airport.city.name}
 
 
-def booking_email_context(booking: Booking, *, payment: Any = None, refunded: bool = False) -> dict[str, Any]:
-    """What the emails about `booking` show (`payment` for the receipt, `refunded` for cancellations).
+def booking_email_context(
+    booking: Booking, *, receipt: PaymentReceipt | None = None, refunded: bool = False
+) -> dict[str, Any]:
+    """What the emails about `booking` show (`receipt` for the receipt, `refunded` for cancellations).
 
     Two queries (three if the owner is not loaded yet): this usually runs inside the transaction of a
     booking change, maybe while the flight row is locked, so every round trip counts.
@@ -136,12 +139,12 @@ def booking_email_context(booking: Booking, *, payment: Any = None, refunded: bo
         "refunded": refunded,
         "payment": None,
     }
-    if payment is not None:
+    if receipt is not None:
         context["payment"] = {
-            "amount": money(payment.amount, payment.currency),
-            "reference": payment.gateway_reference,
-            "method": _payment_method_label(payment.payment_method),
-            "date": local_time(payment.processed_at or payment.created_at, departure_airport),
+            "amount": money(receipt.amount, receipt.currency),
+            "reference": receipt.gateway_reference,
+            "method": _payment_method_label(receipt.payment_method),
+            "date": local_time(receipt.paid_at, departure_airport),
         }
     return context
 

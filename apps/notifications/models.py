@@ -34,6 +34,9 @@ class Notification(TimeStampedModel):
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a send task was last put on the broker for this row; NULL until the outbox relay (in the
+    # Celery worker, apps/notifications/relay.py) has queued it.
+    queued_at = models.DateTimeField(null=True, blank=True)
     booking = models.ForeignKey(
         Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -43,7 +46,10 @@ class Notification(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["kind", "booking"], name="notification_once_per_booking")
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+            models.Index(fields=["queued_at", "status"], name="notification_unqueued_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"

@@ -1,16 +1,18 @@
 """The email outbox: writing rows with the change they announce, sending each at most once at a time.
 
+A row is written in the transaction of the change it announces, and nothing else happens on that
+request: the outbox relay in the Celery worker (apps/notifications/relay.py) finds new rows within
+about a second and queues their send tasks, so the request path never waits for the broker.
 Delivery is at least once: the row is claimed (pending → sending) in a short transaction, the email
 is sent with no lock held, then the result is recorded. Only a crash between the SMTP server
 accepting the message and recording it can repeat an email (after the claim's lease), which is the
-price of never losing one.
+price of never losing one; a row whose task was lost is queued again by the retry job.
 """
 
 import logging
 import smtplib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -19,7 +21,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
+from apps.core.locking import lock_rows, locked_transaction
 from apps.flights.models import Flight
 from apps.notifications.emails import (
     RENDERED_AT_SEND,
@@ -35,26 +39,25 @@ logger = logging.getLogger(__name__)
 
 Status = Notification.Status
 
-# The task queued on commit normally sends within seconds; the retry job looks at a new row only
-# after this, so the two rarely race (and the claim makes a race harmless).
+# The relay queues a new row within about a second; the retry job looks at it only after this, so
+# the two rarely race (and the send's claim makes a race harmless).
 FIRST_SEND_GRACE = timedelta(minutes=2)
 REMINDER_WINDOW = timedelta(hours=24)
 
 
 def notifications_create(
-    *, booking: Booking, kinds: Sequence[str], payment: Any = None, refunded: bool = False
+    *, booking: Booking, kinds: Sequence[str], receipt: PaymentReceipt | None = None, refunded: bool = False
 ) -> list[Notification]:
-    """Write the outbox emails `kinds` about `booking` in the caller's transaction; queue each on commit.
+    """Write the outbox emails `kinds` about `booking` in the caller's transaction.
 
     (kind, booking) is unique: an email that already exists is not written again, and the caller's
     transaction carries on (each insert runs in a savepoint). Returns the rows written. The
     recipient is the booking's owner; subject and bodies are rendered now, so they say what was
     true when the change was made, except for kinds in RENDERED_AT_SEND (the hot path's email: no
-    query or template here, the sender renders it). A broker that is down at commit is logged, not
-    raised: the row stays pending and the retry job queues it.
+    query or template here, the sender renders it). The relay queues the rows once they commit.
     """
     rendered_now = [kind for kind in kinds if kind not in RENDERED_AT_SEND]
-    context = booking_email_context(booking, payment=payment, refunded=refunded) if rendered_now else None
+    context = booking_email_context(booking, receipt=receipt, refunded=refunded) if rendered_now else None
     written = []
     for kind in kinds:
         email = render_booking_email(kind, context) if kind in rendered_now else RenderedEmail("", "", "")
@@ -75,7 +78,6 @@ def notifications_create(
             if Notification.objects.filter(kind=kind, booking=booking).exists():
                 continue
             raise
-        _queue_after_commit(notification.pk)
         written.append(notification)
     return written
 
@@ -127,26 +129,43 @@ def notification_send(*, notification_id: int) -> bool:
     return True
 
 
-def notifications_retry_due(*, limit: int = 500) -> int:
-    """Queue the send task for every email due again; returns how many were queued.
+def notifications_claim_unqueued(*, limit: int = 500) -> list[int]:
+    """Mark up to `limit` pending emails that no send task was queued for as queued; return their ids.
 
-    Due: pending with its next attempt time passed (backing off after a transient failure, or never
-    queued because the broker was down at commit), or sending with its claim's lease run out (the
-    worker died). Safe to run twice or concurrently: the send task's claim lets one run send.
-    Failed rows are final (permanent error or attempts exhausted) until staff resend them.
+    The outbox relay calls this, then queues a send task for each id. Rows another relay is claiming
+    are skipped (SKIP LOCKED), so two relays never queue one row twice. A relay that dies between
+    this commit and queueing leaves rows marked but unqueued: the retry job sends them later.
     """
-    from apps.notifications.tasks import send_notification_task  # tasks import this module
-
-    due = list(
-        Notification.objects.filter(
-            status__in=[Status.PENDING, Status.SENDING], next_attempt_at__lte=timezone.now()
+    with locked_transaction():
+        rows = lock_rows(
+            Notification.objects.filter(status=Status.PENDING, queued_at__isnull=True)
+            .only("pk")
+            .order_by("pk")[:limit],
+            skip_locked=True,
         )
+        ids = [row.pk for row in rows]
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    return ids
+
+
+def notifications_claim_due(*, limit: int = 500) -> list[int]:
+    """The ids of up to `limit` emails due again, marked as queued now (the retry job queues them).
+
+    Due: pending with its next attempt time passed (backing off after a transient failure, or its
+    first task lost), or sending with its claim's lease run out (the worker died). Safe to run twice
+    or concurrently: the send task's claim lets one run send. Failed rows are final (permanent error
+    or attempts exhausted) until staff resend them.
+    """
+    now = timezone.now()
+    due = list(
+        Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING], next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
-    for notification_id in due:
-        send_notification_task.delay(notification_id)
-    return len(due)
+    if due:
+        Notification.objects.filter(pk__in=due).update(queued_at=now)
+    return due
 
 
 def flight_reminders_queue(*, now: datetime | None = None, limit: int = 1000) -> int:
@@ -198,7 +217,7 @@ def notifications_purge_sent(*, older_than: timedelta | None = None, batch_size:
 
 
 def notification_resend(*, notification: Notification) -> None:
-    """Put an email back in the outbox with a fresh set of attempts and queue it (staff "resend").
+    """Put an email back in the outbox with a fresh set of attempts (staff "resend"); the relay queues it.
 
     Any status may be resent, a sent one too (the traveller lost it). Raises NotificationInFlight
     while a send attempt holds its claim.
@@ -214,11 +233,11 @@ def notification_resend(*, notification: Notification) -> None:
                 last_error="",
                 sent_at=None,
                 next_attempt_at=now + FIRST_SEND_GRACE,
+                queued_at=None,
             )
         )
         if not reset:
             raise NotificationInFlight(f"Email {notification.pk} is being sent right now; try again shortly.")
-        _queue_after_commit(notification.pk)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -275,16 +294,3 @@ def _render_stored(notification: Notification) -> None:
     Notification.objects.filter(pk=notification.pk).update(
         subject=email.subject, body_text=email.text, body_html=email.html
     )
-
-
-def _queue_after_commit(notification_id: int) -> None:
-    transaction.on_commit(lambda: _queue_send(notification_id))
-
-
-def _queue_send(notification_id: int) -> None:
-    from apps.notifications.tasks import send_notification_task  # tasks import this module
-
-    try:
-        send_notification_task.delay(notification_id)
-    except Exception:  # the change is committed whatever the broker says; the retry job sends it later
-        logger.warning("Could not queue email %s; the retry job will send it", notification_id, exc_info=True)

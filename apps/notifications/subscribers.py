@@ -1,36 +1,33 @@
-"""Domain events → outbox rows, written inside the publisher's transaction (apps/core/events.py)."""
+"""Booking events → outbox rows, written inside the publisher's transaction (apps/core/events.py)."""
 
-from typing import Any
-
-from apps.bookings.models import Booking
-from apps.core import events
+from apps.bookings import events
 from apps.notifications.models import Notification
 from apps.notifications.services import notifications_create
 
 Kind = Notification.Kind
 
 
-def on_booking_held(*, booking: Booking) -> None:
-    notifications_create(booking=booking, kinds=[Kind.BOOKING_HELD])
+def on_booking_held(event: events.BookingHeld) -> None:
+    notifications_create(booking=event.booking, kinds=[Kind.BOOKING_HELD])
 
 
-def on_booking_confirmed(*, booking: Booking, payment: Any) -> None:
+def on_booking_confirmed(event: events.BookingConfirmed) -> None:
     notifications_create(
-        booking=booking, kinds=[Kind.BOOKING_CONFIRMED, Kind.PAYMENT_RECEIPT], payment=payment
+        booking=event.booking, kinds=[Kind.BOOKING_CONFIRMED, Kind.PAYMENT_RECEIPT], receipt=event.receipt
     )
 
 
-def on_booking_cancelled(*, booking: Booking, refunded: bool, by_airline: bool) -> None:
-    kind = Kind.FLIGHT_CANCELLED if by_airline else Kind.BOOKING_CANCELLED
-    notifications_create(booking=booking, kinds=[kind], refunded=refunded)
+def on_booking_cancelled(event: events.BookingCancelled) -> None:
+    kind = Kind.FLIGHT_CANCELLED if event.by_airline else Kind.BOOKING_CANCELLED
+    notifications_create(booking=event.booking, kinds=[kind], refunded=event.refunded)
 
 
-def on_booking_expired(*, booking: Booking) -> None:
-    notifications_create(booking=booking, kinds=[Kind.HOLD_EXPIRED])
+def on_booking_expired(event: events.BookingExpired) -> None:
+    notifications_create(booking=event.booking, kinds=[Kind.HOLD_EXPIRED])
 
 
 def subscribe_all() -> None:
-    events.subscribe("booking.held", on_booking_held)
-    events.subscribe("booking.confirmed", on_booking_confirmed)
-    events.subscribe("booking.cancelled", on_booking_cancelled)
-    events.subscribe("booking.expired", on_booking_expired)
+    events.booking_held.subscribe(on_booking_held)
+    events.booking_confirmed.subscribe(on_booking_confirmed)
+    events.booking_cancelled.subscribe(on_booking_cancelled)
+    events.booking_expired.subscribe(on_booking_expired)

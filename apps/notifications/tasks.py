@@ -1,16 +1,17 @@
-"""Thin Celery tasks: take ids, call one service. Periodic ones are scheduled in schedule.py."""
+"""Thin Celery tasks of the outbox: take ids, call one service. Periodic ones say when they run."""
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from apps.core.periodic import periodic_job
 from apps.notifications.exceptions import EmailDeliveryDeferred
 from apps.notifications.selectors import notification_claim_lease_left
 from apps.notifications.services import (
     flight_reminders_queue,
     notification_send,
+    notifications_claim_due,
     notifications_purge_sent,
-    notifications_retry_due,
 )
 
 # Only transient failures are retried: the SMTP server or the database was unreachable. The backoff
@@ -48,6 +49,13 @@ def send_notification_task(self, notification_id: int) -> bool:
     return sent
 
 
+# Every minute: queue emails due again (a transient failure's backoff is over, a first task was lost,
+# or a crashed worker's claim ran out).
+@periodic_job(
+    name="retry-notifications",
+    every_seconds=60,
+    description="Queue pending emails whose next attempt is due.",
+)
 @shared_task(
     name="apps.notifications.tasks.retry_due_notifications_task",
     acks_late=True,
@@ -55,10 +63,17 @@ def send_notification_task(self, notification_id: int) -> bool:
     time_limit=60,
 )
 def retry_due_notifications_task() -> int:
-    """Every minute (beat): queue emails that are due again."""
-    return notifications_retry_due()
+    """Queue a send task for each email due again; returns how many."""
+    due = notifications_claim_due()
+    for notification_id in due:
+        send_notification_task.delay(notification_id)
+    return len(due)
 
 
+# Every 15 minutes: one reminder per confirmed booking departing in the next 24 hours.
+@periodic_job(
+    name="flight-reminders", every_seconds=15 * 60, description="Email a reminder 24 hours before departure."
+)
 @shared_task(
     name="apps.notifications.tasks.send_flight_reminders_task",
     acks_late=True,
@@ -66,10 +81,15 @@ def retry_due_notifications_task() -> int:
     time_limit=300,
 )
 def send_flight_reminders_task() -> int:
-    """Every 15 minutes (beat): one reminder per confirmed booking departing within 24 hours."""
     return flight_reminders_queue()
 
 
+# Daily at 03:00 UTC (low traffic): delete sent emails older than NOTIFICATIONS_RETENTION_DAYS.
+@periodic_job(
+    name="purge-sent-notifications",
+    daily_at="03:00",
+    description="Delete sent emails older than the retention period (30 days).",
+)
 @shared_task(
     name="apps.notifications.tasks.purge_sent_notifications_task",
     acks_late=True,
@@ -77,5 +97,4 @@ def send_flight_reminders_task() -> int:
     time_limit=300,
 )
 def purge_sent_notifications_task() -> int:
-    """Daily (beat): delete sent emails older than NOTIFICATIONS_RETENTION_DAYS."""
     return notifications_purge_sent()

@@ -11,7 +11,7 @@ from apps.payments.services import payment_refund
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are written by services only; the admin shows them (SPEC §8)."""
+    """Money records are written by services only; the admin shows them."""
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [field.name for field in self.model._meta.fields]

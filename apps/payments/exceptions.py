@@ -1,6 +1,7 @@
-"""Typed errors of payments; their `code`s are part of the API contract.
+"""Typed errors of payments; their `code`s are part of the API contract (docs/API.md).
 
-A PAYING booking answers `apps.bookings.exceptions.PaymentInProgress` (409 payment_in_progress).
+A booking that cannot be paid is refused by the bookings app's own errors (payment_in_progress,
+booking_expired, flight_not_bookable: apps/bookings/exceptions.py).
 """
 
 from apps.core.exceptions import ApplicationError, Conflict, UnprocessableEntity
@@ -9,11 +10,6 @@ from apps.core.exceptions import ApplicationError, Conflict, UnprocessableEntity
 class AlreadyPaid(Conflict):
     code = "already_paid"
     title = "This booking is already paid"
-
-
-class BookingExpired(Conflict):
-    code = "booking_expired"
-    title = "This booking can no longer be paid"
 
 
 class AmountMismatch(UnprocessableEntity):

@@ -1,8 +1,8 @@
-"""The payment gateway adapter (SPEC §5): an interface and the built-in simulated gateway.
+"""The payment gateway adapter: an interface and the built-in simulated gateway.
 
 Every call carries our idempotency key, so the gateway's own retries and ours are safe: a repeated
 charge with the same key returns the first charge. The gateway is "the outside world": it is never
-called inside one of our transactions or while we hold a row lock (SPEC §4.6).
+called inside one of our transactions or while we hold a row lock (docs/ARCHITECTURE.md).
 A real provider is a second adapter class named by the PAYMENT_GATEWAY setting.
 """
 

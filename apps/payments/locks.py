@@ -1,16 +1,15 @@
-"""The only place payments builds select_for_update querysets.
+"""Row locks of payments, through the one locking helper (apps/core/locking.py has the order).
 
-Lock order (SPEC §4.3): flight → seats → booking → payment. Payments lock a booking, then its
-payment; always by primary key, and only inside a transaction.
+A payment is locked after its booking (apps/bookings/locks.py), never before.
 """
 
-from apps.bookings.models import Booking
+from apps.core.locking import lock_row
 from apps.payments.models import Payment
 
 
-def booking_lock(booking_id: int) -> Booking:
-    return Booking.objects.select_for_update().get(pk=booking_id)
-
-
 def payment_lock(payment_id: int) -> Payment:
-    return Payment.objects.select_for_update().get(pk=payment_id)
+    """Lock one payment and return its current state (it must exist)."""
+    payment = lock_row(Payment.objects.filter(pk=payment_id))
+    if payment is None:
+        raise Payment.DoesNotExist(f"Payment {payment_id} does not exist.")
+    return payment

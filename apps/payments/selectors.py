@@ -5,14 +5,6 @@ from apps.core.exceptions import NotFound
 from apps.payments.models import Payment
 
 
-def booking_get_payable_for_user(*, reference: str, user) -> Booking:
-    """The caller's booking with this reference; another user's booking is NotFound (404) too."""
-    booking = Booking.objects.filter(reference=reference.strip().upper(), owner=user).first()
-    if booking is None:
-        raise NotFound("No booking with this reference.")
-    return booking
-
-
 def payment_get_for_user(*, payment_id: int, user) -> Payment:
     """A payment its owner or staff may see; anyone else gets NotFound (404)."""
     payments: QuerySet[Payment] = Payment.objects.select_related("booking")

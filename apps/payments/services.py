@@ -1,11 +1,12 @@
 """Payments: charge a held booking at most once, with no lock held across the gateway call.
 
-The flow (SPEC §3 "A payment in progress must not lose its seats"): a short transaction marks the
-booking PAYING and records a processing payment → the gateway charge, no transaction open → a short
-transaction records the outcome. The sweeper expires HELD bookings only, so a PAYING booking keeps its
-seats; a payment stuck in processing is settled by `payments_reconcile_stuck` through the gateway's
-idempotent lookup. Lock order: booking → payment (SPEC §4.3's order, without the flight: a payment
-never changes seat counts).
+The flow (docs/ARCHITECTURE.md, "Request path of a payment"): a short transaction records a
+processing payment while the bookings app marks its booking PAYING → the gateway charge, no
+transaction open → a short transaction records the outcome and asks the bookings app to confirm
+the booking (or to put it back). The sweeper expires HELD bookings only, so a PAYING booking keeps
+its seats; a payment stuck in processing is settled by `payments_reconcile_stuck` through the
+gateway's idempotent lookup. This app writes payments and refunds only; every booking change is a
+call to apps/bookings/services/paying.py or the cancellation services.
 """
 
 import contextlib
@@ -15,35 +16,38 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
-from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.bookings.exceptions import BookingNotCancellable, FlightNotBookable, PaymentInProgress, StaffOnly
+from apps.bookings.events import PaymentReceipt
+from apps.bookings.exceptions import BookingNotCancellable, BookingNotPayable
+from apps.bookings.locks import booking_lock, booking_lock_with_flight
 from apps.bookings.models import Booking
-from apps.bookings.services import booking_cancel
-from apps.bookings.services.cancellation import booking_cancel_after_refund
+from apps.bookings.selectors import booking_get_owned
+from apps.bookings.services import (
+    booking_cancel,
+    booking_cancel_after_refund,
+    booking_payment_failed,
+    booking_payment_start,
+    booking_payment_succeeded,
+    booking_sale_open_ensure,
+)
 from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
-from apps.core.events import publish
+from apps.core.exceptions import PermissionDenied
+from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
-from apps.flights.models import Flight
 from apps.payments.exceptions import (
     AlreadyPaid,
     AmountMismatch,
-    BookingExpired,
     PaymentDeclined,
     PaymentGatewayTimeout,
     PaymentNotRefundable,
 )
 from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
-from apps.payments.locks import booking_lock, payment_lock
+from apps.payments.locks import payment_lock
 from apps.payments.models import Payment, Refund
-from apps.payments.selectors import (
-    booking_get_payable_for_user,
-    payments_refunded_with_booking_confirmed,
-    payments_to_reconcile,
-)
+from apps.payments.selectors import payments_refunded_with_booking_confirmed, payments_to_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +69,12 @@ def payment_create(
     charge made with the payment's gateway key, and charged with that same key only if it has none.
 
     Raises NotFound (404: no such booking, or another user's), AlreadyPaid (409), PaymentInProgress
-    (409: another request is paying it), BookingExpired (409: expired, cancelled or past its hold; no
+    (409: another request is paying it), BookingNotPayable (409: expired, cancelled or past its hold; no
     charge), FlightNotBookable (409: its flight is cancelled or departed; no charge), AmountMismatch
     (422), PaymentDeclined (402, detail = the gateway's reason), PaymentGatewayTimeout (504: the
     payment stays processing until a retry or the reconciler settles it).
     """
-    booking = booking_get_payable_for_user(reference=booking_reference, user=user)
+    booking = booking_get_owned(reference=booking_reference, user=user)
     log_context_update(booking_reference=booking.reference)
     payment, stage = _payment_begin(
         booking_id=booking.pk,
@@ -110,8 +114,8 @@ def _payment_begin(
     "settled": this client key's payment already succeeded (the reconciler finished it after a
     gateway timeout), so the client's retry is answered with it rather than with already_paid.
     """
-    with transaction.atomic(durable=True):
-        booking = booking_lock(booking_id)
+    with locked_transaction():
+        booking = booking_lock(booking_id=booking_id)
         succeeded = Payment.objects.filter(succeeded_for=booking).first()
         if (
             succeeded is not None
@@ -121,25 +125,17 @@ def _payment_begin(
             return succeeded, "settled"
         if booking.status == Booking.Status.CONFIRMED or succeeded is not None:
             raise AlreadyPaid("This booking is already paid.")
+        now = timezone.now()
         if booking.status == Booking.Status.PAYING:
             resumable = Payment.objects.filter(
                 booking=booking, owner=user, status=Payment.Status.PROCESSING, idempotency_key=idempotency_key
             ).first()
-            if resumable is None:
-                raise PaymentInProgress("Another payment for this booking is in progress.")
-            _flight_bookable_ensure(booking)
-            _check_amount(booking, amount, currency)
-            return resumable, "resume"
-        if booking.status != Booking.Status.HELD:
-            raise BookingExpired(
-                f"This booking is {booking.get_status_display().lower()} and cannot be paid."
-            )
-        if booking.hold_expires_at <= timezone.now():
-            raise BookingExpired("The hold on this booking has expired; its seats are released.")
-        _flight_bookable_ensure(booking)
-        _check_amount(booking, amount, currency)
-        booking.status = Booking.Status.PAYING
-        booking.save(update_fields=["status", "updated_at"])
+            if resumable is not None:
+                booking_sale_open_ensure(booking=booking, now=now)
+                _check_amount(booking, amount, currency)
+                return resumable, "resume"
+        booking_payment_start(booking=booking, now=now)
+        _check_amount(booking, amount, currency)  # refused: the transaction, PAYING included, rolls back
         payment = Payment.objects.create(
             booking=booking,
             owner=user,
@@ -150,14 +146,6 @@ def _payment_begin(
             gateway_idempotency_key=f"pay_{booking.pk}_{secrets.token_hex(12)}",
         )
         return payment, "new"
-
-
-def _flight_bookable_ensure(booking: Booking) -> None:
-    """A booking whose flight was cancelled (or has left) is not charged: a plain read suffices, a
-    cancel landing after it is caught when the outcome is recorded."""
-    status = Flight.objects.values_list("status", flat=True).get(pk=booking.flight_id)
-    if status != Flight.Status.SCHEDULED:
-        raise FlightNotBookable(f"The flight is {status}; this booking cannot be paid.")
 
 
 def _check_amount(booking: Booking, amount: Decimal, currency: str) -> None:
@@ -179,22 +167,18 @@ def payment_finalize(*, payment_id: int, result: ChargeResult, actor: User | Non
     payment declined, the booking HELD again, "payment_declined" audited; raises PaymentDeclined (402).
     `actor` is the paying user, None when the reconciler settles it. A successful charge that can no
     longer confirm its booking (cancelled meanwhile, its flight cancelled, or the payment given up by
-    reconciliation) is refunded (audited "refunded", by the system) and raises BookingExpired (409),
+    reconciliation) is refunded (audited "refunded", by the system) and raises BookingNotPayable (409),
     so money is never kept without a booking; if the refund times out, the reconciler refunds it.
     """
-    orphan = _payment_record_outcome(payment_id=payment_id, result=result, actor=actor)
-    if orphan:
+    not_confirmed = _payment_record_outcome(payment_id=payment_id, result=result, actor=actor)
+    if not_confirmed is not None:
         try:
-            _payment_refund_through_gateway(
-                payment_id=payment_id, reason="The booking could not be confirmed."
-            )
+            _payment_refund_through_gateway(payment_id=payment_id, reason=not_confirmed)
         except GatewayTimeout:
             # The payment stays failed and unrefunded: the reconciler refunds it on its next run.
             logger.warning("Gateway timeout refunding orphan payment %s; left for reconciliation", payment_id)
-            raise BookingExpired(
-                "The booking could not be confirmed any more; the charge will be refunded."
-            ) from None
-        raise BookingExpired("The booking could not be confirmed any more; the charge was refunded.")
+            raise BookingNotPayable(f"{not_confirmed} The charge will be refunded.") from None
+        raise BookingNotPayable(f"{not_confirmed} The charge was refunded.")
     payment = Payment.objects.select_related("booking").get(pk=payment_id)
     if payment.status == Payment.Status.DECLINED:
         raise PaymentDeclined(payment.decline_reason or "The payment was declined.")
@@ -202,21 +186,22 @@ def payment_finalize(*, payment_id: int, result: ChargeResult, actor: User | Non
 
 
 @retry_on_lock_conflict
-def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: User | None) -> bool:
-    """Returns True when the charge succeeded but its booking can no longer be confirmed."""
+def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: User | None) -> str | None:
+    """None, or why a successful charge could not confirm its booking (the charge then goes back)."""
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
-    with transaction.atomic(durable=True):
-        booking = booking_lock(booking_id)
+    with locked_transaction():
+        # The flight too: a flight cancel and this settlement are then ordered, never interleaved.
+        booking = booking_lock_with_flight(booking_id=booking_id)
         payment = payment_lock(payment_id)
         if payment.status != Payment.Status.PROCESSING:
             # Settled already (a retry and the reconciler may race). Only a success for a payment
             # that failed (given up, or its booking gone) still needs its money back.
             if not (result.succeeded and payment.status == Payment.Status.FAILED):
-                return False
+                return None
             if not payment.gateway_reference:
                 payment.gateway_reference = result.reference
                 payment.save(update_fields=["gateway_reference", "updated_at"])
-            return True
+            return payment.decline_reason or "The booking could not be confirmed."
         now = timezone.now()
         payment.gateway_reference = result.reference
         payment.processed_at = now
@@ -227,40 +212,30 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: Use
                 update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
             )
             _payment_audit(Action.PAYMENT_DECLINED, payment, booking, actor, reason=payment.decline_reason)
-            if booking.status == Booking.Status.PAYING:
-                booking.status = Booking.Status.HELD
-                booking.save(update_fields=["status", "updated_at"])
-            return False
-        if booking.status != Booking.Status.PAYING:
+            booking_payment_failed(booking=booking, now=now)
+            return None
+        receipt = PaymentReceipt(
+            amount=payment.amount,
+            currency=payment.currency,
+            gateway_reference=payment.gateway_reference,
+            payment_method=payment.payment_method,
+            paid_at=now,
+        )
+        not_confirmed = booking_payment_succeeded(booking=booking, receipt=receipt, now=now)
+        if not_confirmed is not None:
             payment.status = Payment.Status.FAILED
-            payment.decline_reason = f"The booking was {booking.status} when the charge succeeded."
+            payment.decline_reason = not_confirmed[:255]
             payment.save(
                 update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
             )
-            return True
-        flight_status = Flight.objects.values_list("status", flat=True).get(pk=booking.flight_id)
-        if flight_status == Flight.Status.CANCELLED:
-            # The flight was cancelled while this payment ran (flight_cancel skips PAYING bookings):
-            # the charge goes back, and the booking is HELD again so the flight's cancel can finish it.
-            payment.status = Payment.Status.FAILED
-            payment.decline_reason = "The flight was cancelled when the charge succeeded."
-            payment.save(
-                update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
-            )
-            booking.status = Booking.Status.HELD
-            booking.save(update_fields=["status", "updated_at"])
-            return True
+            return payment.decline_reason
         payment.status = Payment.Status.SUCCEEDED
         payment.succeeded_for = booking
         payment.save(
             update_fields=["status", "gateway_reference", "processed_at", "succeeded_for", "updated_at"]
         )
-        booking.status = Booking.Status.CONFIRMED
-        booking.confirmed_at = now
-        booking.save(update_fields=["status", "confirmed_at", "updated_at"])
         _payment_audit(Action.PAID, payment, booking, actor)
-        publish("booking.confirmed", booking=booking, payment=payment)
-        return False
+        return None
 
 
 def _payment_audit(
@@ -303,7 +278,7 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
                 _payment_give_up(payment_id=payment_id)
             else:
                 # A decline or a refunded orphan is recorded; nobody is waiting for the answer.
-                with contextlib.suppress(PaymentDeclined, BookingExpired):
+                with contextlib.suppress(PaymentDeclined, BookingNotPayable):
                     payment_finalize(payment_id=payment_id, result=result)
         except GatewayTimeout:
             logger.warning("Gateway timed out reconciling payment %s; left for the next run", payment_id)
@@ -338,18 +313,17 @@ def _booking_cancel_refunded(*, payment_id: int) -> None:
 @retry_on_lock_conflict
 def _payment_give_up(*, payment_id: int) -> None:
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
-    with transaction.atomic(durable=True):
-        booking = booking_lock(booking_id)
+    with locked_transaction():
+        booking = booking_lock_with_flight(booking_id=booking_id)
         payment = payment_lock(payment_id)
         if payment.status != Payment.Status.PROCESSING:
             return
+        now = timezone.now()
         payment.status = Payment.Status.FAILED
         payment.decline_reason = "The gateway has no charge for this payment."
-        payment.processed_at = timezone.now()
+        payment.processed_at = now
         payment.save(update_fields=["status", "decline_reason", "processed_at", "updated_at"])
-        if booking.status == Booking.Status.PAYING:
-            booking.status = Booking.Status.HELD
-            booking.save(update_fields=["status", "updated_at"])
+        booking_payment_failed(booking=booking, now=now)
 
 
 def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User | None = None) -> Refund:
@@ -365,7 +339,7 @@ def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User
     gateway_refund = get_gateway().refund(
         idempotency_key=f"refund_{payment.pk}", charge_reference=payment.gateway_reference
     )
-    with transaction.atomic(durable=True):
+    with locked_transaction():
         payment = payment_lock(payment_id)
         refund, created = Refund.objects.get_or_create(
             payment=payment,
@@ -422,11 +396,11 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
     seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
     payment again changes nothing.
 
-    Raises StaffOnly (403) for non-staff, PaymentNotRefundable (409) for a payment that never
+    Raises PermissionDenied (403) for non-staff, PaymentNotRefundable (409) for a payment that never
     succeeded, and what booking_cancel raises (RefundFailed 503, Busy 409, …).
     """
     if not actor.is_staff:
-        raise StaffOnly()
+        raise PermissionDenied("Only airline staff may refund a payment.")
     if payment.status == Payment.Status.REFUNDED:
         return payment
     if payment.status != Payment.Status.SUCCEEDED:

@@ -1,4 +1,4 @@
-"""In the admin, staff reach only what the "Airline staff" group grants (SPEC §8)."""
+"""In the admin, staff reach only what the "Airline staff" group grants."""
 
 import pytest
 from django.conf import settings

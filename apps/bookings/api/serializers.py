@@ -42,10 +42,3 @@ class BookingOutput(serializers.Serializer):
     def get_seats(self, booking: Booking) -> list[str]:
         codes = (_active_seat_code(passenger) for passenger in booking.passengers.all())
         return [code for code in codes if code]
-
-
-class BookingPageOutput(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = BookingOutput(many=True)

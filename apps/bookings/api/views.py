@@ -5,13 +5,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.bookings.api.serializers import BookingOutput, BookingPageOutput
+from apps.bookings.api.serializers import BookingOutput
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from apps.core.pagination import PageNumberPagination
+from apps.core.pagination import paginated, paginated_response
 from apps.core.ratelimit import rate_limit, user_key
+from apps.flights.models import MAX_PARTY_SIZE
 
 
 class BookingListCreateApi(APIView):
@@ -25,25 +26,25 @@ class BookingListCreateApi(APIView):
             last_name = serializers.CharField(max_length=100)
 
         flight_id = serializers.IntegerField(min_value=1)
-        passengers = PassengerInput(many=True, min_length=1, max_length=9)
+        passengers = PassengerInput(many=True, min_length=1, max_length=MAX_PARTY_SIZE)
         seats = serializers.ListField(
             child=serializers.CharField(max_length=4),
             required=False,
-            max_length=9,
+            max_length=MAX_PARTY_SIZE,
             help_text="One seat code per passenger, e.g. 12A; leave out to have seats assigned.",
         )
 
     class FilterInput(serializers.Serializer):
         status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
 
-    @extend_schema(operation_id="bookings_list", parameters=[FilterInput], responses={200: BookingPageOutput})
+    @extend_schema(
+        operation_id="bookings_list", parameters=[FilterInput], responses={200: paginated(BookingOutput)}
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
         bookings = booking_list(user=request.user, status=filters.validated_data.get("status"))
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(bookings, request, view=self)
-        return paginator.get_paginated_response(BookingOutput(page, many=True).data)
+        return paginated_response(request, self, bookings, BookingOutput)
 
     @extend_schema(
         operation_id="bookings_create",

@@ -1,4 +1,4 @@
-"""Cancelling a booking (customer or staff) and cancelling a whole flight (staff)."""
+"""Cancelling a booking (its owner or staff), and the bookings of a flight the airline cancelled."""
 
 import logging
 from collections.abc import Callable
@@ -11,21 +11,18 @@ from apps.bookings import locks
 from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
-    FlightNotCancellable,
     PaymentInProgress,
     RefundFailed,
     RefundUnavailable,
-    StaffOnly,
 )
 from apps.bookings.models import Booking
-from apps.bookings.services.inventory import seats_release
-from apps.core import events
-from apps.core.audit import Action, Subject, audit_record
+from apps.bookings.services.lifecycle import cancel_locked
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ApplicationError
+from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
+from apps.flights.events import FlightCancelled
 from apps.flights.models import Flight
-from apps.flights.search_cache import catalogue_changed
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +64,7 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     log_context_update(booking_reference=booking.reference)
     # Once the flight has left, a cancel would refund a ticket that was (or could have been) flown.
     flight = Flight.objects.only("status", "departure_time").get(pk=booking.flight_id)
-    if flight.status == Flight.Status.DEPARTED or flight.departure_time <= timezone.now():
+    if flight.has_departed(timezone.now()):
         raise BookingNotCancellable("The flight has departed; the booking can no longer be cancelled.")
     return _booking_cancel(booking, by_airline=False, actor=actor)
 
@@ -92,10 +89,7 @@ def booking_cancel_after_refund(*, booking: Booking, actor: User | None = None) 
     no longer held or confirmed (a racing cancel finished first), Busy (409) on lock conflicts.
     """
     log_context_update(booking_reference=booking.reference)
-    flight_status = Flight.objects.values_list("status", flat=True).get(pk=booking.flight_id)
-    return _cancel_locked(
-        booking, refunded=True, by_airline=flight_status == Flight.Status.CANCELLED, actor=actor
-    )
+    return _cancel_locked(booking, refunded=True, by_airline=None, actor=actor)
 
 
 def _refund(booking: Booking, actor: User) -> bool:
@@ -107,30 +101,18 @@ def _refund(booking: Booking, actor: User) -> bool:
 
 
 @retry_on_lock_conflict
-def _cancel_locked(booking: Booking, *, refunded: bool, by_airline: bool, actor: User | None) -> Booking:
-    with transaction.atomic(durable=True):
-        locks.flight_lock(flight_id=booking.flight_id)
-        locked = locks.booking_lock(booking.pk)
+def _cancel_locked(
+    booking: Booking, *, refunded: bool, by_airline: bool | None, actor: User | None
+) -> Booking:
+    """`by_airline` None: the flight's state decides (cancelled flight → cancelled by the airline)."""
+    with locked_transaction():
+        locked = locks.booking_lock_with_flight(booking_id=booking.pk)
         _cancellable_ensure(locked.status)
         if locked.status == Booking.Status.CONFIRMED and not refunded:
             raise _RefundNeeded()
-        now = timezone.now()
-        seats_release(flight_id=locked.flight_id, booking_ids=[locked.pk], now=now)
-        audit_record(
-            action=(
-                Action.STAFF_CANCELLED
-                if by_airline or (actor is not None and actor.pk != locked.owner_id)
-                else Action.CANCELLED
-            ),
-            subject_type=Subject.BOOKING,
-            subject_ref=locked.reference,
-            actor=actor,
-            detail={"previous_status": locked.status, "refunded": refunded, "by_airline": by_airline},
-        )
-        locked.status = Booking.Status.CANCELLED
-        locked.cancelled_at = now
-        locked.save(update_fields=["status", "cancelled_at", "updated_at"])
-        events.publish("booking.cancelled", booking=locked, refunded=refunded, by_airline=by_airline)
+        if by_airline is None:
+            by_airline = locked.flight.status == Flight.Status.CANCELLED
+        cancel_locked(locked, refunded=refunded, by_airline=by_airline, actor=actor, now=timezone.now())
     return locked
 
 
@@ -141,55 +123,47 @@ def _cancellable_ensure(status: str) -> None:
         raise BookingNotCancellable(f"The booking is {status}.")
 
 
-def flight_cancel(*, flight: Flight, actor: User) -> int:
-    """Cancel a flight (staff only) and then each of its active bookings; return how many.
+def flight_bookings_cancel(*, flight_id: int, actor: User | None) -> int:
+    """Cancel, by the airline, every held or confirmed booking of a cancelled flight; return how many.
 
-    Confirmed bookings are refunded; each booking publishes "booking.cancelled" with
-    by_airline=True and is audited "staff_cancelled"; the flight is audited "flight_cancelled" once.
-    A booking whose payment is still running, or whose refund fails, is left active and logged:
-    running this again (safe, the flight stays cancelled) finishes the job.
-
-    Raises StaffOnly (403) for non-staff and FlightNotCancellable (409) for a departed flight.
+    Confirmed bookings are refunded first. Each publishes `booking_cancelled` with by_airline=True
+    and is audited "staff_cancelled" (`actor` None: the system). A booking being paid is cancelled
+    when its payment ends (apps/bookings/services/paying.py); one whose refund fails, or whose rows
+    stay locked, is left for `cancelled_flights_finish`. Safe to run twice or concurrently.
     """
-    if not actor.is_staff:
-        raise StaffOnly()
-    _flight_mark_cancelled(flight, actor=actor)
     cancelled = 0
-    for booking in Booking.objects.filter(flight_id=flight.pk, status__in=Booking.ACTIVE_STATUSES).order_by(
-        "pk"
-    ):
+    active = Booking.objects.filter(flight_id=flight_id, status__in=Booking.ACTIVE_STATUSES).order_by("pk")
+    for booking in active:
         try:
             _booking_cancel(booking, by_airline=True, actor=actor)
         except BookingNotCancellable:
             continue  # expired or cancelled meanwhile: nothing left to do
         except ApplicationError as error:
             logger.warning(
-                "Booking %s of cancelled flight %s left active: %s", booking, flight.pk, error.code
+                "Booking %s of cancelled flight %s left for now: %s", booking, flight_id, error.code
             )
             continue
         cancelled += 1
     return cancelled
 
 
-@retry_on_lock_conflict
-def _flight_mark_cancelled(flight: Flight, *, actor: User) -> None:
-    with transaction.atomic(durable=True):
-        locked = locks.flight_lock(flight_id=flight.pk)
-        if locked.status == Flight.Status.DEPARTED:
-            raise FlightNotCancellable("The flight has departed.")
-        if locked.status != Flight.Status.CANCELLED:
-            locked.status = Flight.Status.CANCELLED
-            locked.save(update_fields=["status", "updated_at"])
-            audit_record(
-                action=Action.FLIGHT_CANCELLED,
-                subject_type=Subject.FLIGHT,
-                subject_ref=str(locked.pk),
-                actor=actor,
-                detail={
-                    "flight_number": locked.flight_number,
-                    "departure_time": locked.departure_time.isoformat(),
-                },
-            )
-            # A cancelled flight must leave search results at once, not after the cache TTL.
-            catalogue_changed()
-    flight.status = Flight.Status.CANCELLED
+def on_flight_cancelled(event: FlightCancelled) -> None:
+    """When the airline cancels a flight, cancel its bookings once that change commits (they talk to
+    the payment gateway, which must never be called inside a transaction)."""
+    flight_id, actor = event.flight.pk, event.actor
+    transaction.on_commit(lambda: flight_bookings_cancel(flight_id=flight_id, actor=actor), robust=True)
+
+
+def cancelled_flights_finish() -> int:
+    """Cancel the bookings that cancelled flights still have (a refund that failed, a payment that
+    ended after the flight's cancel, a crash after it committed); return how many were cancelled."""
+    flight_ids = (
+        Booking.objects.filter(
+            flight__status=Flight.Status.CANCELLED,
+            status__in=[Booking.Status.HELD, Booking.Status.CONFIRMED],
+        )
+        .order_by("flight_id")
+        .values_list("flight_id", flat=True)
+        .distinct()
+    )
+    return sum(flight_bookings_cancel(flight_id=flight_id, actor=None) for flight_id in flight_ids)

@@ -1,16 +1,17 @@
-"""The hold sweeper: overdue holds become EXPIRED and give their seats back (SPEC §3)."""
+"""The hold sweeper: overdue holds become EXPIRED and give their seats back."""
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
-from apps.bookings import locks
+from apps.bookings import events, locks
 from apps.bookings.models import Booking
 from apps.bookings.services.inventory import seats_release
-from apps.core import events
+from apps.bookings.services.lifecycle import status_change_many
 from apps.core.audit import Action, Subject, audit_record_many
 from apps.core.db import retry_on_lock_conflict
+from apps.core.locking import locked_transaction
+from apps.flights.locks import flight_lock
 
 
 def booking_holds_expire(*, batch_size: int = 100) -> int:
@@ -20,7 +21,7 @@ def booking_holds_expire(*, batch_size: int = 100) -> int:
     one short transaction: lock the flight, then the overdue holds with SKIP LOCKED (a booking
     being paid or cancelled right now is left for the next run), re-checked under the lock. So two
     sweepers, a cancel and a payment racing release each seat exactly once. Publishes
-    "booking.expired" for each booking and audits each "expired" with no actor (the system), one
+    `booking_expired` for each booking and audits each "expired" with no actor (the system), one
     INSERT per batch.
 
     Raises Busy (409) when a flight stays locked past the lock wait timeout twice.
@@ -44,23 +45,18 @@ def booking_holds_expire(*, batch_size: int = 100) -> int:
 
 @retry_on_lock_conflict
 def _expire_batch(*, flight_id: int, now: datetime, batch_size: int) -> int:
-    with transaction.atomic(durable=True):
-        locks.flight_lock(flight_id=flight_id)
+    with locked_transaction():
+        flight_lock(flight_id=flight_id)
         bookings = locks.overdue_holds_lock(flight_id=flight_id, now=now, limit=batch_size)
         if not bookings:
             return 0
         seats_release(flight_id=flight_id, booking_ids=[booking.pk for booking in bookings], now=now)
-        Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
-            status=Booking.Status.EXPIRED, expired_at=now, updated_at=now
-        )
+        status_change_many(bookings, Booking.Status.EXPIRED, now=now)
         audit_record_many(
             action=Action.EXPIRED,
             subject_type=Subject.BOOKING,
             subject_refs=[booking.reference for booking in bookings],
         )
         for booking in bookings:
-            booking.status = Booking.Status.EXPIRED
-            booking.expired_at = now
-            booking.updated_at = now
-            events.publish("booking.expired", booking=booking)
+            events.booking_expired.publish(events.BookingExpired(booking=booking))
     return len(bookings)

@@ -1,8 +1,8 @@
-"""Creating a seat hold: one interface, two locking strategies (SPEC §4.1–4.3).
+"""Creating a seat hold: one interface, two locking strategies (docs/ARCHITECTURE.md, "Holds").
 
 Everything that can be decided without a lock (input, the flight, its layout, requested seats)
 is decided first; the locked section then only re-checks, inserts and moves the counter, because
-the hot flight row's lock hold time is the ceiling on throughput (shared/MEASUREMENTS.md).
+the hot flight row's lock hold time is the ceiling on throughput (docs/PROFILE.md).
 """
 
 import functools
@@ -19,11 +19,10 @@ from typing import NoReturn
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.bookings import locks
+from apps.bookings import events
 from apps.bookings.exceptions import (
     FlightNotBookable,
     SeatUnavailable,
@@ -32,18 +31,19 @@ from apps.bookings.exceptions import (
 )
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
 from apps.bookings.services.seat_selection import seats_choose
-from apps.core import events
 from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import Busy, ValidationFailed
+from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.models import Cabin, CabinSection, Flight
+from apps.flights.locks import flight_lock
+from apps.flights.models import MAX_PARTY_SIZE, Cabin, CabinSection, Flight
 from apps.flights.seating import Seat, seats_from_sections
+from apps.flights.services.seats import flight_seats_take, flight_seats_take_if_on_sale
 
 logger = logging.getLogger(__name__)
 
-MAX_PASSENGERS = 9
 NAME_MAX_LENGTH = 100
 # A fresh reference collides about once in 10^9 holds; a few tries make failure practically impossible.
 REFERENCE_ATTEMPTS = 5
@@ -84,7 +84,7 @@ def booking_hold_create(
     passengers of one booking together); the flight must be scheduled and leave at least
     BOOKING_MIN_MINUTES_BEFORE_DEPARTURE minutes from now; the amount is the sum of the seats'
     cabin fares, in the flight's currency. BOOKING_LOCK_STRATEGY (read per call) picks how the
-    flight's seat counter is protected. Publishes "booking.held" and audits "created" in the same
+    flight's seat counter is protected. Publishes `booking_held` and audits "created" in the same
     transaction; later log lines of the request carry the booking reference.
 
     Raises ValidationFailed (400), FlightNotFound (404), SeatUnknown (422), FlightNotBookable,
@@ -156,10 +156,10 @@ def _sellable_seats(
 
 
 def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
-    if not 1 <= len(passengers) <= MAX_PASSENGERS:
+    if not 1 <= len(passengers) <= MAX_PARTY_SIZE:
         raise ValidationFailed(
-            "A booking has 1 to 9 passengers.",
-            errors={"passengers": [f"Give from 1 to {MAX_PASSENGERS} passengers."]},
+            f"A booking has 1 to {MAX_PARTY_SIZE} passengers.",
+            errors={"passengers": [f"Give from 1 to {MAX_PARTY_SIZE} passengers."]},
         )
     names: list[tuple[str, str]] = []
     errors: dict[str, list[str]] = {}
@@ -197,19 +197,9 @@ def _seat_codes_clean(seats: Sequence[str] | None, count: int) -> list[str] | No
 
 
 def _bookable_ensure(flight: Flight, now: datetime) -> None:
-    if flight.status == Flight.Status.CANCELLED:
-        raise FlightNotBookable("The flight is cancelled.")
-    if flight.status == Flight.Status.DEPARTED or flight.departure_time <= now:
-        raise FlightNotBookable("The flight has departed.")
-    if flight.departure_time < _booking_cutoff(now):
-        raise FlightNotBookable(
-            f"Bookings close {settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE} minutes before departure."
-        )
-
-
-def _booking_cutoff(now: datetime) -> datetime:
-    """Flights departing before this moment can no longer be booked."""
-    return now + timedelta(minutes=settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE)
+    reason = flight.sale_closed_reason(now)
+    if reason is not None:
+        raise FlightNotBookable(reason)
 
 
 def _active_seat_codes(flight_id: int, among: list[Seat] | None = None) -> set[str]:
@@ -229,8 +219,8 @@ def _hold_pessimistic(request: HoldRequest) -> Booking:
     """
     flight_id = request.flight.pk
     seats = _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
-    with transaction.atomic(durable=True):
-        flight = locks.flight_lock(flight_id=flight_id)
+    with locked_transaction():
+        flight = flight_lock(flight_id=flight_id)
         now = timezone.now()
         _bookable_ensure(flight, now)
         if flight.available_seats < request.count:
@@ -238,10 +228,8 @@ def _hold_pessimistic(request: HoldRequest) -> Booking:
         if _active_seat_codes(flight_id, among=seats):
             seats = _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
         booking = _booking_insert(request, flight=flight, seats=seats, now=now)
-        Flight.objects.filter(pk=flight.pk).update(
-            available_seats=F("available_seats") - request.count, version=F("version") + 1
-        )
-        events.publish("booking.held", booking=booking)
+        flight_seats_take(flight_id=flight.pk, count=request.count)
+        events.booking_held.publish(events.BookingHeld(booking=booking))
     return booking
 
 
@@ -264,18 +252,12 @@ def _hold_optimistic(request: HoldRequest) -> Booking:
         now = timezone.now()
         try:
             with transaction.atomic(durable=True):
-                decremented = Flight.objects.filter(
-                    pk=flight_id,
-                    status=Flight.Status.SCHEDULED,
-                    departure_time__gte=_booking_cutoff(now),
-                    available_seats__gte=request.count,
-                ).update(available_seats=F("available_seats") - request.count, version=F("version") + 1)
-                if not decremented:
+                if not flight_seats_take_if_on_sale(flight_id=flight_id, count=request.count, now=now):
                     _refusal_raise(flight_id, request.count, now)
                 if seats is None:
                     seats = _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
                 booking = _booking_insert(request, flight=request.flight, seats=seats, now=now)
-                events.publish("booking.held", booking=booking)
+                events.booking_held.publish(events.BookingHeld(booking=booking))
             return booking
         except IntegrityError as error:
             if not _is_seat_collision(error):

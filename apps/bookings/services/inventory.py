@@ -1,12 +1,10 @@
-"""Giving seats back to a flight: the one place the seat counter goes up."""
+"""Giving a booking's seats back to its flight: the one place seat assignments are released."""
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import F
-
 from apps.bookings.models import SeatAssignment
-from apps.flights.models import Flight
+from apps.flights.services.seats import flight_seats_return
 
 
 def seats_release(*, flight_id: int, booking_ids: Sequence[int], now: datetime) -> int:
@@ -19,8 +17,5 @@ def seats_release(*, flight_id: int, booking_ids: Sequence[int], now: datetime) 
     released = SeatAssignment.objects.filter(booking_id__in=booking_ids, active=True).update(
         active=None, released_at=now
     )
-    if released:
-        Flight.objects.filter(pk=flight_id).update(
-            available_seats=F("available_seats") + released, version=F("version") + 1
-        )
+    flight_seats_return(flight_id=flight_id, count=released)
     return released

@@ -1,9 +1,12 @@
 """Fixtures of the bookings tests: both locking strategies, flights with a known layout."""
 
+from contextlib import ExitStack
+from dataclasses import fields
+
 import pytest
 
+from apps.bookings import events
 from apps.bookings.tests.factories import booking_flight
-from apps.core import events
 
 
 @pytest.fixture(params=["pessimistic", "optimistic"])
@@ -23,10 +26,13 @@ def flight(db):
 def published():
     """Records the domain events published during the test, as (name, payload) pairs."""
     recorded: list[tuple[str, dict]] = []
-    names = ("booking.held", "booking.cancelled", "booking.expired")
-    recorders = {name: (lambda name=name, **payload: recorded.append((name, payload))) for name in names}
-    for name, recorder in recorders.items():
-        events.subscribe(name, recorder)
-    yield recorded
-    for name, recorder in recorders.items():
-        events._subscribers[name].remove(recorder)
+    with ExitStack() as stack:
+        for event in (events.booking_held, events.booking_cancelled, events.booking_expired):
+
+            def record(payload, name=event.name) -> None:
+                recorded.append(
+                    (name, {field.name: getattr(payload, field.name) for field in fields(payload)})
+                )
+
+            stack.enter_context(event.subscribed(record))
+        yield recorded

@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
+from django.test import TestCase
 from django.utils import timezone
 
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_hold_create
 from apps.flights.models import Flight
+from apps.flights.services import flight_cancel
 from apps.flights.tests.factories import FlightFactory
 
 
@@ -36,3 +38,9 @@ def make_status(booking: Booking, status: str) -> None:
     """Put a booking in a state the payments app would put it in (PAYING, CONFIRMED)."""
     Booking.objects.filter(pk=booking.pk).update(status=status)
     booking.status = status
+
+
+def cancel_flight(flight: Flight, actor) -> None:
+    """The airline cancels `flight`; its bookings follow when that commits (run here, in the test)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        flight_cancel(flight_id=flight.pk, actor=actor)

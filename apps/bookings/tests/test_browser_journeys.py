@@ -1,4 +1,4 @@
-"""The website in a real browser: the whole journey and its failure journeys (SPEC §7, issue 7).
+"""The website in a real browser: the whole journey and its failure journeys.
 
 Headless Chromium (Debian's, /usr/bin/chromium) driven by Playwright against the live server.
 Each step is saved as a screenshot at desktop and phone widths under test-artifacts/screenshots/.

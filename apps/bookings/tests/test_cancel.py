@@ -12,18 +12,24 @@ from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
     FlightNotBookable,
-    FlightNotCancellable,
     PaymentInProgress,
     RefundFailed,
     RefundUnavailable,
-    StaffOnly,
 )
 from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.selectors import inventory_violations
-from apps.bookings.services import booking_cancel, cancellation, flight_cancel, register_refund_handler
-from apps.bookings.tests.factories import hold, make_status
+from apps.bookings.services import (
+    booking_cancel,
+    cancellation,
+    cancelled_flights_finish,
+    register_refund_handler,
+)
+from apps.bookings.tests.factories import cancel_flight, hold, make_status
 from apps.bookings.tests.racing import race
+from apps.core.exceptions import PermissionDenied
+from apps.flights.exceptions import FlightNotCancellable
 from apps.flights.models import Flight
+from apps.flights.services import flight_cancel
 
 pytestmark = pytest.mark.django_db
 
@@ -229,9 +235,8 @@ def test_flight_cancel_cancels_and_refunds_every_active_booking(
     booking_cancel(booking=already, actor=customer)
     published.clear()
 
-    cancelled = flight_cancel(flight=flight, actor=staff_user)
+    cancel_flight(flight, staff_user)
 
-    assert cancelled == 2
     flight.refresh_from_db()
     assert flight.status == Flight.Status.CANCELLED
     assert flight.available_seats == 116
@@ -245,32 +250,39 @@ def test_flight_cancel_cancels_and_refunds_every_active_booking(
         hold(customer, flight)
 
 
-def test_flight_cancel_twice_is_harmless(customer, staff_user, flight, refunds):
+def test_flight_cancel_twice_is_harmless(customer, staff_user, flight, refunds, published):
     hold(customer, flight)
-    flight_cancel(flight=flight, actor=staff_user)
+    cancel_flight(flight, staff_user)
+    published.clear()
 
-    assert flight_cancel(flight=flight, actor=staff_user) == 0
+    cancel_flight(flight, staff_user)
+
+    assert published == []
+    assert cancelled_flights_finish() == 0
     assert available(flight) == 116
 
 
-def test_flight_cancel_leaves_a_booking_being_paid_for_the_next_run(customer, staff_user, flight, refunds):
+def test_a_booking_confirmed_after_its_flight_was_cancelled_is_finished_by_the_periodic_job(
+    customer, staff_user, flight, refunds
+):
     paying = hold(customer, flight)
     make_status(paying, Booking.Status.PAYING)
     held = hold(customer, flight)
 
-    assert flight_cancel(flight=flight, actor=staff_user) == 1
+    cancel_flight(flight, staff_user)
 
     assert Booking.objects.get(pk=paying.pk).status == Booking.Status.PAYING
     assert Booking.objects.get(pk=held.pk).status == Booking.Status.CANCELLED
-    make_status(paying, Booking.Status.CONFIRMED)  # the payment finished
-    assert flight_cancel(flight=flight, actor=staff_user) == 1
+    make_status(paying, Booking.Status.CONFIRMED)  # its payment confirmed it, behind the flight's back
+    assert cancelled_flights_finish() == 1
+    assert Booking.objects.get(pk=paying.pk).status == Booking.Status.CANCELLED
     assert refunds == [paying.reference]
     assert available(flight) == 116
 
 
 def test_only_staff_cancel_flights(customer, flight):
-    with pytest.raises(StaffOnly):
-        flight_cancel(flight=flight, actor=customer)
+    with pytest.raises(PermissionDenied):
+        flight_cancel(flight_id=flight.pk, actor=customer)
 
     flight.refresh_from_db()
     assert flight.status == Flight.Status.SCHEDULED
@@ -280,7 +292,7 @@ def test_departed_flight_cannot_be_cancelled(staff_user, flight):
     Flight.objects.filter(pk=flight.pk).update(status=Flight.Status.DEPARTED)
 
     with pytest.raises(FlightNotCancellable):
-        flight_cancel(flight=flight, actor=staff_user)
+        flight_cancel(flight_id=flight.pk, actor=staff_user)
 
 
 def test_a_cancelled_flight_leaves_search_results_at_once(
@@ -290,7 +302,7 @@ def test_a_cancelled_flight_leaves_search_results_at_once(
     before = api_client.get("/api/v1/flights", route)
 
     with django_capture_on_commit_callbacks(execute=True):
-        flight_cancel(flight=flight, actor=staff_user)
+        flight_cancel(flight_id=flight.pk, actor=staff_user)
     after = api_client.get("/api/v1/flights", route)
 
     assert [result["id"] for result in before.json()["results"]] == [flight.pk]

@@ -1,4 +1,4 @@
-"""Races on real threads against MariaDB, for both locking strategies (SPEC §4.1–4.2)."""
+"""Races on real threads against MariaDB, for both locking strategies (docs/ARCHITECTURE.md, "Holds")."""
 
 import random
 import time

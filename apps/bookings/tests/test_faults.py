@@ -1,4 +1,4 @@
-"""Fault tests (SPEC §4, §9): Airline keeps working, and loses nothing, when a part fails.
+"""Fault tests: Airline keeps working, and loses nothing, when a part fails.
 
 Every fault test of the suite, in one index (marker `integration` unless noted):
 - Redis down for a whole API journey (search, hold, pay; sign-in fails closed): here.

@@ -1,4 +1,4 @@
-"""One DRF exception handler renders every API error as problem+json (STYLE rule 5)."""
+"""One DRF exception handler renders every API error as problem+json (docs/API.md, "Errors")."""
 
 import logging
 from typing import Any

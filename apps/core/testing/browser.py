@@ -142,5 +142,5 @@ def browser_page(chromium, live_server, request) -> Iterator[BrowserSession]:
 
 @pytest.fixture
 def browser_page_without_js(chromium, live_server, request) -> Iterator[BrowserSession]:
-    """The same with JavaScript off: the site must work without it (SPEC §7)."""
+    """The same with JavaScript off: the site must work without it."""
     yield from _browser_session(chromium, live_server, request, java_script=False)

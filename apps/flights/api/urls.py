@@ -1,14 +1,7 @@
 from django.urls import path
 
-from apps.flights.api.views import (
-    AirplaneDetailApi,
-    AirplaneListCreateApi,
-    AirportListApi,
-    CityListApi,
-    FlightDetailApi,
-    FlightListCreateApi,
-    FlightSeatMapApi,
-)
+from apps.flights.api.catalogue import AirplaneDetailApi, AirplaneListCreateApi, AirportListApi, CityListApi
+from apps.flights.api.flights import FlightDetailApi, FlightListCreateApi, FlightSeatMapApi
 
 app_name = "flights-api"
 

@@ -1,10 +1,10 @@
-"""Creates the beat schedule declared in apps/notifications/schedule.py (idempotent)."""
+"""Creates the beat rows of every declared periodic job (apps/core/periodic.py; idempotent)."""
 
 from django.db import migrations
 
 
 def create_periodic_tasks(apps, schema_editor):
-    from apps.notifications.schedule import periodic_tasks_sync
+    from apps.core.periodic import periodic_tasks_sync
 
     periodic_tasks_sync(app_registry=apps)
 

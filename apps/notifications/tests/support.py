@@ -24,6 +24,7 @@ from kombu import Connection
 
 from airline.celery import app as celery_app
 from apps.accounts.tests.factories import UserFactory
+from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.flights.models import Cabin, Flight
 from apps.flights.tests.factories import FlightFactory, delhi_airport, mumbai_airport
@@ -96,6 +97,17 @@ def payment_make(booking: Booking) -> Payment:
         gateway_reference=f"ch_sim_{booking.reference}",
         succeeded_for=booking,
         processed_at=timezone.now(),
+    )
+
+
+def receipt_of(payment: Payment) -> PaymentReceipt:
+    """The receipt the payments app publishes with `booking_confirmed` for `payment`."""
+    return PaymentReceipt(
+        amount=payment.amount,
+        currency=payment.currency,
+        gateway_reference=payment.gateway_reference,
+        payment_method=payment.payment_method,
+        paid_at=payment.processed_at or payment.created_at,
     )
 
 

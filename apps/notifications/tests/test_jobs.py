@@ -1,7 +1,7 @@
-"""The outbox's guarantees with the real broker: nothing for a rollback, nothing lost when it is down,
-and the periodic jobs (retry, reminders, purge) safe to run twice."""
+"""The outbox's guarantees with the real broker: nothing for a rollback, each committed email queued
+once by the relay, nothing lost when the broker is down, and the periodic jobs (retry, reminders,
+purge) safe to run twice."""
 
-import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -12,16 +12,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
+from apps.bookings import events
 from apps.bookings.models import Booking
-from apps.core import events
 from apps.flights.models import Flight
 from apps.notifications.models import Notification
-from apps.notifications.services import (
-    flight_reminders_queue,
-    notifications_purge_sent,
-    notifications_retry_due,
+from apps.notifications.relay import outbox_relay_once
+from apps.notifications.services import flight_reminders_queue, notifications_purge_sent
+from apps.notifications.tasks import (
+    retry_due_notifications_task,
+    send_flight_reminders_task,
+    send_notification_task,
 )
-from apps.notifications.tasks import send_flight_reminders_task, send_notification_task
 from apps.notifications.tests.support import (
     bom_del_flight,
     booked_and_paid,
@@ -29,6 +30,7 @@ from apps.notifications.tests.support import (
     broker_unreachable,
     payment_make,
     queued_notification_ids,
+    receipt_of,
 )
 from apps.payments.models import Payment
 
@@ -48,7 +50,9 @@ def test_a_rolled_back_booking_leaves_no_email_and_queues_nothing(empty_queue):
     @transaction.atomic
     def confirm_then_fail() -> None:
         Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CONFIRMED)
-        events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
+        events.booking_confirmed.publish(
+            events.BookingConfirmed(booking=booking, receipt=receipt_of(payment_make(booking)))
+        )
         written_inside.append(Notification.objects.count())
         raise Abort
 
@@ -57,23 +61,40 @@ def test_a_rolled_back_booking_leaves_no_email_and_queues_nothing(empty_queue):
 
     assert written_inside == [2]
     assert Notification.objects.count() == 0
+    assert outbox_relay_once() == 0
     assert queued_notification_ids() == []
     assert mail.outbox == []
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_booking_queues_each_email_once_after_commit(empty_queue):
+def test_the_relay_queues_each_committed_email_once(empty_queue):
     booking = booking_make(status=Booking.Status.HELD)
 
     with transaction.atomic():
         Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CONFIRMED)
-        events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
-        assert queued_notification_ids() == []  # nothing leaves before the commit
+        events.booking_confirmed.publish(
+            events.BookingConfirmed(booking=booking, receipt=receipt_of(payment_make(booking)))
+        )
+        # nothing leaves before the commit: a relay on another connection sees no row yet
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(relay_on_own_connection).result() == 0
 
     ticket = Notification.objects.get(kind=Kind.BOOKING_CONFIRMED)
     receipt = Notification.objects.get(kind=Kind.PAYMENT_RECEIPT)
-    assert queued_notification_ids() == [ticket.pk, receipt.pk]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two relays at once: each row queued by one
+        queued = [future.result() for future in [pool.submit(relay_on_own_connection) for _ in range(2)]]
+    assert sorted(queued) == [0, 2] or queued == [1, 1]
+    assert sorted(queued_notification_ids()) == [ticket.pk, receipt.pk]
+    assert outbox_relay_once() == 0
+    assert queued_notification_ids() == []
+
+
+def relay_on_own_connection() -> int:
+    try:
+        return outbox_relay_once()
+    finally:
+        connection.close()
 
 
 @pytest.mark.integration
@@ -83,9 +104,11 @@ def test_with_the_broker_down_booking_and_payment_succeed_and_the_retry_job_deli
 ):
     owner = UserFactory()
 
-    # Given the broker is unreachable while a traveller holds seats and pays,
-    with broker_unreachable(), caplog.at_level(logging.WARNING, logger="apps.notifications.services"):
+    # Given the broker is unreachable while a traveller holds seats and pays, and the relay runs,
+    with broker_unreachable():
         booking = booked_and_paid(owner=owner, flight=bom_del_flight())
+        with pytest.raises(Exception, match="(?i)connect|refused"):
+            outbox_relay_once()
 
     # then the booking and the payment succeed and the three emails wait in the outbox;
     assert booking.status == Booking.Status.CONFIRMED
@@ -96,14 +119,13 @@ def test_with_the_broker_down_booking_and_payment_succeed_and_the_retry_job_deli
         (Kind.BOOKING_CONFIRMED, Status.PENDING, 0),
         (Kind.PAYMENT_RECEIPT, Status.PENDING, 0),
     ]
-    assert sum("Could not queue email" in record.message for record in caplog.records) == 3
     assert queued_notification_ids() == []
 
     # when the broker is back the retry job leaves them alone until their grace period ends,
-    assert notifications_retry_due() == 0
+    assert retry_due_notifications_task() == 0
     Notification.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     # then queues each once, and the worker (run here eagerly) sends them.
-    assert notifications_retry_due() == 3
+    assert retry_due_notifications_task() == 3
     queued = queued_notification_ids()
     assert queued == [n.pk for n in emails]
     for notification_id in queued:
@@ -121,9 +143,13 @@ def test_with_the_broker_down_booking_and_payment_succeed_and_the_retry_job_deli
 def test_the_retry_job_queues_due_and_abandoned_emails_only(empty_queue):
     now = timezone.now()
     booking = booking_make()
-    events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
-    events.publish("booking.cancelled", booking=booking, refunded=True, by_airline=False)
-    events.publish("booking.expired", booking=booking)
+    events.booking_confirmed.publish(
+        events.BookingConfirmed(booking=booking, receipt=receipt_of(payment_make(booking)))
+    )
+    events.booking_cancelled.publish(
+        events.BookingCancelled(booking=booking, refunded=True, by_airline=False)
+    )
+    events.booking_expired.publish(events.BookingExpired(booking=booking))
     ticket, receipt, cancelled, expired = Notification.objects.order_by("pk")
     Notification.objects.filter(pk=ticket.pk).update(attempts=2, next_attempt_at=now - timedelta(seconds=5))
     Notification.objects.filter(pk=receipt.pk).update(
@@ -134,7 +160,7 @@ def test_the_retry_job_queues_due_and_abandoned_emails_only(empty_queue):
     )
     Notification.objects.filter(pk=expired.pk).update(status=Status.FAILED, next_attempt_at=None, attempts=5)
 
-    queued_count = notifications_retry_due()
+    queued_count = retry_due_notifications_task()
 
     assert queued_count == 2
     assert sorted(queued_notification_ids()) == sorted([ticket.pk, receipt.pk])
@@ -194,6 +220,7 @@ def test_concurrent_reminder_jobs_write_one_reminder_per_booking(empty_queue):
 
     assert sum(written) == len(bookings)
     assert Notification.objects.filter(kind=Kind.FLIGHT_REMINDER).count() == len(bookings)
+    assert outbox_relay_once() == len(bookings)
     assert sorted(queued_notification_ids()) == sorted(
         Notification.objects.filter(kind=Kind.FLIGHT_REMINDER).values_list("pk", flat=True)
     )
@@ -203,9 +230,13 @@ def test_concurrent_reminder_jobs_write_one_reminder_per_booking(empty_queue):
 def test_purge_deletes_only_sent_emails_older_than_the_retention():
     now = timezone.now()
     booking = booking_make()
-    events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
-    events.publish("booking.cancelled", booking=booking, refunded=True, by_airline=False)
-    events.publish("booking.expired", booking=booking)
+    events.booking_confirmed.publish(
+        events.BookingConfirmed(booking=booking, receipt=receipt_of(payment_make(booking)))
+    )
+    events.booking_cancelled.publish(
+        events.BookingCancelled(booking=booking, refunded=True, by_airline=False)
+    )
+    events.booking_expired.publish(events.BookingExpired(booking=booking))
     old_sent, recent_sent, old_failed, old_pending = Notification.objects.order_by("pk")
     Notification.objects.filter(pk=old_sent.pk).update(status=Status.SENT, sent_at=now - timedelta(days=31))
     Notification.objects.filter(pk=recent_sent.pk).update(

@@ -5,11 +5,11 @@ from django.core import mail
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 
+from apps.bookings import events
 from apps.bookings.models import Booking
-from apps.core import events
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_send
-from apps.notifications.tests.support import booking_make, payment_make
+from apps.notifications.tests.support import booking_make, payment_make, receipt_of
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def test_booking_held_writes_a_bare_pending_email_that_the_sender_renders_with_t
 
     # when the hold is announced: the row is written without its text (the hot path renders nothing)
     with django_capture_on_commit_callbacks() as callbacks:
-        events.publish("booking.held", booking=booking)
+        events.booking_held.publish(events.BookingHeld(booking=booking))
 
     notification = Notification.objects.get()
     assert notification.kind == Kind.BOOKING_HELD
@@ -35,7 +35,9 @@ def test_booking_held_writes_a_bare_pending_email_that_the_sender_renders_with_t
     assert notification.status == Notification.Status.PENDING
     assert notification.attempts == 0
     assert (notification.subject, notification.body_text, notification.body_html) == ("", "", "")
-    assert len(callbacks) == 1
+    # nothing else happens on the request path: the outbox relay queues the row after commit
+    assert callbacks == []
+    assert notification.queued_at is None
 
     # then sending renders it, sends the rendered text and keeps it on the row
     assert notification_send(notification_id=notification.pk) is True
@@ -55,7 +57,7 @@ def test_booking_held_writes_a_bare_pending_email_that_the_sender_renders_with_t
 def test_a_held_email_that_cannot_be_rendered_is_failed_and_not_sent(monkeypatch):
     # given a bare held email whose template is broken
     booking = booking_make(status=Booking.Status.HELD)
-    events.publish("booking.held", booking=booking)
+    events.booking_held.publish(events.BookingHeld(booking=booking))
     notification = Notification.objects.get()
 
     def broken(*args, **kwargs):
@@ -80,7 +82,9 @@ def test_booking_confirmed_writes_the_e_ticket_and_the_receipt(django_capture_on
     payment = payment_make(booking)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        events.publish("booking.confirmed", booking=booking, payment=payment)
+        events.booking_confirmed.publish(
+            events.BookingConfirmed(booking=booking, receipt=receipt_of(payment))
+        )
 
     ticket = Notification.objects.get(kind=Kind.BOOKING_CONFIRMED)
     flight_number = booking.flight.flight_number
@@ -108,13 +112,16 @@ def test_booking_confirmed_writes_the_e_ticket_and_the_receipt(django_capture_on
         assert "Card (Visa)" in content
     assert "tok_visa" not in receipt.body_text + receipt.body_html
     assert receipt.subject == f"Payment receipt: INR 9,000.00 for booking {booking.reference}"
-    assert len(callbacks) == 2
+    assert callbacks == []
+    assert (ticket.queued_at, receipt.queued_at) == (None, None)
 
 
 def test_text_bodies_are_not_html_escaped_and_html_bodies_are():
     booking = booking_make(passengers=(("Zoë", "O'Brien & <Co>", "3C"),))
 
-    events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
+    events.booking_confirmed.publish(
+        events.BookingConfirmed(booking=booking, receipt=receipt_of(payment_make(booking)))
+    )
 
     ticket = Notification.objects.get(kind=Kind.BOOKING_CONFIRMED)
     assert "Zoë O'Brien & <Co>" in ticket.body_text
@@ -136,7 +143,9 @@ def test_booking_cancelled_writes_the_cancellation_or_flight_cancelled_email(
 ):
     booking = booking_make()
 
-    events.publish("booking.cancelled", booking=booking, refunded=refunded, by_airline=by_airline)
+    events.booking_cancelled.publish(
+        events.BookingCancelled(booking=booking, refunded=refunded, by_airline=by_airline)
+    )
 
     notification = Notification.objects.get()
     assert notification.kind == kind
@@ -149,7 +158,7 @@ def test_booking_expired_writes_a_bare_hold_expired_email_rendered_when_sent():
     booking = booking_make(status=Booking.Status.EXPIRED)
 
     # the sweeper announces it under the flight lock: nothing is rendered there
-    events.publish("booking.expired", booking=booking)
+    events.booking_expired.publish(events.BookingExpired(booking=booking))
     notification = Notification.objects.get()
     assert notification.kind == Kind.HOLD_EXPIRED
     assert (notification.subject, notification.body_text) == ("", "")
@@ -165,10 +174,12 @@ def test_a_repeated_event_writes_nothing_and_leaves_the_callers_transaction_usab
 ):
     booking = booking_make()
     payment = payment_make(booking)
-    events.publish("booking.confirmed", booking=booking, payment=payment)
+    events.booking_confirmed.publish(events.BookingConfirmed(booking=booking, receipt=receipt_of(payment)))
 
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
-        events.publish("booking.confirmed", booking=booking, payment=payment)
+        events.booking_confirmed.publish(
+            events.BookingConfirmed(booking=booking, receipt=receipt_of(payment))
+        )
         Booking.objects.filter(pk=booking.pk).update(total_amount=1)
 
     assert Notification.objects.filter(booking=booking).count() == 2
@@ -182,6 +193,6 @@ def test_writing_the_held_email_costs_three_round_trips_in_the_hold_transaction(
     booking = booking_make(status=Booking.Status.HELD)
 
     with django_assert_num_queries(3):
-        events.publish("booking.held", booking=booking)
+        events.booking_held.publish(events.BookingHeld(booking=booking))
 
     assert Notification.objects.filter(booking=booking, kind=Kind.BOOKING_HELD).count() == 1

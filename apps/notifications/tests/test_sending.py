@@ -11,15 +11,21 @@ from django.core import mail
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from apps.core import events
+from apps.bookings import events
 from apps.notifications.exceptions import EmailDeliveryDeferred, NotificationInFlight
 from apps.notifications.models import Notification
-from apps.notifications.services import is_transient, notification_resend, notification_send
+from apps.notifications.services import (
+    is_transient,
+    notification_resend,
+    notification_send,
+    notifications_claim_unqueued,
+)
 from apps.notifications.tasks import send_notification_task
 from apps.notifications.tests.support import (
     booking_make,
     free_port,
     payment_make,
+    receipt_of,
     running_smtp_server,
     smtp_settings,
 )
@@ -29,7 +35,9 @@ Status = Notification.Status
 
 def confirmed_ticket() -> Notification:
     booking = booking_make()
-    events.publish("booking.confirmed", booking=booking, payment=payment_make(booking))
+    events.booking_confirmed.publish(
+        events.BookingConfirmed(booking=booking, receipt=receipt_of(payment_make(booking)))
+    )
     return Notification.objects.get(kind=Notification.Kind.BOOKING_CONFIRMED)
 
 
@@ -104,9 +112,7 @@ def test_a_row_claimed_by_a_live_attempt_is_left_alone_and_taken_over_once_its_l
 
 
 @pytest.mark.django_db
-def test_a_transient_smtp_failure_backs_off_exponentially_then_fails_and_a_resend_works(
-    settings, django_capture_on_commit_callbacks
-):
+def test_a_transient_smtp_failure_backs_off_exponentially_then_fails_and_a_resend_works(settings):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 4
     settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 60
     ticket = confirmed_ticket()
@@ -134,11 +140,11 @@ def test_a_transient_smtp_failure_backs_off_exponentially_then_fails_and_a_resen
     assert ticket.next_attempt_at is None
 
     with running_smtp_server() as (server, port), smtp_settings(port):
-        with django_capture_on_commit_callbacks() as callbacks:
-            notification_resend(notification=ticket)
-        assert len(callbacks) == 1
+        Notification.objects.update(queued_at=timezone.now())  # the relay queued both once
+        notification_resend(notification=ticket)
         ticket.refresh_from_db()
         assert (ticket.status, ticket.attempts, ticket.last_error) == (Status.PENDING, 0, "")
+        assert notifications_claim_unqueued() == [ticket.pk]  # the relay queues it again
         send_notification_task.apply(args=[ticket.pk])
 
     assert len(server.messages) == 1

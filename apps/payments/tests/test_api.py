@@ -1,28 +1,26 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from apps.bookings.events import booking_confirmed
 from apps.bookings.models import Booking
-from apps.core import events
 from apps.core.models import IdempotencyKey
 from apps.flights.models import Flight
+from apps.notifications.models import Notification
 from apps.payments.gateway import SimulatedGateway
 from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.tests.factories import held_booking, hold_run_out, payment_body
 
 pytestmark = pytest.mark.django_db
 
-CONFIRMED: list[dict] = []
-
-
-def _record_confirmed(**payload) -> None:
-    CONFIRMED.append(payload)
+CONFIRMED: list = []
 
 
 @pytest.fixture(autouse=True)
 def confirmed_events():
-    events.subscribe("booking.confirmed", _record_confirmed)
+    """The booking_confirmed events published during the test."""
     CONFIRMED.clear()
-    return CONFIRMED
+    with booking_confirmed.subscribed(CONFIRMED.append):
+        yield CONFIRMED
 
 
 @pytest.fixture
@@ -64,7 +62,9 @@ def test_paying_a_held_booking_confirms_it(customer, customer_client, booking, c
     assert booking.confirmed_at is not None
     assert payment.succeeded_for_id == booking.pk
     assert_seats_held(booking, 2)
-    assert [(e["booking"].pk, e["payment"].pk) for e in confirmed_events] == [(booking.pk, payment.pk)]
+    assert [(e.booking.pk, e.receipt.gateway_reference, e.receipt.amount) for e in confirmed_events] == [
+        (booking.pk, charge.reference, booking.total_amount)
+    ]
 
 
 def test_replay_returns_the_identical_response_and_charges_once(customer_client, booking):
@@ -111,7 +111,7 @@ def test_another_users_key_is_a_new_request_that_cannot_read_the_first_response(
 
     # then it runs as their own request: not their booking, so 404, and no replay of the owner's payment
     assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.json()["code"] == "booking_not_found"
     assert "Idempotent-Replayed" not in response
     assert GatewayCharge.objects.count() == 1
 
@@ -120,7 +120,7 @@ def test_another_users_booking_is_a_404_and_not_charged(other_customer_client, b
     response = pay(other_customer_client, payment_body(booking))
 
     assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.json()["code"] == "booking_not_found"
     assert not GatewayCharge.objects.exists()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.HELD
@@ -325,13 +325,17 @@ def test_a_charge_succeeding_after_its_flight_was_cancelled_is_refunded(settings
 
     response = pay(customer_client, payment_body(booking))
 
-    # then the charge goes back and the booking is not confirmed
+    # then the charge goes back, and the booking ends cancelled by the airline with its passenger told
     assert (response.status_code, response.json()["code"]) == (409, "booking_expired")
+    assert "The flight was cancelled" in response.json()["detail"]
     payment = Payment.objects.get()
     assert payment.status == Payment.Status.REFUNDED
     assert payment.succeeded_for_id is None
     assert Refund.objects.get(payment=payment).amount == payment.amount
     assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
     booking.refresh_from_db()
-    assert booking.status == Booking.Status.HELD
+    assert booking.status == Booking.Status.CANCELLED
+    assert booking.seat_assignments.filter(active=True).count() == 0
     assert CONFIRMED == []
+    email = Notification.objects.get(booking=booking, kind=Notification.Kind.FLIGHT_CANCELLED)
+    assert "refund" in email.body_text

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 
 from apps.accounts.tests.factories import UserFactory
+from apps.bookings.events import booking_confirmed
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_holds_expire
-from apps.core import events
 from apps.flights.models import Flight
 from apps.flights.tests.factories import FlightFactory
 from apps.payments.gateway import SimulatedGateway
@@ -23,8 +23,8 @@ RACERS = 20
 CONFIRMED: list[int] = []
 
 
-def _record_confirmed(*, booking, payment) -> None:
-    CONFIRMED.append(booking.pk)
+def _record_confirmed(event) -> None:
+    CONFIRMED.append(event.booking.pk)
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +34,9 @@ def _generous_rate_limit(settings):
 
 @pytest.fixture(autouse=True)
 def confirmations():
-    events.subscribe("booking.confirmed", _record_confirmed)
     CONFIRMED.clear()
-    return CONFIRMED
+    with booking_confirmed.subscribed(_record_confirmed):
+        yield CONFIRMED
 
 
 class GatedGateway(SimulatedGateway):

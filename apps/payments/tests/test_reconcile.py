@@ -7,14 +7,14 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.bookings.events import booking_cancelled
+from apps.bookings.exceptions import BookingNotPayable
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel, booking_holds_expire
-from apps.core import events
 from apps.core.exceptions import Busy
 from apps.core.idempotency import request_fingerprint
 from apps.core.models import IdempotencyKey
 from apps.flights.models import Flight
-from apps.payments.exceptions import BookingExpired
 from apps.payments.gateway import GatewayTimeout, SimulatedGateway
 from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.services import payment_finalize, payments_reconcile_stuck
@@ -132,7 +132,7 @@ def test_a_charge_arriving_after_its_payment_was_given_up_is_refunded(settings, 
         currency="INR",
         token="tok_visa",
     )
-    with pytest.raises(BookingExpired):
+    with pytest.raises(BookingNotPayable):
         payment_finalize(payment_id=payment.pk, result=late)
 
     # then the money goes back: never paid without a booking
@@ -192,7 +192,7 @@ def test_a_late_charge_whose_refund_timed_out_is_refunded_by_the_next_reconcilia
         token="tok_visa",
     )
     settings.PAYMENT_GATEWAY = "apps.payments.tests.test_reconcile.RefundDownGateway"
-    with pytest.raises(BookingExpired):
+    with pytest.raises(BookingNotPayable):
         payment_finalize(payment_id=payment.pk, result=late)
     assert not Refund.objects.exists()
 
@@ -230,14 +230,15 @@ def short_lock_wait(settings):
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_a_refunded_booking_whose_cancel_failed_is_cancelled_by_the_reconciler(
-    settings, customer, customer_client, booking, short_lock_wait
+    request, settings, customer, customer_client, booking, short_lock_wait
 ):
     # given a paid booking
     settings.PAYMENT_GATEWAY = "apps.payments.tests.test_reconcile.CountingRefundGateway"
     CountingRefundGateway.refunds = 0
     assert pay(customer_client, payment_body(booking)).status_code == 201
-    cancelled: list[dict] = []
-    events.subscribe("booking.cancelled", lambda **payload: cancelled.append(payload))
+    cancelled: list = []
+    booking_cancelled.subscribe(cancelled.append)
+    request.addfinalizer(lambda: booking_cancelled.unsubscribe(cancelled.append))
 
     # and its cancel failing after the refund: the flight is locked for longer than two lock waits
     locked, release = threading.Event(), threading.Event()
@@ -278,7 +279,7 @@ def test_a_refunded_booking_whose_cancel_failed_is_cancelled_by_the_reconciler(
     assert CountingRefundGateway.refunds == 1
     assert Refund.objects.count() == 1
     assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
-    assert [(event["booking"].pk, event["refunded"]) for event in cancelled] == [(booking.pk, True)]
+    assert [(event.booking.pk, event.refunded) for event in cancelled] == [(booking.pk, True)]
     assert payments_reconcile_stuck(older_than_seconds=0) == 0
 
 

@@ -1,8 +1,8 @@
 import pytest
 
-from apps.bookings.exceptions import StaffOnly
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel
+from apps.core.exceptions import PermissionDenied
 from apps.payments.exceptions import PaymentNotRefundable
 from apps.payments.gateway import GatewayTimeout, SimulatedGateway
 from apps.payments.models import GatewayCharge, Payment, Refund
@@ -73,7 +73,7 @@ def test_staff_refund_cancels_the_booking_and_refunds(staff_user, paid_booking):
 def test_customers_cannot_use_the_staff_refund(customer, paid_booking):
     payment = Payment.objects.get(booking=paid_booking)
 
-    with pytest.raises(StaffOnly):
+    with pytest.raises(PermissionDenied):
         payment_refund(payment=payment, actor=customer)
 
     assert not Refund.objects.exists()

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from apps.notifications.schedule import PERIODIC_JOBS, periodic_tasks_sync
+from apps.core.periodic import periodic_jobs, periodic_tasks_sync
 
 
 class Command(BaseCommand):
-    help = "Create the periodic tasks declared in apps/notifications/schedule.py (idempotent)."
+    help = "Create the beat rows of every app's declared periodic jobs (apps/core/periodic.py); idempotent."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset: bool = False, **options):
         created = periodic_tasks_sync(reset=reset)
-        kept = len(PERIODIC_JOBS) - len(created)
+        kept = len(periodic_jobs()) - len(created)
         self.stdout.write(
             f"Periodic tasks: {len(created)} created ({', '.join(created) or 'none'}), "
             f"{kept} already present{' and reset' if reset else ''}."

@@ -1,82 +1,79 @@
-"""Every periodic job of Airline, declared once (SPEC §6, STYLE rule 6).
+"""Periodic jobs: each app declares its own, next to the task that runs them; one command writes them all.
 
-django-celery-beat's database scheduler runs them; `periodic_tasks_sync` writes these rows and is
-called by the notifications data migration and by `manage.py setup_beat` (which `make run` and
-deployments call). Staff may edit or pause a job in the admin: syncing again leaves an existing job
-as staff left it unless asked to reset. Every job is safe to run twice or concurrently.
+An app marks a Celery task as periodic in its `tasks.py`:
+
+    @periodic_job(name="expire-holds", every_seconds=30, description="Expire unpaid holds.")
+    @shared_task(name="apps.bookings.tasks.expire_holds_task", ...)
+    def expire_holds_task() -> int: ...
+
+django-celery-beat's database scheduler runs them. `periodic_tasks_sync` writes the rows of every
+declared job; `manage.py setup_beat` (which `make run`, compose and deployments call) and the
+notifications data migration call it. Staff may edit or pause a job in the admin: syncing again
+leaves an existing job as staff left it unless asked to reset. Every job must be safe to run twice
+or concurrently (a run is dropped, not queued twice, when workers are down past its period).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 DAILY_EXPIRY_SECONDS = 3600
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class PeriodicJob:
     name: str
-    task: str
+    task: str  # the Celery task's registered name
     # Exactly one of: run every `every_seconds`, or daily at `daily_at` ("HH:MM", UTC).
     every_seconds: int | None = None
     daily_at: str | None = None
     description: str = ""
 
 
-PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
-    # Every 30 s: expire holds past hold_expires_at and release their seats (skip-locked batches).
-    PeriodicJob(
-        name="expire-holds",
-        task="apps.bookings.tasks.expire_holds_task",
-        every_seconds=30,
-        description="Expire unpaid holds and release their seats.",
-    ),
-    # Every minute: queue outbox emails that are due again (transient failure backoff, broker was
-    # down at commit time, or a crashed worker's claim whose lease ran out).
-    PeriodicJob(
-        name="retry-notifications",
-        task="apps.notifications.tasks.retry_due_notifications_task",
-        every_seconds=60,
-        description="Queue pending emails whose next attempt is due.",
-    ),
-    # Every minute: finalize payments stuck in processing past their lease by asking the gateway.
-    PeriodicJob(
-        name="reconcile-payments",
-        task="apps.payments.tasks.reconcile_stuck_payments_task",
-        every_seconds=60,
-        description="Reconcile payments stuck in processing with the gateway.",
-    ),
-    # Every 15 minutes: one reminder per confirmed booking departing in the next 24 hours.
-    PeriodicJob(
-        name="flight-reminders",
-        task="apps.notifications.tasks.send_flight_reminders_task",
-        every_seconds=15 * 60,
-        description="Email a reminder 24 hours before departure.",
-    ),
-    # Daily at 03:00 UTC (low traffic): delete sent emails older than NOTIFICATIONS_RETENTION_DAYS.
-    PeriodicJob(
-        name="purge-sent-notifications",
-        task="apps.notifications.tasks.purge_sent_notifications_task",
-        daily_at="03:00",
-        description="Delete sent emails older than the retention period (30 days).",
-    ),
-    # Daily at 03:30 UTC: delete idempotency keys older than IDEMPOTENCY_RETENTION_HOURS (24 h).
-    PeriodicJob(
-        name="purge-idempotency-keys",
-        task="apps.core.tasks.purge_idempotency_keys_task",
-        daily_at="03:30",
-        description="Delete idempotency keys older than 24 hours.",
-    ),
-)
+_jobs: dict[str, PeriodicJob] = {}
+
+
+def periodic_job(
+    *, name: str, description: str, every_seconds: int | None = None, daily_at: str | None = None
+) -> Callable[[T], T]:
+    """Declare the decorated Celery task as a periodic job (every `every_seconds`, or daily at `daily_at`)."""
+    if (every_seconds is None) == (daily_at is None):
+        raise ValueError(f"Periodic job {name}: give exactly one of every_seconds and daily_at.")
+
+    def register(task: T) -> T:
+        job = PeriodicJob(
+            name=name,
+            task=task.name,  # type: ignore[attr-defined]
+            every_seconds=every_seconds,
+            daily_at=daily_at,
+            description=description,
+        )
+        if _jobs.get(name, job) != job:
+            raise ValueError(f"Two periodic jobs are named {name}.")
+        _jobs[name] = job
+        return task
+
+    return register
+
+
+def periodic_jobs() -> tuple[PeriodicJob, ...]:
+    """Every declared job, by name (each installed app's `tasks` module is imported first)."""
+    autodiscover_modules("tasks")
+    return tuple(sorted(_jobs.values(), key=lambda job: job.name))
 
 
 def periodic_tasks_sync(*, app_registry: Apps = global_apps, reset: bool = False) -> list[str]:
-    """Create the periodic tasks of PERIODIC_JOBS that are missing; returns the names created.
+    """Create the beat rows of the declared jobs that are missing; returns the names created.
 
     With `reset`, existing ones get their declared task, schedule and enabled flag back. Takes the
-    app registry so the data migration can pass its historical models.
+    app registry so a data migration can pass its historical models.
     """
     interval_model = app_registry.get_model("django_celery_beat", "IntervalSchedule")
     crontab_model = app_registry.get_model("django_celery_beat", "CrontabSchedule")
@@ -85,7 +82,7 @@ def periodic_tasks_sync(*, app_registry: Apps = global_apps, reset: bool = False
 
     created: list[str] = []
     changed = False
-    for job in PERIODIC_JOBS:
+    for job in periodic_jobs():
         schedule: dict[str, object] = {"interval": None, "crontab": None}
         if job.every_seconds is not None:
             schedule["interval"] = _first_or_create(interval_model, every=job.every_seconds, period="seconds")

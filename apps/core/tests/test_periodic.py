@@ -1,18 +1,21 @@
-"""The beat schedule (SPEC §6) is in django-celery-beat's tables after migrate, and setup_beat keeps it."""
+"""Every app's periodic jobs are in django-celery-beat's tables after migrate, and setup_beat keeps them."""
 
+import importlib
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from apps.notifications.schedule import PERIODIC_JOBS
+from apps.core.periodic import periodic_job, periodic_jobs
 
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     # name: (task, seconds between runs, or None for the daily ones)
     "expire-holds": ("apps.bookings.tasks.expire_holds_task", 30),
+    "finish-cancelled-flights": ("apps.bookings.tasks.finish_cancelled_flights_task", 60),
     "retry-notifications": ("apps.notifications.tasks.retry_due_notifications_task", 60),
     "reconcile-payments": ("apps.payments.tasks.reconcile_stuck_payments_task", 60),
     "flight-reminders": ("apps.notifications.tasks.send_flight_reminders_task", 15 * 60),
@@ -38,19 +41,16 @@ def schedule_snapshot() -> dict[str, tuple]:
 
 @pytest.fixture
 def migrated_schedule() -> None:
-    """The schedule as `migrate` writes it on a new database.
-
-    Transactional tests flush every table, beat's too, so the rows written when the test database
-    was created may be gone: start from empty tables and apply the data migration again.
-    """
+    """The schedule as `migrate` writes it on a new database (its data migration, run again on empty
+    tables: transactional tests flush every table, beat's too)."""
     PeriodicTask.objects.all().delete()
     IntervalSchedule.objects.all().delete()
     CrontabSchedule.objects.all().delete()
-    call_command("migrate", "notifications", "0002", verbosity=0)
-    call_command("migrate", "notifications", verbosity=0)
+    migration = importlib.import_module("apps.notifications.migrations.0003_periodic_tasks")
+    migration.create_periodic_tasks(django_apps, schema_editor=None)
 
 
-def test_the_migrated_schedule_matches_the_spec(migrated_schedule):
+def test_the_migrated_schedule_has_every_apps_jobs(migrated_schedule):
     snapshot = schedule_snapshot()
 
     assert set(snapshot) == set(EXPECTED)
@@ -78,11 +78,11 @@ def test_setup_beat_is_idempotent_and_keeps_what_staff_changed_in_the_admin(migr
     after = schedule_snapshot()
     assert after["purge-idempotency-keys"] == before["purge-idempotency-keys"]  # recreated
     assert after["flight-reminders"][2] is False  # staff's pause is kept
-    assert PeriodicTask.objects.count() == len(PERIODIC_JOBS)
+    assert PeriodicTask.objects.count() == len(periodic_jobs())
     assert IntervalSchedule.objects.filter(every=60, period="seconds").count() == 1
     assert CrontabSchedule.objects.filter(hour="3", minute="30").count() == 1
     assert "1 created (purge-idempotency-keys)" in out.getvalue()
-    assert "0 created (none), 6 already present" in out.getvalue()
+    assert f"0 created (none), {len(EXPECTED)} already present" in out.getvalue()
 
 
 def test_setup_beat_reset_restores_the_declared_schedule(migrated_schedule):
@@ -94,3 +94,17 @@ def test_setup_beat_reset_restores_the_declared_schedule(migrated_schedule):
     call_command("setup_beat", "--reset", stdout=StringIO())
 
     assert schedule_snapshot() == before
+
+
+def test_a_job_needs_exactly_one_schedule_and_a_unique_name():
+    with pytest.raises(ValueError, match="exactly one"):
+        periodic_job(name="nothing", description="")
+    with pytest.raises(ValueError, match="exactly one"):
+        periodic_job(name="both", description="", every_seconds=5, daily_at="01:00")
+
+    class Task:
+        name = "apps.tests.another_task"
+
+    assert "expire-holds" in {job.name for job in periodic_jobs()}
+    with pytest.raises(ValueError, match="Two periodic jobs"):
+        periodic_job(name="expire-holds", every_seconds=30, description="")(Task)

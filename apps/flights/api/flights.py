@@ -1,174 +1,40 @@
+"""Flights in the API: search (cached), detail, seat map, and the staff's catalogue writes."""
+
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.pagination import PageNumberPagination
+from apps.core.pagination import PAGE_PARAMETERS, PageNumberPagination, paginated
 from apps.core.permissions import IsStaffOrReadOnly
 from apps.core.ratelimit import ip_key, rate_limit
-from apps.flights.api.serializers import (
-    AirplaneOutput,
-    AirportOutput,
-    CityOutput,
-    FlightOutput,
-    FlightStatusField,
-    SeatMapOutput,
-)
-from apps.flights.models import Cabin
-from apps.flights.search_cache import cached_search
+from apps.flights.api.serializers import FlightOutput, FlightStatusField, SeatMapOutput
+from apps.flights.models import MAX_PARTY_SIZE
+from apps.flights.search_cache import cached_search, search_token
 from apps.flights.selectors import (
     SORT_DIRECTIONS,
     SORT_FIELDS,
     TRIP_DATE_MAX_YEARS_AWAY,
     FlightSearchCriteria,
-    airplane_get,
-    airplane_list,
-    airport_search,
-    city_list,
     flight_get,
     flight_search,
     flight_seat_map,
     trip_date_searchable,
 )
-from apps.flights.services import (
-    airplane_create,
-    airplane_delete,
-    airplane_update,
-    flight_create,
-    flight_delete,
-    flight_update,
-)
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number."),
-    OpenApiParameter("page_size", int, description="Results per page, 1 to 100 (default 20)."),
-]
-
-
-def paginated(output: type[serializers.Serializer]) -> serializers.Serializer:
-    return inline_serializer(
-        name=f"Paginated{output.__name__.removesuffix('Output')}List",
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": output(many=True),
-        },
-    )
-
-
-def paginated_response(
-    request: Request, view: APIView, queryset: QuerySet, output: type[serializers.Serializer]
-) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(output(page, many=True).data)
-
-
-# --- Cities and airports -------------------------------------------------------------------------
-
-
-class CityListApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
-
-    @extend_schema(
-        operation_id="cities_list", parameters=PAGE_PARAMETERS, responses={200: paginated(CityOutput)}
-    )
-    def get(self, request: Request) -> Response:
-        return paginated_response(request, self, city_list(), CityOutput)
-
-
-class AirportListApi(APIView):
-    """Airports for autocomplete: `q` is a prefix of the IATA code, the name or the city."""
-
-    permission_classes = [IsStaffOrReadOnly]
-
-    class FilterInput(serializers.Serializer):
-        q = serializers.CharField(required=False, allow_blank=True, max_length=100)
-
-    @extend_schema(
-        operation_id="airports_list",
-        parameters=[FilterInput, *PAGE_PARAMETERS],
-        responses={200: paginated(AirportOutput)},
-    )
-    def get(self, request: Request) -> Response:
-        filters = self.FilterInput(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        airports = airport_search(q=filters.validated_data.get("q", ""))
-        return paginated_response(request, self, airports, AirportOutput)
-
-
-# --- Airplanes -----------------------------------------------------------------------------------
-
-
-class CabinSectionInput(serializers.Serializer):
-    cabin = serializers.ChoiceField(choices=Cabin.choices)
-    first_row = serializers.IntegerField()
-    last_row = serializers.IntegerField()
-    seat_letters = serializers.CharField(max_length=12)
-
-
-class AirplaneInput(serializers.Serializer):
-    model_name = serializers.CharField(max_length=50)
-    registration = serializers.CharField(max_length=10)
-    cabin_sections = CabinSectionInput(many=True, allow_empty=False)
-
-
-class AirplaneListCreateApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
-
-    @extend_schema(
-        operation_id="airplanes_list", parameters=PAGE_PARAMETERS, responses={200: paginated(AirplaneOutput)}
-    )
-    def get(self, request: Request) -> Response:
-        return paginated_response(request, self, airplane_list(), AirplaneOutput)
-
-    @extend_schema(request=AirplaneInput, responses={201: AirplaneOutput})
-    def post(self, request: Request) -> Response:
-        serializer = AirplaneInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        airplane = airplane_create(**serializer.validated_data)
-        return Response(
-            AirplaneOutput(airplane_get(airplane_id=airplane.pk)).data, status=status.HTTP_201_CREATED
-        )
-
-
-class AirplaneDetailApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
-
-    @extend_schema(responses={200: AirplaneOutput})
-    def get(self, request: Request, airplane_id: int) -> Response:
-        return Response(AirplaneOutput(airplane_get(airplane_id=airplane_id)).data)
-
-    @extend_schema(request=AirplaneInput(partial=True), responses={200: AirplaneOutput})
-    def patch(self, request: Request, airplane_id: int) -> Response:
-        serializer = AirplaneInput(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        airplane_update(airplane_id=airplane_id, data=serializer.validated_data)
-        return Response(AirplaneOutput(airplane_get(airplane_id=airplane_id)).data)
-
-    @extend_schema(responses={204: None})
-    def delete(self, request: Request, airplane_id: int) -> Response:
-        airplane_delete(airplane_id=airplane_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# --- Flights -------------------------------------------------------------------------------------
+from apps.flights.services import flight_create, flight_delete, flight_update
 
 TRIPS_RE = re.compile(r"^([A-Za-z]{3})-([A-Za-z]{3})$")
 PRICE_RE = re.compile(r"^(\d{1,8}(?:\.\d{1,2})?)(?:-(\d{1,8}(?:\.\d{1,2})?))?$")
-MAX_TRAVELLERS = 9
 
 
 class FlightSearchInput(serializers.Serializer):
-    """The search parameters travellers already use (SPEC §5); a blank value means "any"."""
+    """The search parameters travellers already use (docs/API.md, "Search"); a blank value means "any"."""
 
     trips = serializers.CharField(
         required=False, allow_blank=True, max_length=20, help_text="Route as DEPARTURE-ARRIVAL, e.g. BOM-DEL."
@@ -180,7 +46,7 @@ class FlightSearchInput(serializers.Serializer):
         help_text="Base fare range MIN-MAX, e.g. 1000-5000; a single value is a minimum.",
     )
     travellers = serializers.CharField(
-        required=False, allow_blank=True, max_length=5, help_text="Seats needed, 1 to 9."
+        required=False, allow_blank=True, max_length=5, help_text=f"Seats needed, 1 to {MAX_PARTY_SIZE}."
     )
     tripDate = serializers.CharField(  # noqa: N815 - the public parameter name
         required=False,
@@ -224,8 +90,8 @@ class FlightSearchInput(serializers.Serializer):
     def validate_travellers(self, value: str) -> int | None:
         if not value:
             return None
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_TRAVELLERS:
-            raise serializers.ValidationError(f"Must be a whole number from 1 to {MAX_TRAVELLERS}.")
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PARTY_SIZE:
+            raise serializers.ValidationError(f"Must be a whole number from 1 to {MAX_PARTY_SIZE}.")
         return int(value)
 
     def validate_tripDate(self, value: str) -> date | None:  # noqa: N802 - the public parameter name
@@ -317,21 +183,15 @@ class FlightListCreateApi(APIView):
         criteria = filters.criteria()
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
-        page = request.query_params.get("page", "1")
         # Parameters search does not know still shape the cached body (its next/previous links carry
-        # them), so they are part of the key: one client's extras never reach another's links.
+        # them), so they are part of the key.
         known = {*FlightSearchInput().fields, "page", "page_size"}
-        extras = sorted(
-            (k, v) for k, values in request.query_params.lists() if k not in known for v in values
-        )
-        token = "|".join(
-            [
-                request.build_absolute_uri(request.path),
-                criteria.cache_token(),
-                f"page={int(page) if page.isascii() and page.isdigit() else page}",
-                f"page_size={page_size}",
-                repr(extras),
-            ]
+        token = search_token(
+            scope=request.build_absolute_uri(request.path),
+            criteria_token=criteria.cache_token(),
+            page=request.query_params.get("page", "1"),
+            page_size=page_size,
+            extras=[(k, v) for k, values in request.query_params.lists() if k not in known for v in values],
         )
 
         def search() -> dict[str, Any]:

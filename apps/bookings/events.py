@@ -1,0 +1,63 @@
+"""What happens to bookings, announced to other apps (apps/core/events.py explains events).
+
+Each event is published inside the transaction of the change, after the booking's new state is
+set on the instance it carries.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from apps.bookings.models import Booking
+from apps.core.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReceipt:
+    """What the traveller's receipt shows of the payment that confirmed a booking."""
+
+    amount: Decimal
+    currency: str
+    gateway_reference: str
+    payment_method: str  # the gateway token, e.g. "tok_visa": never more than the card brand is shown
+    paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookingHeld:
+    """Seats were taken and the booking is HELD until `booking.hold_expires_at`."""
+
+    booking: Booking
+
+
+@dataclass(frozen=True, slots=True)
+class BookingConfirmed:
+    """The booking was paid in full (`receipt`) and is CONFIRMED."""
+
+    booking: Booking
+    receipt: PaymentReceipt
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCancelled:
+    """The booking is CANCELLED and its seats released.
+
+    `refunded`: a payment was (or is being) refunded in full. `by_airline`: its flight was cancelled.
+    """
+
+    booking: Booking
+    refunded: bool
+    by_airline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BookingExpired:
+    """The hold ran out unpaid: the booking is EXPIRED and its seats released."""
+
+    booking: Booking
+
+
+booking_held = Event("booking.held", BookingHeld)
+booking_confirmed = Event("booking.confirmed", BookingConfirmed)
+booking_cancelled = Event("booking.cancelled", BookingCancelled)
+booking_expired = Event("booking.expired", BookingExpired)

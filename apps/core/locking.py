@@ -1,0 +1,99 @@
+"""Row locks: the one helper every service locks through, and the one lock order.
+
+Two use cases that lock the same rows in different orders can wait on each other forever (InnoDB
+then kills one as a deadlock). So every row lock in Airline is taken through `lock_rows`, inside a
+`locked_transaction`, and in this order (docs/ARCHITECTURE.md, "Locks"):
+
+    flight → airplane → booking(s) → payment (→ outbox rows, which the relay locks alone)
+
+Within one kind, rows are locked by ascending primary key. A use case may skip kinds (a payment
+locks its booking, then the payment), never go back to an earlier one: `lock_rows` refuses that,
+and refuses to run outside a `locked_transaction`, so a wrong order fails in the first test that
+runs it instead of as a rare deadlock in production. Seat assignments and seat counters are never
+locked themselves: they change only while their flight's row is locked, or through a conditional
+UPDATE of that row (the optimistic hold).
+
+This module names other apps' models by label only; it imports none of them.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db import connection, models, transaction
+
+# Model labels (app_label.ModelName, lower case), in the order their rows may be locked.
+LOCK_ORDER: tuple[str, ...] = (
+    "flights.flight",
+    "flights.airplane",
+    "bookings.booking",
+    "payments.payment",
+    "notifications.notification",  # the outbox relay's claim; locked on its own
+)
+
+M = TypeVar("M", bound=models.Model)
+
+
+class LockOrderViolation(RuntimeError):
+    """A lock taken against LOCK_ORDER, or outside a locked_transaction: a programming error."""
+
+
+@dataclass
+class _Scope:
+    highest: int = -1
+
+
+_scope: ContextVar[_Scope | None] = ContextVar("lock_scope", default=None)
+
+
+@contextlib.contextmanager
+def locked_transaction(*, durable: bool = True) -> Iterator[None]:
+    """A transaction in which rows may be locked (with `lock_rows`), in LOCK_ORDER.
+
+    `durable` (the default) makes it the outermost transaction, as a use case's must be: its locks
+    are released at its end, not at some caller's. Catalogue writes that the admin wraps in its own
+    transaction pass durable=False. A nested locked_transaction continues the enclosing one's order.
+    """
+    outer = _scope.get()
+    with transaction.atomic(durable=durable and outer is None):
+        token = _scope.set(outer or _Scope())
+        try:
+            yield
+        finally:
+            _scope.reset(token)
+
+
+def lock_rows(queryset: models.QuerySet[M], *, skip_locked: bool = False) -> list[M]:
+    """SELECT … FOR UPDATE the rows of `queryset`, by ascending primary key, and return them.
+
+    `skip_locked` leaves out rows another transaction holds (the hold sweeper's batches). Raises
+    LockOrderViolation outside a locked_transaction or when `queryset`'s model comes before one
+    already locked in this transaction.
+    """
+    scope = _scope.get()
+    if scope is None or not connection.in_atomic_block:
+        raise LockOrderViolation("Rows are locked only inside locked_transaction().")
+    label = queryset.model._meta.label_lower
+    try:
+        rank = LOCK_ORDER.index(label)
+    except ValueError:
+        raise LockOrderViolation(f"{label} has no place in LOCK_ORDER.") from None
+    if rank < scope.highest:
+        raise LockOrderViolation(f"{label} locked after {LOCK_ORDER[scope.highest]}: see LOCK_ORDER.")
+    scope.highest = rank
+    ordered = tuple(queryset.query.order_by) in (("pk",), ("id",))
+    if queryset.query.is_sliced and not ordered:
+        raise LockOrderViolation("A sliced queryset is locked only when ordered by primary key.")
+    if not ordered and queryset.query.order_by:
+        raise LockOrderViolation("Rows are locked by ascending primary key only.")
+    if not queryset.query.is_sliced:
+        queryset = queryset.order_by("pk")
+    return list(queryset.select_for_update(skip_locked=skip_locked))
+
+
+def lock_row(queryset: models.QuerySet[M]) -> M | None:
+    """`lock_rows` for at most one row (a lookup by primary key): the row, or None."""
+    rows = lock_rows(queryset)
+    return rows[0] if rows else None

@@ -1,0 +1,33 @@
+"""Writes of the flight catalogue: airplanes with their seat layouts, and flights."""
+
+from apps.flights.services.airplanes import (
+    airplane_capacity_refresh,
+    airplane_create,
+    airplane_delete,
+    airplane_update,
+    layout_errors,
+)
+from apps.flights.services.flights import (
+    FLIGHT_WRITABLE_FIELDS,
+    FLIGHT_WRITABLE_FIELDS_IN_ORDER,
+    flight_cancel,
+    flight_create,
+    flight_delete,
+    flight_update,
+    flight_validate,
+)
+
+__all__ = [
+    "FLIGHT_WRITABLE_FIELDS",
+    "FLIGHT_WRITABLE_FIELDS_IN_ORDER",
+    "airplane_capacity_refresh",
+    "airplane_create",
+    "airplane_delete",
+    "airplane_update",
+    "flight_cancel",
+    "flight_create",
+    "flight_delete",
+    "flight_update",
+    "flight_validate",
+    "layout_errors",
+]
