@@ -9,6 +9,7 @@ from apps.bookings.exceptions import BookingNotFound
 from apps.bookings.models import Booking, Passenger
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import Flight
+from apps.flights.seating import TAKEN, airplane_positions, taken_positions
 
 
 def _bookings_with_details() -> QuerySet[Booking]:
@@ -71,6 +72,8 @@ class InventoryViolation:
     total_seats: int
     available_seats: int
     active_assignments: int
+    # Seats whose mark in Flight.seats_taken disagrees with the active seat assignments.
+    seats_mismarked: tuple[str, ...] = ()
 
     @property
     def expected_available(self) -> int:
@@ -78,22 +81,45 @@ class InventoryViolation:
 
 
 def inventory_violations() -> list[InventoryViolation]:
-    """Flights where available_seats != total_seats − active seat assignments (should be none)."""
+    """Flights whose inventory disagrees with their active seat assignments (should be none): the
+    counter (available_seats != total_seats − active assignments), or the marks of taken seats
+    (`Flight.seats_taken`, a seat marked taken without an active assignment or the other way round).
+    """
     flights = (
         Flight.objects.annotate(
             active_assignments=Count("seat_assignments", filter=Q(seat_assignments__active=True))
         )
-        # Added, not subtracted: the columns are unsigned and a broken row must not overflow.
-        .exclude(total_seats=F("available_seats") + F("active_assignments"))
+        .filter(
+            Q(active_assignments__gt=0)
+            | Q(seats_taken__contains=TAKEN)
+            | ~Q(available_seats=F("total_seats"))
+        )
         .order_by("pk")
     )
-    return [
-        InventoryViolation(
-            flight_id=flight.pk,
-            flight_number=flight.flight_number,
-            total_seats=flight.total_seats,
-            available_seats=flight.available_seats,
-            active_assignments=flight.active_assignments,
+    violations = []
+    for flight in flights:
+        positions = airplane_positions(flight.airplane_id)
+        assigned = {
+            positions.get(code, -1)
+            for code in flight.seat_assignments.filter(active=True).values_list("seat_code", flat=True)
+        }
+        codes = {position: code for code, position in positions.items()}
+        mismarked = tuple(
+            sorted(
+                codes.get(position, f"#{position}")
+                for position in assigned ^ taken_positions(flight.seats_taken)
+            )
         )
-        for flight in flights
-    ]
+        # Added, not subtracted: the columns are unsigned and a broken row must not overflow.
+        if flight.total_seats != flight.available_seats + flight.active_assignments or mismarked:
+            violations.append(
+                InventoryViolation(
+                    flight_id=flight.pk,
+                    flight_number=flight.flight_number,
+                    total_seats=flight.total_seats,
+                    available_seats=flight.available_seats,
+                    active_assignments=flight.active_assignments,
+                    seats_mismarked=mismarked,
+                )
+            )
+    return violations

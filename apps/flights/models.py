@@ -18,6 +18,8 @@ flight_number_validator = RegexValidator(
 
 # The most travellers one search or one booking is for (what airlines sell in one booking).
 MAX_PARTY_SIZE = 9
+# The largest layout: 150 rows of at most 11 seat letters (A–K), with room to spare.
+MAX_SEATS = 2000
 
 
 class Cabin(models.TextChoices):
@@ -118,7 +120,11 @@ class Flight(TimeStampedModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     total_seats = models.PositiveIntegerField()
     available_seats = models.PositiveIntegerField()
-    # Bumped by every change of available_seats; the optimistic strategy may compare-and-set on it.
+    # Which seats are taken, one character per seat in layout order ("1" taken; "0" or past the end
+    # free): apps/flights/seating.py. It moves with available_seats, in the same statement, so a hold
+    # chooses its seats from the flight row it reads anyway instead of reading every taken seat.
+    seats_taken = models.CharField(max_length=MAX_SEATS, blank=True, default="", editable=False)
+    # Bumped by every change of available_seats.
     version = models.PositiveIntegerField(default=0)
 
     class Meta:

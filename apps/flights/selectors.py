@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.flights.exceptions import AirplaneNotFound, FlightNotFound
 from apps.flights.models import Airplane, Airport, City, Flight
-from apps.flights.seating import airplane_seats
+from apps.flights.seating import airplane_layout, is_taken, layout_seats
 
 # Public sort names → columns (anything else is refused by the API before it gets here).
 SORT_FIELDS: dict[str, str] = {
@@ -183,15 +183,15 @@ class SeatMap:
 
 
 def flight_seat_map(*, flight_id: int) -> SeatMap:
-    """Every seat of the flight's airplane with its cabin, fare and status (three queries).
+    """Every seat of the flight's airplane with its cabin, fare and status (one query; the layout is
+    read once per process). A seat is taken while a booking holds or has it (`Flight.seats_taken`).
 
-    A seat is taken while an active seat assignment holds it (the bookings app writes them).
     Raises FlightNotFound.
     """
-    flight = Flight.objects.filter(pk=flight_id).first()
+    flight = Flight.objects.select_related("airplane").filter(pk=flight_id).first()
     if flight is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
-    taken = set(flight.seat_assignments.filter(active=True).values_list("seat_code", flat=True))
+    layout = airplane_layout(flight.airplane_id, flight.airplane.updated_at)
     seats = [
         SeatStatus(
             code=seat.code,
@@ -199,8 +199,8 @@ def flight_seat_map(*, flight_id: int) -> SeatMap:
             letter=seat.letter,
             cabin=seat.cabin,
             fare=flight.fare_for(seat.cabin),
-            status="taken" if seat.code in taken else "available",
+            status="taken" if is_taken(flight.seats_taken, seat.position) else "available",
         )
-        for seat in airplane_seats(flight.airplane_id)
+        for seat in layout_seats(layout)
     ]
     return SeatMap(flight=flight, seats=seats)

@@ -46,11 +46,11 @@ def booking_holds_expire(*, batch_size: int = 100) -> int:
 @retry_on_lock_conflict
 def _expire_batch(*, flight_id: int, now: datetime, batch_size: int) -> int:
     with locked_transaction():
-        flight_lock(flight_id=flight_id)
+        flight = flight_lock(flight_id=flight_id)
         bookings = locks.overdue_holds_lock(flight_id=flight_id, now=now, limit=batch_size)
         if not bookings:
             return 0
-        seats_release(flight_id=flight_id, booking_ids=[booking.pk for booking in bookings], now=now)
+        seats_release(flight=flight, booking_ids=[booking.pk for booking in bookings], now=now)
         status_change_many(bookings, Booking.Status.EXPIRED, now=now)
         audit_record_many(
             action=Action.EXPIRED,

@@ -1,36 +1,32 @@
 """Creating a seat hold: one interface, two locking strategies (docs/ARCHITECTURE.md, "Holds").
 
-Everything that can be decided without a lock (input, the flight, its layout, requested seats)
-is decided first; the locked section then only re-checks, inserts and moves the counter, because
-the hot flight row's lock hold time is the ceiling on throughput (docs/PROFILE.md).
+Everything that can be decided without a lock is decided first: the input, the flight (with what an
+answer shows of it), its seat layout (read once per process), the requested seats. The transaction
+then re-checks the sale rule, chooses or re-checks the seats against the flight row's own record of
+taken seats (`Flight.seats_taken`: no read of the flight's seat assignments), and writes in the
+fewest statements: the booking, its passengers, their seats, the audit row, the inventory, the
+outbox row, and the caller's `before_commit` (the idempotency key's answer, in this same
+transaction). The hot flight row's lock hold time is the ceiling on throughput (docs/PROFILE.md).
 """
 
-import functools
 import logging
 import random
 import secrets
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings import events
-from apps.bookings.exceptions import (
-    FlightNotBookable,
-    SeatUnavailable,
-    SeatUnknown,
-    SoldOut,
-)
+from apps.bookings.exceptions import FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
-from apps.bookings.services.seat_selection import seats_choose
+from apps.bookings.services.seat_selection import SeatPlan, seat_plan, seats_choose
 from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import Busy, ValidationFailed
@@ -38,31 +34,36 @@ from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.locks import flight_lock
-from apps.flights.models import MAX_PARTY_SIZE, Cabin, CabinSection, Flight
-from apps.flights.seating import Seat, seats_from_sections
-from apps.flights.services.seats import flight_seats_take, flight_seats_take_if_on_sale
+from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
+from apps.flights.seating import Seat, airplane_layout, is_taken
+from apps.flights.services.seats import (
+    flight_seats_mark,
+    flight_seats_reserve,
+    flight_seats_take,
+    flight_seats_take_if_free,
+)
 
 logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 100
 # A fresh reference collides about once in 10^9 holds; a few tries make failure practically impossible.
 REFERENCE_ATTEMPTS = 5
-# Optimistic: attempts after a seat collision (auto-assigned seats only), each in a new transaction.
-OPTIMISTIC_ATTEMPTS = 3
-OPTIMISTIC_JITTER_SECONDS = 0.01
 
 _rng = random.Random()
+
+BeforeCommit = Callable[[Booking], None]
 
 
 @dataclass(frozen=True)
 class HoldRequest:
-    """A validated hold request, ready for the locked section."""
+    """A validated hold request, ready for the transaction."""
 
     user: User
-    flight: Flight
+    flight: Flight  # read before the transaction, with its airplane, airports and cities
     names: list[tuple[str, str]]
-    sellable: list[Seat]  # the airplane's seats whose cabin has a fare on this flight
+    plan: SeatPlan  # the seats the flight sells
     requested: list[Seat] | None  # None: assign seats
+    before_commit: BeforeCommit | None
 
     @property
     def count(self) -> int:
@@ -76,24 +77,31 @@ def booking_hold_create(
     flight_id: int,
     passengers: Sequence[Mapping[str, str]],
     seats: Sequence[str] | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> Booking:
     """Hold one seat per passenger on a flight for BOOKING_HOLD_SECONDS.
 
     Rules: 1–9 passengers with non-blank names; requested seats (one per passenger, none repeated)
     must exist on the airplane and be free, otherwise seats are assigned (cheapest cabin first,
-    passengers of one booking together); the flight must be scheduled and leave at least
-    BOOKING_MIN_MINUTES_BEFORE_DEPARTURE minutes from now; the amount is the sum of the seats'
-    cabin fares, in the flight's currency. BOOKING_LOCK_STRATEGY (read per call) picks how the
-    flight's seat counter is protected. Publishes `booking_held` and audits "created" in the same
-    transaction; later log lines of the request carry the booking reference.
+    passengers of one booking together); the flight must be on sale (`Flight.sale_closed_reason`);
+    the amount is the sum of the seats' cabin fares, in the flight's currency. BOOKING_LOCK_STRATEGY
+    (read per call) picks how the flight's inventory is protected. Publishes `booking_held` and
+    audits "created" in the same transaction, and calls `before_commit(booking)` last in it; later
+    log lines of the request carry the booking reference.
+
+    The booking returned carries what an answer shows without reading it again: `booking.flight` with
+    its airplane, airports and cities (`available_seats` as the hold left it), and `passengers_held`,
+    its passengers in order, each with its `seat_assignment`.
 
     Raises ValidationFailed (400), FlightNotFound (404), SeatUnknown (422), FlightNotBookable,
-    SoldOut, SeatUnavailable or Busy (409).
+    SoldOut, SeatUnavailable or Busy (409), and whatever `before_commit` raises (nothing is held).
     """
     strategy = _STRATEGIES.get(settings.BOOKING_LOCK_STRATEGY)
     if strategy is None:
         raise ImproperlyConfigured(f"Unknown BOOKING_LOCK_STRATEGY {settings.BOOKING_LOCK_STRATEGY!r}")
-    request = _hold_request_build(user=user, flight_id=flight_id, passengers=passengers, seats=seats)
+    request = _hold_request_build(
+        user=user, flight_id=flight_id, passengers=passengers, seats=seats, before_commit=before_commit
+    )
     for _ in range(REFERENCE_ATTEMPTS):
         try:
             booking = strategy(request)
@@ -101,7 +109,7 @@ def booking_hold_create(
             return booking
         except IntegrityError as error:
             if _is_seat_collision(error):
-                # Only a bug in the locking gets here: the unique key refused to sell a seat twice.
+                # Only a bug in the inventory gets here: the unique key refused to sell a seat twice.
                 logger.error("Seat collision under the %s strategy", settings.BOOKING_LOCK_STRATEGY)
                 raise SeatUnavailable("A requested seat was taken a moment ago.") from None
             if not _is_reference_collision(error):
@@ -111,48 +119,39 @@ def booking_hold_create(
 
 
 def _hold_request_build(
-    *, user: User, flight_id: int, passengers: Sequence[Mapping[str, str]], seats: Sequence[str] | None
+    *,
+    user: User,
+    flight_id: int,
+    passengers: Sequence[Mapping[str, str]],
+    seats: Sequence[str] | None,
+    before_commit: BeforeCommit | None,
 ) -> HoldRequest:
     names = _names_clean(passengers)
     codes = _seat_codes_clean(seats, len(names))
-    flight = Flight.objects.filter(pk=flight_id).first()
+    flight = (
+        Flight.objects.select_related("airplane", "departure_airport__city", "arrival_airport__city")
+        .filter(pk=flight_id)
+        .first()
+    )
     if flight is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
     _bookable_ensure(flight, timezone.now())
     priced_cabins = frozenset(cabin for cabin in Cabin.values if flight.fare_for(cabin) is not None)
-    layout = tuple(
-        CabinSection.objects.filter(airplane_id=flight.airplane_id)
-        .order_by("first_row")
-        .values_list("cabin", "first_row", "last_row", "seat_letters")
-    )
-    sellable = list(_sellable_seats(layout, priced_cabins))
+    plan = seat_plan(airplane_layout(flight.airplane_id, flight.airplane.updated_at), priced_cabins)
     requested = None
     if codes:
-        by_code = {seat.code: seat for seat in sellable}
-        unknown = [code for code in codes if code not in by_code]
+        unknown = [code for code in codes if code not in plan.by_code]
         if unknown:
             raise SeatUnknown(
                 f"No such seat on this flight: {', '.join(unknown)}.",
                 errors={"seats": [f"Seat {code} does not exist on this flight." for code in unknown]},
             )
-        requested = [by_code[code] for code in codes]
-    return HoldRequest(user=user, flight=flight, names=names, sellable=sellable, requested=requested)
-
-
-@functools.lru_cache(maxsize=256)
-def _sellable_seats(
-    layout: tuple[tuple[str, int, int, str], ...], priced_cabins: frozenset[str]
-) -> tuple[Seat, ...]:
-    """The seats of a layout in the priced cabins, built once per process for each layout.
-
-    Keyed by the layout's content (read on every hold), so an edited layout is seen at once; building
-    the seat list of a large airplane on every hold cost more than the rest of the validation.
-    """
-    sections = [
-        CabinSection(cabin=cabin, first_row=first_row, last_row=last_row, seat_letters=letters)
-        for cabin, first_row, last_row, letters in layout
-    ]
-    return tuple(seat for seat in seats_from_sections(sections) if seat.cabin in priced_cabins)
+        requested = [plan.by_code[code] for code in codes]
+        # Taken already when the flight was read: refused without touching the lock.
+        _requested_free_ensure(requested, flight.seats_taken)
+    return HoldRequest(
+        user=user, flight=flight, names=names, plan=plan, requested=requested, before_commit=before_commit
+    )
 
 
 def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
@@ -202,104 +201,110 @@ def _bookable_ensure(flight: Flight, now: datetime) -> None:
         raise FlightNotBookable(reason)
 
 
-def _active_seat_codes(flight_id: int, among: list[Seat] | None = None) -> set[str]:
-    """Codes of the flight's seats held or sold (only those of `among`, if given)."""
-    assignments = SeatAssignment.objects.filter(flight_id=flight_id, active=True)
-    if among is not None:
-        assignments = assignments.filter(seat_code__in=[seat.code for seat in among])
-    return set(assignments.values_list("seat_code", flat=True))
-
-
-def _hold_pessimistic(request: HoldRequest) -> Booking:
-    """Lock the flight row first, re-check under it, insert, decrement last.
-
-    Seats are chosen from a read made before the lock; under the lock only the chosen seats are
-    re-checked (a short indexed read), and only if one was taken meanwhile is the whole seat map
-    read again there.
-    """
-    flight_id = request.flight.pk
-    seats = _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
-    with locked_transaction():
-        flight = flight_lock(flight_id=flight_id)
-        now = timezone.now()
-        _bookable_ensure(flight, now)
-        if flight.available_seats < request.count:
-            raise SoldOut(f"{flight.available_seats} seat(s) left.")
-        if _active_seat_codes(flight_id, among=seats):
-            seats = _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
-        booking = _booking_insert(request, flight=flight, seats=seats, now=now)
-        flight_seats_take(flight_id=flight.pk, count=request.count)
-        events.booking_held.publish(events.BookingHeld(booking=booking))
-    return booking
-
-
-def _hold_optimistic(request: HoldRequest) -> Booking:
-    """No lock taken in code: a conditional decrement, and the unique seat key decides collisions.
-
-    The decrement runs first in the transaction: the inserts' foreign-key checks take a shared
-    lock on the flight row, so inserting first would make concurrent holds deadlock upgrading it.
-    A seat collision with an auto-assigned seat is retried in a new transaction after a jittered
-    pause; a retry reads the taken seats after its decrement, when every earlier hold has
-    committed, so it cannot collide again with a hold.
-    """
-    flight_id = request.flight.pk
-    for attempt in range(1, OPTIMISTIC_ATTEMPTS + 1):
-        seats = (
-            None
-            if attempt > 1
-            else _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
+def _requested_free_ensure(requested: list[Seat], seats_taken: str) -> None:
+    unavailable = [seat.code for seat in requested if is_taken(seats_taken, seat.position)]
+    if unavailable:
+        raise SeatUnavailable(
+            f"Seat(s) already taken: {', '.join(unavailable)}.",
+            errors={"seats": [f"Seat {code} is taken." for code in unavailable]},
         )
-        now = timezone.now()
-        try:
-            with transaction.atomic(durable=True):
-                if not flight_seats_take_if_on_sale(flight_id=flight_id, count=request.count, now=now):
-                    _refusal_raise(flight_id, request.count, now)
-                if seats is None:
-                    seats = _seats_pick(request, _active_seat_codes(flight_id, among=request.requested))
-                booking = _booking_insert(request, flight=request.flight, seats=seats, now=now)
-                events.booking_held.publish(events.BookingHeld(booking=booking))
-            return booking
-        except IntegrityError as error:
-            if not _is_seat_collision(error):
-                raise
-            if request.requested is not None:
-                raise SeatUnavailable("A requested seat was taken a moment ago.") from None
-            logger.info("Seat collision on flight %s, attempt %s", flight_id, attempt)
-            time.sleep(_rng.uniform(0, OPTIMISTIC_JITTER_SECONDS * attempt))
-    raise Busy("The flight is very busy; try again.")
 
 
-def _refusal_raise(flight_id: int, count: int, now: datetime) -> NoReturn:
-    """The conditional decrement matched no row: say why, from the flight as it is now."""
-    flight = Flight.objects.get(pk=flight_id)
-    _bookable_ensure(flight, now)
-    raise SoldOut(f"{flight.available_seats} seat(s) left.")
-
-
-def _seats_pick(request: HoldRequest, taken: set[str]) -> list[Seat]:
+def _seats_pick(request: HoldRequest, seats_taken: str) -> list[Seat]:
     if request.requested is not None:
-        unavailable = [seat.code for seat in request.requested if seat.code in taken]
-        if unavailable:
-            raise SeatUnavailable(
-                f"Seat(s) already taken: {', '.join(unavailable)}.",
-                errors={"seats": [f"Seat {code} is taken." for code in unavailable]},
-            )
+        _requested_free_ensure(request.requested, seats_taken)
         return request.requested
-    chosen = seats_choose(seats=request.sellable, taken=taken, count=request.count, rng=_rng)
+    chosen = seats_choose(plan=request.plan, taken=seats_taken, count=request.count, rng=_rng)
     if chosen is None:
         raise SoldOut("Not enough free seats left.")
     return chosen
 
 
-def _booking_insert(request: HoldRequest, *, flight: Flight, seats: list[Seat], now: datetime) -> Booking:
-    fares = [flight.fare_for(seat.cabin) for seat in seats]
+def _hold_pessimistic(request: HoldRequest) -> Booking:
+    """Lock the flight row, then decide everything from it: the sale rule, the seats (its
+    `seats_taken`), the counter; insert; move the inventory last."""
+    with locked_transaction():
+        flight = flight_lock(flight_id=request.flight.pk)
+        now = timezone.now()
+        _bookable_ensure(flight, now)
+        if flight.available_seats < request.count:
+            raise SoldOut(f"{flight.available_seats} seat(s) left.")
+        seats = _seats_pick(request, flight.seats_taken)
+        booking = _booking_insert(request, priced_by=flight, seats=seats, now=now)
+        flight_seats_take(flight=flight, positions=[seat.position for seat in seats])
+        request.flight.available_seats = flight.available_seats
+        _held(request, booking)
+    return booking
+
+
+def _hold_optimistic(request: HoldRequest) -> Booking:
+    """No lock taken in code: conditional UPDATEs decide, in the database, what each hold gets.
+
+    First, one UPDATE takes the seats chosen from the flight as last read, only if the flight is on
+    sale, has that many seats left and each chosen seat is still free; it marks them taken itself,
+    so concurrent holds of other seats are never overwritten. It runs first in the transaction: the
+    inserts' foreign-key checks take a shared lock on the flight row, so inserting first would make
+    concurrent holds deadlock upgrading it. When it matches no row, the flight is read again: sold
+    out or closed is answered; otherwise a chosen seat was taken meanwhile, and a new transaction
+    takes the seats off the counter first (a conditional UPDATE that cannot collide) and then
+    chooses them from the marks, which that UPDATE's row lock keeps exact until the commit.
+    """
+    seats = _seats_pick(request, request.flight.seats_taken)
+    now = timezone.now()
+    with locked_transaction():
+        if flight_seats_take_if_free(
+            flight=request.flight, positions=[seat.position for seat in seats], now=now
+        ):
+            booking = _booking_insert(request, priced_by=request.flight, seats=seats, now=now)
+            request.flight.available_seats -= request.count
+            _held(request, booking)
+            return booking
+    _refusal_ensure(request, now)
+    logger.info("A chosen seat was taken meanwhile on flight %s; choosing again", request.flight.pk)
+    now = timezone.now()
+    with locked_transaction():
+        seats_taken = flight_seats_reserve(flight_id=request.flight.pk, count=request.count, now=now)
+        if seats_taken is None:
+            _refusal_ensure(request, now)
+            raise Busy("The flight is very busy; try again.")
+        seats = _seats_pick(request, seats_taken)
+        flight_seats_mark(
+            flight_id=request.flight.pk, seats_taken=seats_taken, positions=[seat.position for seat in seats]
+        )
+        booking = _booking_insert(request, priced_by=request.flight, seats=seats, now=now)
+        request.flight.available_seats -= request.count
+        _held(request, booking)
+    return booking
+
+
+def _refusal_ensure(request: HoldRequest, now: datetime) -> None:
+    """After a conditional UPDATE matched no row: raise what the flight, read again, says is wrong."""
+    flight = Flight.objects.only("status", "departure_time", "available_seats").get(pk=request.flight.pk)
+    _bookable_ensure(flight, now)
+    if flight.available_seats < request.count:
+        raise SoldOut(f"{flight.available_seats} seat(s) left.")
+
+
+def _held(request: HoldRequest, booking: Booking) -> None:
+    """The end of the hold's transaction: announce it, then the caller's last word."""
+    events.booking_held.publish(events.BookingHeld(booking=booking))
+    if request.before_commit is not None:
+        request.before_commit(booking)
+
+
+def _booking_insert(request: HoldRequest, *, priced_by: Flight, seats: list[Seat], now: datetime) -> Booking:
+    """Insert the booking, its passengers and their seats (three statements) and the audit row.
+
+    `priced_by` is the flight row the fares come from (the locked row, where there is one).
+    """
+    fares = [priced_by.fare_for(seat.cabin) for seat in seats]
     booking = Booking.objects.create(
         reference=_reference_new(),
         owner=request.user,
-        flight=flight,
+        flight=request.flight,
         status=Booking.Status.HELD,
         total_amount=sum(fares, Decimal("0")),
-        currency=flight.currency,
+        currency=priced_by.currency,
         hold_expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
     )
     passengers = Passenger.objects.bulk_create(
@@ -311,9 +316,9 @@ def _booking_insert(request: HoldRequest, *, flight: Flight, seats: list[Seat], 
     SeatAssignment.objects.bulk_create(
         [
             SeatAssignment(
-                flight_id=flight.pk,
+                flight_id=request.flight.pk,
                 booking=booking,
-                passenger=passenger,
+                passenger=passenger,  # also caches passenger.seat_assignment for the answer
                 seat_code=seat.code,
                 cabin=seat.cabin,
                 fare=fare,
@@ -321,13 +326,14 @@ def _booking_insert(request: HoldRequest, *, flight: Flight, seats: list[Seat], 
             for passenger, seat, fare in zip(passengers, seats, fares, strict=True)
         ]
     )
+    booking.passengers_held = passengers
     audit_record(
         action=Action.CREATED,
         subject_type=Subject.BOOKING,
         subject_ref=booking.reference,
         actor=request.user,
         detail={
-            "flight_id": flight.pk,
+            "flight_id": request.flight.pk,
             "seats": [seat.code for seat in seats],
             "total_amount": str(booking.total_amount),
             "currency": booking.currency,

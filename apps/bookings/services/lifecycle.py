@@ -57,14 +57,15 @@ def status_change_many(bookings: Sequence[Booking], to: str, *, now: datetime) -
 def cancel_locked(
     booking: Booking, *, refunded: bool, by_airline: bool, actor: User | None, now: datetime
 ) -> None:
-    """Cancel a booking whose flight and booking rows this transaction has locked.
+    """Cancel a booking whose flight and booking rows this transaction has locked (`booking.flight` is
+    the locked flight row: `booking_lock_with_flight`).
 
     Its active seats go back to the flight, the cancel is audited ("staff_cancelled" when the airline
     or staff cancel someone else's booking, otherwise "cancelled"; `actor` None is the system) and
     `booking_cancelled` is published. `refunded`: the booking's payment was or is being refunded.
     """
     _transition_ensure(booking, Status.CANCELLED)
-    seats_release(flight_id=booking.flight_id, booking_ids=[booking.pk], now=now)
+    seats_release(flight=booking.flight, booking_ids=[booking.pk], now=now)
     audit_record(
         action=(
             Action.STAFF_CANCELLED

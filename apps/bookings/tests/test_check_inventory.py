@@ -27,3 +27,18 @@ def test_broken_inventory_fails_listing_the_flights(customer, flight, capsys):
     errors = capsys.readouterr().err
     assert f"flight {flight.pk} {flight.flight_number}: available_seats=116, expected 113" in errors
     assert f"flight {fine.pk} " not in errors
+
+
+def test_a_seat_marked_wrongly_fails_naming_it(customer, flight, capsys):
+    # given a hold, and its flight's record of taken seats altered behind the services' back
+    booking = hold(customer, flight, seats=["5A"])
+    marks = Flight.objects.get(pk=flight.pk).seats_taken
+    position = marks.index("1")
+    Flight.objects.filter(pk=flight.pk).update(seats_taken=marks[:position] + "01")
+
+    with pytest.raises(CommandError, match="1 flight"):
+        call_command("check_inventory")
+
+    errors = capsys.readouterr().err
+    assert "seats marked wrongly: 5A, 5B" in errors
+    assert booking.seat_assignments.get().seat_code == "5A"

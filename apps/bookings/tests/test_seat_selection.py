@@ -1,13 +1,19 @@
 import random
 
-from apps.bookings.services.seat_selection import seats_choose
-from apps.flights.seating import Seat
+from apps.bookings.services import seat_selection
+from apps.flights.seating import Layout, Seat, layout_positions, seats_marked
 
 
-def layout(rows: range, letters: str, cabin: str = "economy") -> list[Seat]:
-    return [
-        Seat(code=f"{row}{letter}", row=row, letter=letter, cabin=cabin) for row in rows for letter in letters
-    ]
+def layout(rows: range, letters: str, cabin: str = "economy") -> Layout:
+    return ((cabin, rows.start, rows.stop - 1, letters),)
+
+
+def seats_choose(*, seats: Layout, taken: set[str], count: int, rng=None) -> list[Seat] | None:
+    """The chooser on a plan selling every cabin of `seats`, with the seats `taken` marked."""
+    positions = layout_positions(seats)
+    marks = seats_marked("", [positions[code] for code in taken], "1")
+    plan = seat_selection.seat_plan(seats, frozenset(cabin for cabin, *_ in seats))
+    return seat_selection.seats_choose(plan=plan, taken=marks, count=count, rng=rng)
 
 
 def codes(seats: list[Seat] | None) -> list[str] | None:

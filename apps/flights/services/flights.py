@@ -273,8 +273,9 @@ def flight_update(*, flight_id: int, data: Mapping[str, Any]) -> Flight:
             airplane = airplane_lock(airplane_id=state["airplane_id"])
             flight.airplane = airplane
             flight.total_seats = flight.available_seats = airplane.capacity
+            flight.seats_taken = ""  # only a flight nobody has booked changes its airplane
             flight.version = F("version") + 1
-            update_fields += ["airplane", "total_seats", "available_seats", "version"]
+            update_fields += ["airplane", "total_seats", "available_seats", "seats_taken", "version"]
         try:
             with transaction.atomic():
                 flight.save(update_fields=update_fields)

@@ -8,6 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
+from apps.flights.seating import airplane_positions
+from apps.flights.services.seats import flight_seats_take
 from apps.flights.tests.factories import AirplaneFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +36,9 @@ def assign_seat(flight, seat_code: str, *, active: bool | None = True) -> None:
         fare=Decimal("1"),
         active=active,
     )
+    if active:  # the bookings app takes the seat off the flight's inventory in the same transaction
+        flight.refresh_from_db()
+        flight_seats_take(flight=flight, positions=[airplane_positions(flight.airplane_id)[seat_code]])
 
 
 def test_every_seat_with_cabin_fare_and_status(api_client):

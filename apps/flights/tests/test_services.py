@@ -262,3 +262,22 @@ def test_a_booked_flight_cannot_be_deleted_an_unbooked_one_can(bom, delhi):
     flight_delete(flight_id=unbooked.pk)
 
     assert list(Flight.objects.values_list("pk", flat=True)) == [booked.pk]
+
+
+def test_seats_are_taken_conditionally_and_marked_without_overwriting_others():
+    from apps.flights.services.seats import flight_seats_return, flight_seats_take_if_free
+
+    flight = FlightFactory(airplane=AirplaneFactory(layout__rows=2, layout__letters="ABC"))  # 6 seats
+    now = timezone.now()
+
+    assert flight_seats_take_if_free(flight=flight, positions=[1, 4], now=now)
+    assert flight_seats_take_if_free(flight=flight, positions=[0], now=now)  # a stale read: still free
+    assert not flight_seats_take_if_free(flight=flight, positions=[2, 4], now=now)  # 4 is taken
+
+    flight.refresh_from_db()
+    assert (flight.seats_taken, flight.available_seats) == ("110010", 3)
+    flight_seats_return(flight=flight, positions=[1])
+    flight.refresh_from_db()
+    assert (flight.seats_taken, flight.available_seats) == ("100010", 4)
+    Flight.objects.filter(pk=flight.pk).update(status=Flight.Status.CANCELLED)
+    assert not flight_seats_take_if_free(flight=flight, positions=[2], now=now)  # not on sale

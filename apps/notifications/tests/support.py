@@ -27,6 +27,8 @@ from apps.accounts.tests.factories import UserFactory
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.flights.models import Cabin, Flight
+from apps.flights.seating import airplane_positions
+from apps.flights.services.seats import flight_seats_take
 from apps.flights.tests.factories import FlightFactory, delhi_airport, mumbai_airport
 from apps.payments.models import Payment
 
@@ -81,7 +83,9 @@ def booking_make(
             cabin=Cabin.ECONOMY,
             fare=flight.base_fare,
         )
-    Flight.objects.filter(pk=flight.pk).update(available_seats=flight.available_seats - len(passengers))
+    flight.refresh_from_db()
+    positions = airplane_positions(flight.airplane_id)
+    flight_seats_take(flight=flight, positions=[positions[seat] for _, _, seat in passengers])
     return booking
 
 

@@ -4,7 +4,10 @@ from apps.bookings.selectors import inventory_violations
 
 
 class Command(BaseCommand):
-    help = "Check available_seats == total_seats − active seat assignments for every flight."
+    help = (
+        "Check available_seats == total_seats − active seat assignments, and the marks of taken seats, "
+        "for every flight."
+    )
 
     def handle(self, *args, **options) -> None:
         violations = inventory_violations()
@@ -13,6 +16,11 @@ class Command(BaseCommand):
                 f"flight {violation.flight_id} {violation.flight_number}: available_seats="
                 f"{violation.available_seats}, expected {violation.expected_available} "
                 f"(total {violation.total_seats}, active assignments {violation.active_assignments})"
+                + (
+                    f"; seats marked wrongly: {', '.join(violation.seats_mismarked)}"
+                    if violation.seats_mismarked
+                    else ""
+                )
             )
         if violations:
             raise CommandError(f"{len(violations)} flight(s) break the seat inventory invariant.")
