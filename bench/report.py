@@ -346,8 +346,9 @@ def _hot_table(rows: list[dict[str, Any]], production: str) -> list[str]:
         "",
         "## The hot flight",
         "",
-        "Sized from the spread rate just measured on the same server (×1.5) so that it does not sell out "
-        "during the window; past the layout's 1,500 seats the window is shortened instead.",
+        "Sized for twice what the best spread rate just measured on the same server would sell in the "
+        "window, so that it does not sell out during it; past the layout's 1,500 seats the window is "
+        "shortened instead.",
         "",
         "| server | strategy | clients | seats | window s | sold out during it |",
         "|---|---|---|---|---|---|",

@@ -3,9 +3,10 @@
 A Python client at 1,000+ requests/s takes a large share of a 2-core machine from the server it
 measures; wrk takes a small one (both are measured and reported, docs/BENCHMARK.md). `run_wrk`
 starts wrk with one connection per thread (so each connection is a closed-loop client with its own
-token, see bench/wrk/lib.lua), waits until every thread reports it has drained (its last request
-answered, past the deadline or at a stop code), reads wrk's CPU time, interrupts wrk's fixed-length
-sleep, and parses the summary its done() prints. The result has the same keys as bench.load's.
+token, see bench/wrk/lib.lua), reads wrk's CPU time once every thread has started and again once
+every thread reports it has drained (its last request answered, past the deadline or at a stop
+code), interrupts wrk's fixed-length sleep, and parses the summary its done() prints. The result
+has the same keys as bench.load's.
 """
 
 import ctypes
@@ -26,6 +27,7 @@ from bench.load import percentile
 
 WRK = "wrk"
 SCRIPTS_DIR = Path(__file__).resolve().parent / "wrk"
+STARTED = "BENCH-STARTED "
 DRAINED = "BENCH-DRAINED "
 RESULT = "BENCH-RESULT "
 # wrk's -d is whole seconds and only an upper bound: threads stop themselves at `duration`, and
@@ -75,12 +77,14 @@ def run_wrk(
 
 
 def _drive(command: list[str], script: str, concurrency: int, duration: float) -> dict[str, Any]:
-    started = time.perf_counter()
+    """Run wrk; its CPU is counted from the moment every thread has sent its first request (leaving
+    out start-up: one Lua state per thread) to the moment every thread has drained."""
+    spawned = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        cpu_start = cpu_seconds(process.pid)
-        output, drained = b"", 0
-        deadline = started + math.ceil(duration) + GRACE_SECONDS + 10
+        output, started, drained = b"", 0, 0
+        window_start, cpu_start = spawned, None
+        deadline = spawned + math.ceil(duration) + GRACE_SECONDS + 10
         with selectors.DefaultSelector() as selector:
             # Raw reads: a buffered readline could hold lines the selector no longer reports.
             selector.register(process.stdout, selectors.EVENT_READ)
@@ -91,10 +95,12 @@ def _drive(command: list[str], script: str, concurrency: int, duration: float) -
                 if not chunk:
                     break  # wrk exited (its -d ran out, or it failed)
                 output += chunk
-                drained = output.count(DRAINED.encode())
+                started, drained = output.count(STARTED.encode()), output.count(DRAINED.encode())
+                if cpu_start is None and started == concurrency:
+                    window_start, cpu_start = time.perf_counter(), cpu_seconds(process.pid)
         alive = process.poll() is None
-        cpu_s = cpu_seconds(process.pid) - cpu_start if alive else None
-        wall_s = time.perf_counter() - started
+        cpu_s = cpu_seconds(process.pid) - cpu_start if alive and cpu_start is not None else None
+        wall_s = time.perf_counter() - window_start
         if alive and drained == concurrency:
             _interrupt_main_thread(process.pid)
         out, err = process.communicate(timeout=GRACE_SECONDS + 30)

@@ -6,7 +6,8 @@
 -- latency measured here is the plain time of each request (wrk's own percentiles add synthetic
 -- samples for coordinated omission, which a closed loop does not have).
 --
--- Every thread stops by itself: after the answer that arrives past `duration` seconds (or, with
+-- Each thread prints "BENCH-STARTED <id>" with its first request (the driver starts counting wrk's
+-- CPU once all have, leaving out wrk's start-up). Every thread stops by itself: after the answer that arrives past `duration` seconds (or, with
 -- stop_on=CODE, at the first answer with that problem+json code) it prints "BENCH-DRAINED <id>" and
 -- stops, so no request is left in flight and every 201 the server committed was seen here. The
 -- driver interrupts wrk once every thread has drained. done() prints "BENCH-RESULT <json>".
@@ -138,6 +139,9 @@ function bench.scenario(build)
       counts.unanswered = counts.unanswered + 1
     elseif counts.requests == 0 then
       counts.first_at = now
+      -- one string per write: stdio keeps it whole while other threads write theirs
+      io.write("BENCH-STARTED " .. thread_id .. "\n")
+      io.stdout:flush()
     end
     counts.requests = counts.requests + 1
     counts.pending = 1
@@ -176,7 +180,7 @@ function bench.scenario(build)
     end
     if now >= deadline or (stop_on and code == stop_on) then
       stopped = true
-      io.write("BENCH-DRAINED ", thread_id, "\n")
+      io.write("BENCH-DRAINED " .. thread_id .. "\n")
       io.stdout:flush()
       wrk.thread:stop()
     end
