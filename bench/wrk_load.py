@@ -5,7 +5,7 @@ measures; wrk takes a small one (both are measured and reported, docs/BENCHMARK.
 starts wrk with one connection per thread (so each connection is a closed-loop client with its own
 token, see bench/wrk/lib.lua), reads wrk's CPU time once every thread has started and again once
 every thread reports it has drained (its last request answered, past the deadline or at a stop
-code), interrupts wrk's fixed-length sleep, and parses the summary its done() prints. The result
+code), interrupts wrk's fixed-length sleep, and adds up the per-thread results its done() prints. The result
 has the same keys as bench.load's.
 """
 
@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ WRK = "wrk"
 SCRIPTS_DIR = Path(__file__).resolve().parent / "wrk"
 STARTED = "BENCH-STARTED "
 DRAINED = "BENCH-DRAINED "
-RESULT = "BENCH-RESULT "
+THREAD = "BENCH-THREAD "
+ERRORS = "BENCH-ERRORS "
 # wrk's -d is whole seconds and only an upper bound: threads stop themselves at `duration`, and
 # wrk is interrupted once they all have. A request slower than this grace is left unanswered.
 GRACE_SECONDS = 30
@@ -109,21 +111,55 @@ def _drive(command: list[str], script: str, concurrency: int, duration: float) -
             process.kill()
             process.wait()
     lines = (output + out).decode(errors="replace").splitlines()
-    summary = next((json.loads(line[len(RESULT) :]) for line in lines if line.startswith(RESULT)), None)
-    if process.returncode != 0 or summary is None:
+    threads = [json.loads(line[len(THREAD) :]) for line in lines if line.startswith(THREAD)]
+    errors = next((json.loads(line[len(ERRORS) :]) for line in lines if line.startswith(ERRORS)), None)
+    if process.returncode != 0 or errors is None or len(threads) != concurrency:
         text = err.decode(errors="replace")[-2000:] + "\n".join(lines)[-2000:]
         raise RuntimeError(f"wrk {script} failed ({process.returncode}): {text}")
-    return _result(script, concurrency, summary, drained, cpu_s, wall_s)
+    return _result(script, concurrency, threads, errors, drained, cpu_s, wall_s)
+
+
+def _merge(threads: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """Add up the threads' results (None: a thread that never drained, whose numbers are lost)."""
+    merged: dict[str, Any] = {"answers": 0, "unanswered": 0, "in_flight": 0, "closed": 0, "lost_threads": 0}
+    counters: dict[str, Counter] = {"statuses": Counter(), "codes": Counter(), "cache": Counter()}
+    latencies: list[float] = []
+    first, last = [], []
+    for thread in threads:
+        if thread is None:
+            merged["lost_threads"] += 1
+            continue
+        merged["answers"] += thread["answers"]
+        merged["unanswered"] += thread["unanswered"]
+        merged["in_flight"] += thread["pending"]
+        merged["closed"] += thread["closed"]
+        for name, counter in counters.items():
+            counter.update(thread[name] or {})  # Lua writes an empty table as {}
+        latencies += thread["latencies_ms"] or []
+        if thread["requests"]:
+            first.append(thread["first_at"])
+        if thread["answers"]:
+            last.append(thread["last_at"])
+    merged.update({name: dict(counter) for name, counter in counters.items()})
+    merged["latencies_ms"] = sorted(latencies)
+    merged["elapsed_s"] = (max(last) - min(first)) / 1e6 if first and last else 0.0
+    return merged
 
 
 def _result(
-    script: str, concurrency: int, summary: dict[str, Any], drained: int, cpu_s: float | None, wall_s: float
+    script: str,
+    concurrency: int,
+    threads: list[dict[str, Any] | None],
+    errors: dict[str, int],
+    drained: int,
+    cpu_s: float | None,
+    wall_s: float,
 ) -> dict[str, Any]:
-    latencies = sorted(summary["latencies_ms"] or [])
-    statuses = {status: count for status, count in sorted((summary["statuses"] or {}).items())}
+    summary = _merge(threads)
+    latencies = summary["latencies_ms"]
+    statuses = dict(sorted(summary["statuses"].items()))
     ok = sum(count for status, count in statuses.items() if 200 <= int(status) < 300)
     elapsed = summary["elapsed_s"]
-    errors = summary.get("errors") or {}
     return {
         "mode": script,
         "client": "wrk",
@@ -138,14 +174,14 @@ def _result(
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": latencies[-1] if latencies else None,
         "statuses": statuses,
-        "codes": dict(sorted((summary["codes"] or {}).items())),
-        "cache": dict(summary["cache"] or {}),
+        "codes": dict(sorted(summary["codes"].items())),
+        "cache": summary["cache"],
         # requests with no answer: lost to a socket error, or still in flight when wrk stopped
         "transport_errors": summary["unanswered"] + summary["in_flight"],
         "in_flight_at_stop": summary["in_flight"],
-        "drained": drained == concurrency,
+        "drained": drained == concurrency and not summary["lost_threads"],
         "closed_by_server": summary["closed"],
-        "socket_errors": {key: errors.get(key, 0) for key in ("connect", "read", "write", "timeout")},
+        "socket_errors": {key: (errors or {}).get(key, 0) for key in ("connect", "read", "write", "timeout")},
         "client_cpu_s": cpu_s,
         "client_wall_s": wall_s,
         "client_cpu_share": machine_share(cpu_s, wall_s) if cpu_s is not None else None,

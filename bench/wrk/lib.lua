@@ -10,7 +10,10 @@
 -- CPU once all have, leaving out wrk's start-up). Every thread stops by itself: after the answer that arrives past `duration` seconds (or, with
 -- stop_on=CODE, at the first answer with that problem+json code) it prints "BENCH-DRAINED <id>" and
 -- stops, so no request is left in flight and every 201 the server committed was seen here. The
--- driver interrupts wrk once every thread has drained. done() prints "BENCH-RESULT <json>".
+-- driver interrupts wrk once every thread has drained. done() prints one "BENCH-THREAD <json>" line
+-- per thread (its counts and latencies; "null" for a thread that never drained), and the driver adds
+-- them up. Each thread hands done() a single JSON string: wrk 4.1's thread:get() corrupts the
+-- thread's Lua stack when it copies a table (it pops one value too many), and crashes now and then.
 --
 -- Arguments after "--", each key=value: duration (seconds), tokens and flights (files, one value a
 -- line), and what the scenario script reads (key_prefix, query, price_low, price_max, unique).
@@ -61,8 +64,9 @@ end
 local function json_encode(value)
   local kind = type(value)
   if kind == "number" then
+    -- %.0f: exact for whole numbers up to 2^53 (timestamps in microseconds), whatever %d's width
     if value == math.floor(value) then
-      return string.format("%d", value)
+      return string.format("%.0f", value)
     end
     return string.format("%.3f", value)
   elseif kind == "string" then
@@ -122,7 +126,7 @@ function bench.scenario(build)
     -- wrk.c calls request() once on its first thread before starting it, to count pipelined
     -- requests; that request is never sent.
     dry_calls = thread_id == 1 and 1 or 0
-    -- Flat tables only: wrk 4.1's thread:get() crashes copying a table nested in a table.
+    result_json = nil
     counts = { requests = 0, answers = 0, unanswered = 0, pending = 0, closed = 0, first_at = 0, last_at = 0 }
     statuses, codes, cache, latencies_ms = {}, {}, {}, {}
   end
@@ -183,49 +187,18 @@ function bench.scenario(build)
       io.write("BENCH-DRAINED " .. thread_id .. "\n")
       io.stdout:flush()
       wrk.thread:stop()
+      counts.first_at = math.floor(counts.first_at * 1e6) -- microseconds, whole
+      counts.last_at = math.floor(counts.last_at * 1e6)
+      counts.statuses, counts.codes, counts.cache, counts.latencies_ms = statuses, codes, cache, latencies_ms
+      result_json = json_encode(counts)
     end
   end
 
   function done(summary, latency, requests)
-    local merged = {
-      threads = #threads,
-      requests = 0,
-      answers = 0,
-      unanswered = 0,
-      in_flight = 0,
-      closed = 0,
-      statuses = {},
-      codes = {},
-      cache = {},
-      latencies_ms = {},
-      errors = summary.errors,
-    }
-    local first, last = nil, nil
     for _, thread in ipairs(threads) do
-      local c = thread:get("counts")
-      merged.requests = merged.requests + c.requests
-      merged.answers = merged.answers + c.answers
-      merged.unanswered = merged.unanswered + c.unanswered
-      merged.in_flight = merged.in_flight + c.pending
-      merged.closed = merged.closed + c.closed
-      for _, name in ipairs({ "statuses", "codes", "cache" }) do
-        for key, count in pairs(thread:get(name)) do
-          merged[name][key] = (merged[name][key] or 0) + count
-        end
-      end
-      local latencies = thread:get("latencies_ms")
-      for index = 1, #latencies do
-        merged.latencies_ms[#merged.latencies_ms + 1] = latencies[index]
-      end
-      if c.requests > 0 then
-        first = first and math.min(first, c.first_at) or c.first_at
-      end
-      if c.answers > 0 then
-        last = last and math.max(last, c.last_at) or c.last_at
-      end
+      io.write("BENCH-THREAD " .. (thread:get("result_json") or "null") .. "\n")
     end
-    merged.elapsed_s = (first and last) and (last - first) or 0
-    io.write("BENCH-RESULT ", json_encode(merged), "\n")
+    io.write("BENCH-ERRORS " .. json_encode(summary.errors) .. "\n")
   end
 end
 
