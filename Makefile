@@ -5,7 +5,7 @@ RUN_HOST ?= 127.0.0.1
 RUN_PORT ?= 8000
 DEMO_DATA_ARGS ?=
 
-.PHONY: venv run test lint format bench
+.PHONY: venv run test lint format bench bench-servers
 
 venv: $(VENV)/.installed
 
@@ -50,8 +50,18 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Load through gunicorn over loopback on its own database (airline_bench), Redis db 8 and queue;
-# prints the table and writes bench/results/<name>.json and .md. BENCH_QUICK=1: a ~1-minute smoke.
-# Every BENCH_* variable is described in bench/run.py.
+# Load through the production server (gunicorn.conf.py) over loopback on its own database
+# (airline_bench), Redis db 8 and queue, driven by wrk (Debian's package); prints the report and
+# writes bench/results/<name>.json, .md and a chart per scenario in bench/results/<name>/.
+# BENCH_QUICK=1: a 1–2 minute smoke. Every BENCH_* variable is described in bench/run.py; how to read
+# the report: docs/BENCHMARK.md.
 bench: venv
+	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
 	$(PY) -m bench.run
+
+# The same, plus the server variants of BENCH_SERVERS on the key scenarios (about 40 s each per run
+# at the default clients), to choose gunicorn.conf.py's values from measurements.
+BENCH_SERVERS ?= gthread:2x8,gthread:6x2,sync:4,sync:6,granian:3x4
+bench-servers: venv
+	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
+	BENCH_SERVERS=$(BENCH_SERVERS) $(PY) -m bench.run

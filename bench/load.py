@@ -1,4 +1,8 @@
-"""The load generator: a bounded, closed-loop async HTTP client, run as its own process.
+"""The Python load generator: a bounded, closed-loop async HTTP client, run as its own process.
+
+The throughput scenarios are driven by wrk (bench/wrk_load.py), which takes far less of the machine
+at 1,000+ requests/s; this client stays for what needs each answer checked (the payment storms) and
+for the comparison of the two clients' CPU shares in every run.
 
 `python -m bench.load` reads one job (JSON) on stdin and writes its result (JSON) on stdout. It
 imports nothing from Django, so the server's CPU and this process's are accounted separately and
@@ -29,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+
+from bench.cpu import cpu_seconds, machine_share
 
 SOLD_OUT = "sold_out"
 
@@ -156,7 +162,7 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
     timeout = aiohttp.ClientTimeout(total=job.get("request_timeout", 30))
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         if job["mode"] in ("pay_same", "pay_diff"):
             await _payment_storm(job, session, samples)
         else:
@@ -165,10 +171,12 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 *(_client_loop(job, index, session, samples, deadline) for index in range(concurrency))
             )
         elapsed = time.perf_counter() - started
+        cpu_s = cpu_seconds() - cpu_started
     latencies = sorted(samples.latencies_ms)
     ok = sum(count for status, count in samples.statuses.items() if 200 <= status < 300)
     return {
         "mode": job["mode"],
+        "client": "python",
         "concurrency": concurrency,
         "elapsed_s": elapsed,
         "requests": len(latencies),
@@ -183,6 +191,10 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "codes": dict(sorted(samples.codes.items())),
         "cache": dict(samples.cache),
         "transport_errors": samples.transport_errors,
+        # this process's own CPU over the measurement (not its start-up): its share of the machine
+        "client_cpu_s": cpu_s,
+        "client_wall_s": elapsed,
+        "client_cpu_share": machine_share(cpu_s, elapsed),
     }
 
 

@@ -1,7 +1,8 @@
 """The benchmark harness itself: a tiny `make bench` against the test database, and its checks failing.
 
-The full benchmark is `make bench` (never a timed test, SPEC §9); these tests only prove that the
-harness starts gunicorn, drives every scenario over HTTP, checks the invariants and writes its results.
+The full benchmark is `make bench` (never a timed test: timings on a shared machine prove nothing);
+these tests only prove that the harness starts the servers, drives every scenario over HTTP through
+wrk and the Python client, checks the invariants and writes its results and charts.
 """
 
 import json
@@ -18,6 +19,10 @@ from apps.flights.models import Flight
 from apps.payments.models import GatewayCharge, Payment
 from bench import data
 from bench.run import Bench, Config, queue_delete, results_write
+from bench.server import Server, ServerSpec
+from bench.wrk_load import run_wrk
+
+SCENARIOS = ("me", "flight", "seats", "search_hit", "search_miss", "spread", "hot")
 
 
 def _test_database_url() -> str:
@@ -34,12 +39,11 @@ def tiny_config(tmp_path: Path) -> Config:
         concurrency=(2,),
         duration=0.4,
         warmup=0.2,
-        hot_seats=20,
-        hot_timeout=10,
+        hot_seats=1000,
         storm_bookings=1,
         strategies=("pessimistic",),
-        workers=1,
-        threads=2,
+        server="gthread:1x2",
+        servers=("sync:1",),
         database_url=_test_database_url(),
         redis_url=os.environ["REDIS_URL"],
         queue=f"{os.environ.get('CELERY_TASK_DEFAULT_QUEUE', 'airline-test')}-bench-harness",
@@ -53,58 +57,109 @@ def tiny_config(tmp_path: Path) -> Config:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_tiny_bench_measures_every_scenario_over_http_and_checks_the_invariants(tiny_config):
-    # given the harness configured for two clients, one run, a 20-seat hot flight
+    # given the harness configured for two clients, one run, a small production server and a variant
+    progress: list[str] = []
 
-    # when it runs (gunicorn on the test database, load from its own process)
+    # when it runs (servers on the test database, load from wrk and the Python client)
+    bench = Bench(tiny_config, write=progress.append)
     try:
-        result = Bench(tiny_config).execute()
+        result = bench.execute()
     finally:
         queue_delete(tiny_config)
     report = results_write(tiny_config, result)
 
-    # then every scenario was measured with answers, and the invariants were checked and held
-    rows = {(row["scenario"], row["variant"]): row for row in result["summary"]["rows"]}
-    assert set(rows) == {
-        ("me", "-"),
-        ("search_hit", "-"),
-        ("search_miss", "-"),
-        ("spread", "pessimistic"),
-        ("pay_same", "-"),
-        ("pay_diff", "-"),
-        ("hot", "pessimistic"),
-        ("ceiling", "for_update"),
-    }
-    for row in rows.values():
+    # then every scenario was measured with answers on the production server, the key ones on the
+    # variant, and the spread scenario also at one client
+    production, variant = "gthread:1x2", "sync:1"
+    rows = {(row["scenario"], row["server"], row["concurrency"]): row for row in result["summary"]["rows"]}
+    expected = {(scenario, production, 2) for scenario in SCENARIOS}
+    expected |= {(scenario, variant, 2) for scenario in ("me", "flight", "spread", "hot")}
+    expected |= {("spread", production, 1), ("spread", variant, 1), ("me_python", production, 2)}
+    expected |= {("pay_same", production, 2), ("pay_diff", production, 2), ("ceiling", "-", 2)}
+    assert set(rows) == expected
+    for key, row in rows.items():
         assert row["ok_per_s"] > 0, row
-    hot = next(m for m in result["measurements"] if m["scenario"] == "hot")
-    assert hot["statuses"]["201"] == 20
-    assert hot["codes"] == {"sold_out": 2}  # each client stops at its first sold_out
-    assert hot["check"] == {
-        "flights": 1,
-        "seats": 20,
-        "sold": 20,
-        "available": 0,
-        "oversold": 0,
-        "bookings_in_db": 20,
-        "bookings_answered": 20,
-        "inventory_violations": [],
-        "sold_out": True,
-        "ok": True,
-    }
-    assert rows[("search_hit", "-")]["cache_hit_ratio"] == 1.0
-    assert rows[("search_miss", "-")]["cache_hit_ratio"] == 0.0
-    assert rows[("pay_same", "-")]["charges_per_booking"] == [1]
-    assert rows[("pay_diff", "-")]["charges_per_booking"] == [1]
+        if key[0] != "ceiling":
+            assert row["transport_errors"] == 0, row
+            assert 0 <= row["client_cpu_share"] < 1, row
+    for scenario in SCENARIOS:
+        row = rows[(scenario, production, 2)]
+        assert row["client"] == "wrk"
+        assert row["me_ratio"] > 0
+        assert row["closed_share"] == 0  # gthread keeps each connection alive
+    assert rows[("me", variant, 2)]["closed_share"] == 1  # sync closes every one
+    assert rows[("me_python", production, 2)]["client"] == "python"
+    assert rows[("search_hit", production, 2)]["cache_hit_ratio"] == 1.0
+    assert rows[("search_miss", production, 2)]["cache_hit_ratio"] == 0.0
+    assert rows[("pay_same", production, 2)]["charges_per_booking"] == [1]
+    assert rows[("pay_diff", production, 2)]["charges_per_booking"] == [1]
+    # and every booking measurement was checked: each 201 counted by wrk is one booking, no oversell
+    bookings = [m for m in result["measurements"] if m["scenario"] in ("spread", "hot")]
+    assert len(bookings) == 6
+    for measurement in bookings:
+        assert measurement["drained"] is True
+        assert measurement["check"]["ok"] is True, measurement["check"]
+        assert measurement["check"]["oversold"] == 0
+    hot = [m for m in bookings if m["scenario"] == "hot"]
+    for measurement in hot:
+        assert measurement["check"]["bookings_answered"] == measurement["statuses"]["201"]
+        assert measurement["check"]["seats"] == measurement["seats"]
     assert result["summary"]["invariants_ok"] is True
     assert result["summary"]["server_db_connections"]["persistent"] is True
-    assert 1 <= result["summary"]["server_db_connections"]["most_open"] <= 2  # 1 worker × 2 threads
-    assert rows[("hot", "pessimistic")]["ceiling_ratio"] > 0
-    assert rows[("hot", "pessimistic")]["me_ratio"] > 0
-    # and the results are written: the JSON with the numbers, the Markdown table
+    # and the goals were judged at the clients measured, the progress counted every planned step
+    goals = {goal["goal"].split(" ≥")[0].split(":")[0]: goal for goal in result["summary"]["goals"]}
+    assert goals["flight detail"]["met"] in (True, False)
+    assert goals["one booking at 1 client (pessimistic)"]["met"] in (True, False)
+    assert result["steps"] == {"planned": tiny_config.steps_per_run(), "done": tiny_config.steps_per_run()}
+    assert len([line for line in progress if " · " in line]) == tiny_config.steps_per_run()
+    assert progress[-1].startswith("[bench ")
+    assert f"step {tiny_config.steps_per_run()}/" in progress[-1]
+    # and the results are written: the JSON with the numbers, the Markdown report, one chart a scenario
     written = json.loads((tiny_config.results_dir / "harness.json").read_text())
     assert written["summary"]["rows"] == json.loads(json.dumps(result["summary"]["rows"]))
     assert (tiny_config.results_dir / "harness.md").read_text() == report
     assert "| booking, one hot flight | pessimistic | 2 |" in report
+    assert "## Servers compared" in report
+    assert "| sync:1 | no (100% of answers closed it) |" in report
+    assert "the Python client" in report
+    for scenario in SCENARIOS:
+        chart = (tiny_config.results_dir / "harness" / f"{scenario}.svg").read_text()
+        assert chart.startswith("<svg")
+        assert "gthread:1x2, pessimistic" in chart
+    assert "sync:1, pessimistic" in (tiny_config.results_dir / "harness" / "spread.svg").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_wrk_sees_every_booking_of_a_flight_that_sells_out_and_each_client_stops_at_sold_out(tiny_config):
+    # given a 10-seat flight and a running server
+    (flight_id,) = data.flights_make(data.airports_prepare(), count=1, seats=10)
+    users = data.users_make(3)
+    spec = ServerSpec.parse("gthread:1x2")
+    env = tiny_config.server_env("optimistic")
+
+    # when three clients book it for up to 20 seconds, stopping at their first sold_out
+    with Server(spec, env=env, log_path=tiny_config.results_dir / "server.log") as server:
+        result = run_wrk(
+            "booking",
+            server.base_url,
+            concurrency=3,
+            duration=20,
+            tokens=data.access_tokens(users),
+            flight_ids=[flight_id],
+            params={"stop_on": "sold_out"},
+        )
+
+    # then wrk counted exactly the ten bookings, and each client one sold_out, long before the end
+    assert result["statuses"] == {"201": 10, "409": 3}
+    assert result["codes"] == {"sold_out": 3}
+    assert result["drained"] is True
+    assert result["transport_errors"] == 0
+    assert result["elapsed_s"] < 20
+    assert result["requests"] == 13
+    assert data.inventory_check([flight_id], bookings_answered=result["statuses"]["201"])["ok"] is True
+    # and the ten bookings belong to the three users, one passenger each
+    assert Flight.objects.get(pk=flight_id).available_seats == 0
 
 
 @pytest.mark.django_db

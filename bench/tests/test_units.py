@@ -1,0 +1,126 @@
+"""The benchmark's pure parts: server variants, hot-flight sizing, goals, progress and charts."""
+
+import pytest
+
+from bench.chart import chart_svg
+from bench.progress import Progress
+from bench.report import goals_evaluate
+from bench.run import MAX_HOT_SEATS, Config
+from bench.server import ServerSpec
+
+
+def test_server_variants_parse_into_gunicorn_overrides_or_granian():
+    # given variant strings, when parsed, then each says what runs and whether it keeps connections
+    gthread = ServerSpec.parse("gthread:2x8")
+    assert (gthread.kind, gthread.workers, gthread.threads, gthread.keepalive) == ("gunicorn", 2, 8, True)
+    assert gthread.environment() == {
+        "GUNICORN_WORKER_CLASS": "gthread",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "8",
+    }
+    sync = ServerSpec.parse("sync:5")
+    assert (sync.threads, sync.keepalive, sync.label) == (1, False, "sync:5")
+    granian = ServerSpec.parse("granian:3x4")
+    assert granian.environment() == {}
+    assert "--blocking-threads=4" in granian.command(8000)
+
+
+@pytest.mark.parametrize("text", ["gthread", "gthread:x4", "sync:4x2", "eventlet:4", "gthread:0x4"])
+def test_a_malformed_server_variant_is_refused(text):
+    with pytest.raises(ValueError, match="server"):
+        ServerSpec.parse(text)
+
+
+def test_the_production_server_is_gunicorn_conf_py_whatever_the_shell_exports(monkeypatch):
+    # given a shell that exported an override
+    monkeypatch.setenv("GUNICORN_WORKERS", "17")
+
+    # when the bench reads the production configuration
+    spec = ServerSpec.production()
+
+    # then it is the file's own values, and the environment is left as it was
+    assert spec.kind == "conf"
+    assert spec.workers != 17
+    assert spec.label.endswith("(gunicorn.conf.py)")
+    assert spec.environment() == {}
+
+
+def test_the_hot_flight_is_sized_not_to_sell_out_and_the_window_shrinks_past_the_layout():
+    config = Config(name="t", duration=2.0)
+    # twice what 100 bookings/s sell in 2 s
+    assert config.hot_plan(100.0) == (400, 2.0)
+    # 1,000/s would need 4,000 seats: the flight is the largest layout and the window fits it
+    seats, window = config.hot_plan(1000.0)
+    assert seats == MAX_HOT_SEATS
+    assert window == pytest.approx(0.75)
+    # a tiny rate still gets a flight of 20 seats
+    assert config.hot_plan(1.0) == (20, 2.0)
+
+
+def _row(scenario, strategy, ok, ratio, p50=1.0, p99=50.0, clients=32, **extra):
+    return {
+        "scenario": scenario,
+        "strategy": strategy,
+        "server": "conf",
+        "concurrency": clients,
+        "runs": 1,
+        "ok_per_s": ok,
+        "me_ratio": ratio,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        **extra,
+    }
+
+
+def test_goals_are_ratios_to_auth_me_with_p99_and_a_hot_flight_that_did_not_sell_out():
+    # given a run where spread meets its goal, the hot flight is fast enough but sold out once,
+    # flight detail falls short, and one booking at 1 client takes 5 ms
+    rows = [
+        _row("me", "pessimistic", 1000, 1.0),
+        _row("spread", "pessimistic", 450, 0.45, p99=120, checks_ok=True, oversold=0),
+        _row("spread", "pessimistic", 200, 0.2, p50=5.0, clients=1, checks_ok=True, oversold=0),
+        _row("hot", "pessimistic", 350, 0.35, p99=140, sold_out_runs=1, checks_ok=True, oversold=0),
+        _row("flight", "pessimistic", 1400, 1.4),
+    ]
+
+    # when the goals are judged at 32 clients
+    goals = {goal["goal"].split(" ≥")[0].split(":")[0]: goal for goal in goals_evaluate(rows, "conf", 32)}
+
+    # then each verdict follows the numbers
+    assert goals["booking, many flights (pessimistic)"]["met"] is True
+    assert goals["booking, one hot flight (pessimistic)"]["met"] is False
+    assert "sold out in 1 of 1 run(s)" in goals["booking, one hot flight (pessimistic)"]["value"]
+    assert goals["flight detail"]["met"] is False
+    assert goals["one booking at 1 client (pessimistic)"]["met"] is False
+    assert goals["zero oversell, inventory exact, one booking per 201 (every run, server, strategy)"]["met"]
+    assert (
+        goals["auth/me itself not slower (compare with the previous run on the same machine)"]["met"] is None
+    )
+
+
+def test_progress_estimates_what_is_left_from_the_pace_so_far():
+    # given a plan of 4 steps and a clock that moves 10 s per step
+    now = [0.0]
+    lines: list[str] = []
+    progress = Progress(4, first_guess_s=3.0, write=lines.append, clock=lambda: now[0])
+
+    # when two steps have run
+    progress.step("first")
+    now[0] = 10.0
+    progress.step("second")
+    now[0] = 20.0
+
+    # then the first line used the plan's guess, the second the pace, and 2 steps × 10 s are left
+    assert "step 1/4 · first · 0:00 elapsed, about 0:12 left" in lines[0]
+    assert "step 2/4 · second · 0:10 elapsed, about 0:30 left" in lines[1]
+    assert progress.estimate_left_s() == pytest.approx(20.0)
+
+
+def test_a_chart_has_a_line_and_a_legend_entry_per_series():
+    svg = chart_svg(
+        "booking", {"conf, pessimistic": [(1, 50.0), (32, 400.0)], "sync:4, pessimistic": [(1, 40.0)]}
+    )
+    assert svg.startswith("<svg")
+    assert svg.count("<polyline") == 2
+    assert ">conf, pessimistic</text>" in svg
+    assert "400/s at 32 clients" in svg
