@@ -16,9 +16,8 @@ from apps.core.exceptions import ApplicationError
 from apps.core.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
-    idempotency_key_claim,
-    idempotency_key_complete,
-    idempotency_key_release,
+    IdempotencyKeyTaken,
+    TransactionalKey,
     request_fingerprint,
 )
 from apps.core.ratelimit import user_key
@@ -133,33 +132,39 @@ def _hold_once(
 ) -> tuple[str, bool]:
     """Hold the seats at most once per key: (booking reference, whether an earlier submission held them).
 
-    The key is claimed with the idempotency service the API uses (same table, same rules) before
-    anything is held, and completed with the booking's reference. A failed hold releases the key:
-    nothing was held, so submitting again runs again and shows the outcome as it is then.
+    The key is recorded in the hold's own transaction with the API's rules (apps/core/idempotency.py),
+    its answer the booking's reference: a second submission of the page waits for the first and is
+    led to its booking; a hold that failed recorded nothing, so submitting again runs again and shows
+    the outcome as it is then.
 
-    Raises what `booking_hold_create` raises, IdempotencyKeyInUse while the first submission runs
-    and IdempotencyKeyReused when the key was used with other passengers or seats.
+    Raises what `booking_hold_create` raises, IdempotencyKeyReused when the key was used with other
+    passengers or seats, and IdempotencyKeyInUse when it is held by a request not finished yet.
     """
-    route = request.path
-    fingerprint = request_fingerprint(
-        method="POST", route=route, body={"flight_id": flight_id, "seats": seats, "passengers": passengers}
+    idempotency = TransactionalKey(
+        owner=request.user,
+        key=key,
+        method="POST",
+        route=request.path,
+        fingerprint=request_fingerprint(
+            method="POST",
+            route=request.path,
+            body={"flight_id": flight_id, "seats": seats, "passengers": passengers},
+        ),
     )
-    claim = idempotency_key_claim(
-        owner=request.user, key=key, method="POST", route=route, fingerprint=fingerprint
-    )
-    if claim.replay is not None:
-        return claim.replay.response_body["reference"], True
+
+    def record(booking: Booking) -> None:
+        idempotency.record(
+            status=302,
+            headers={"Location": reverse("payments:pay", args=[booking.reference])},
+            body={"reference": booking.reference},
+        )
+
     try:
         booking = booking_hold_create(
-            user=request.user, flight_id=flight_id, passengers=passengers, seats=seats
+            user=request.user, flight_id=flight_id, passengers=passengers, seats=seats, before_commit=record
         )
-    except BaseException:
-        idempotency_key_release(claim=claim)
-        raise
-    pay_url = reverse("payments:pay", args=[booking.reference])
-    idempotency_key_complete(
-        claim=claim, status=302, headers={"Location": pay_url}, body={"reference": booking.reference}
-    )
+    except IdempotencyKeyTaken:
+        return idempotency.stored().response_body["reference"], True
     return booking.reference, False
 
 

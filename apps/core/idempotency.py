@@ -1,9 +1,19 @@
 """Idempotent POST endpoints: the `Idempotency-Key` header (Stripe's semantics; docs/API.md, "Idempotency").
 
-A request claims its (caller, key) by INSERTing a row in a short transaction of its own, committed
-before any work; the unique (owner, key) decides which of two concurrent requests runs. The row's
-`lease_expires_at` doubles as a fencing token: a request finishes (stores or releases) only the claim
-it still holds, so a request whose crashed predecessor's lease was taken over cannot clobber it.
+Two ways to guard a request, one rule set:
+
+- **Committed claim** (`idempotent`), for work with an outside call (a payment: the gateway is called
+  with no transaction open). The request claims its (caller, key) by INSERTing a row in a short
+  transaction of its own, committed before any work; the unique (owner, key) decides which of two
+  concurrent requests runs. The row's `lease_expires_at` doubles as a fencing token: a request
+  finishes (stores or releases) only the claim it still holds, so a request whose crashed
+  predecessor's lease was taken over cannot clobber it.
+- **Recorded in the work's transaction** (`idempotent_in_transaction`, `TransactionalKey`), for work
+  that is one database transaction (a hold): the key's row is inserted, completed with the answer,
+  last in that transaction. The key then exists if and only if the work committed: a concurrent
+  duplicate waits on the key's unique index (or on the rows the first one locks) until the first
+  commits, then replays its answer; a rolled-back attempt leaves no key, so its retry runs again.
+  One commit per request, and no window in which the work is committed but its answer is not.
 
 Outcomes for a request carrying a key that already has a row:
 - a different fingerprint (method, path, canonical JSON body) → 422 idempotency_key_reused;
@@ -11,9 +21,10 @@ Outcomes for a request carrying a key that already has a row:
 - in progress with a live lease → 409 idempotency_key_in_use with Retry-After;
 - in progress with an expired lease (the worker crashed) → taken over by exactly one request.
 A finished request stores 2xx and business 4xx responses. A 5xx, or any answer carrying Retry-After
-(409 busy after a lock timeout, 409 payment_in_progress, 429), says "try again": it deletes the row
-so the retry runs again (its database work rolled back, and outside calls such as the payment gateway
-are idempotent themselves) instead of replaying a transient refusal for 24 hours.
+(409 busy after a lock timeout, 409 payment_in_progress, 429), says "try again": it stores nothing
+(a committed claim is deleted) so the retry runs again (its database work rolled back, and outside
+calls such as the payment gateway are idempotent themselves) instead of replaying a transient
+refusal for 24 hours.
 """
 
 import functools
@@ -206,8 +217,34 @@ def _run_handler(
         return view.handle_exception(exc)
 
 
+def _key_and_fingerprint(request: Request) -> tuple[str, str]:
+    """The request's Idempotency-Key and fingerprint; raises 401 for an anonymous caller (keys belong
+    to a user) and 400 for a missing or over-long key."""
+    if not request.user or not request.user.is_authenticated:
+        raise NotAuthenticated()
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    if not key.strip():
+        raise IdempotencyKeyMissing(f"Send an {IDEMPOTENCY_HEADER} header, e.g. a new UUID per request.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyKeyInvalid(
+            f"The {IDEMPOTENCY_HEADER} header is longer than {MAX_KEY_LENGTH} characters."
+        )
+    return key, request_fingerprint(method=request.method, route=request.path, body=request.data)
+
+
+def _storable(response: Response) -> tuple[int, dict[str, str], Any] | None:
+    """(status, headers, body) of an answer worth replaying; None for a 5xx or a "retry" answer."""
+    if response.status_code >= 500 or response.has_header("Retry-After"):
+        return None
+    headers = {name: response[name] for name in _REPLAYED_RESPONSE_HEADERS if response.has_header(name)}
+    if response.content_type:
+        headers["Content-Type"] = response.content_type
+    return response.status_code, headers, json.loads(json.dumps(response.data, cls=JSONEncoder))
+
+
 def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
-    """Make a DRF APIView handler (e.g. `post`) idempotent under the `Idempotency-Key` header.
+    """Make a DRF APIView handler (e.g. `post`) idempotent under the `Idempotency-Key` header, with a
+    committed claim (for work that calls outside: see the module's docstring).
 
     The caller must be authenticated (keys are scoped to request.user). Exceptions raised by the
     handler are rendered by the view's exception handler first, so business errors (4xx) are stored
@@ -216,16 +253,7 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
 
     @functools.wraps(view_method)
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not request.user or not request.user.is_authenticated:
-            raise NotAuthenticated()
-        key = request.headers.get(IDEMPOTENCY_HEADER, "")
-        if not key.strip():
-            raise IdempotencyKeyMissing(f"Send an {IDEMPOTENCY_HEADER} header, e.g. a new UUID per request.")
-        if len(key) > MAX_KEY_LENGTH:
-            raise IdempotencyKeyInvalid(
-                f"The {IDEMPOTENCY_HEADER} header is longer than {MAX_KEY_LENGTH} characters."
-            )
-        fingerprint = request_fingerprint(method=request.method, route=request.path, body=request.data)
+        key, fingerprint = _key_and_fingerprint(request)
         claim = idempotency_key_claim(
             owner=request.user, key=key, method=request.method, route=request.path, fingerprint=fingerprint
         )
@@ -236,14 +264,114 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         except BaseException:
             idempotency_key_release(claim=claim)
             raise
-        if response.status_code >= 500 or response.has_header("Retry-After"):
+        stored = _storable(response)
+        if stored is None:
             idempotency_key_release(claim=claim)
             return response
-        headers = {name: response[name] for name in _REPLAYED_RESPONSE_HEADERS if response.has_header(name)}
-        if response.content_type:
-            headers["Content-Type"] = response.content_type
-        body = json.loads(json.dumps(response.data, cls=JSONEncoder))
-        idempotency_key_complete(claim=claim, status=response.status_code, headers=headers, body=body)
+        status, headers, body = stored
+        idempotency_key_complete(claim=claim, status=status, headers=headers, body=body)
+        return response
+
+    return wrapper
+
+
+class IdempotencyKeyTaken(Exception):
+    """Recording a key found it taken: another request with the key committed first. Raised inside
+    the work's transaction, which must roll back; `TransactionalKey.stored` then tells the answer."""
+
+
+@dataclass(frozen=True)
+class TransactionalKey:
+    """An Idempotency-Key recorded in the transaction of the work it guards (see the module's docstring)."""
+
+    owner: Any
+    key: str
+    method: str
+    route: str
+    fingerprint: str
+
+    def record(self, *, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Insert the key, completed with this answer, in the caller's transaction (its last statement).
+
+        Raises IdempotencyKeyTaken when the key exists (waiting first, if the request that inserted it
+        has not committed yet): the caller's transaction must then roll back.
+        """
+        now = timezone.now()
+        try:
+            IdempotencyKey.objects.create(
+                owner=self.owner,
+                key=self.key,
+                method=self.method,
+                route=self.route[:255],
+                request_fingerprint=self.fingerprint,
+                state=IdempotencyKey.State.COMPLETED,
+                lease_expires_at=now,
+                response_status=status,
+                response_headers=headers or {},
+                response_body=body,
+                completed_at=now,
+            )
+        except IntegrityError:
+            raise IdempotencyKeyTaken() from None
+
+    def record_alone(
+        self, *, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> IdempotencyKey | None:
+        """`record` in a transaction of its own, for an answer decided outside the work's transaction
+        (a refusal). Returns the stored row instead when another request recorded the key first."""
+        try:
+            with transaction.atomic(durable=True):
+                self.record(status=status, body=body, headers=headers)
+        except IdempotencyKeyTaken:
+            return self.stored()
+        return None
+
+    def stored(self) -> IdempotencyKey:
+        """The answer another request recorded for this key (after IdempotencyKeyTaken).
+
+        Raises IdempotencyKeyReused (422) when that request was another one (body or endpoint), and
+        IdempotencyKeyInUse (409) when the key is held by a request that has not finished.
+        """
+        row = IdempotencyKey.objects.filter(owner=self.owner, key=self.key).first()
+        if row is None:  # purged or released meanwhile: the client's retry runs again
+            raise _in_use(timedelta(seconds=1))
+        if row.request_fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used with a different request body or endpoint."
+            )
+        if row.state != IdempotencyKey.State.COMPLETED:
+            raise _in_use(max(row.lease_expires_at - timezone.now(), timedelta(seconds=1)))
+        return row
+
+
+def idempotent_in_transaction(view_method: Callable[..., Response]) -> Callable[..., Response]:
+    """Make a DRF APIView handler idempotent under `Idempotency-Key` for work that is one database
+    transaction: the handler gets `idempotency=` a TransactionalKey and records its answer with it
+    as the last statement of that transaction (e.g. through the service's before_commit).
+
+    A duplicate of a committed request replays its answer; a business refusal (4xx) is rendered and
+    stored in a transaction of its own, unless a concurrent duplicate got there first, whose answer
+    is replayed instead; a 5xx or a "retry" answer stores nothing.
+    """
+
+    @functools.wraps(view_method)
+    def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key, fingerprint = _key_and_fingerprint(request)
+        idempotency = TransactionalKey(
+            owner=request.user, key=key, method=request.method, route=request.path, fingerprint=fingerprint
+        )
+        try:
+            return view_method(view, request, *args, idempotency=idempotency, **kwargs)
+        except IdempotencyKeyTaken:
+            return _replay(idempotency.stored())
+        except Exception as exc:  # rendered here, not by dispatch, so that business errors are stored
+            response = view.handle_exception(exc)
+        stored = _storable(response)
+        if stored is not None:
+            status, headers, body = stored
+            first = idempotency.record_alone(status=status, body=body, headers=headers)
+            if first is not None:
+                return _replay(first)
         return response
 
     return wrapper

@@ -1,5 +1,8 @@
 """Page-number pagination of every API list: the paginator, its OpenAPI shape, and one response helper."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import pagination, serializers
@@ -52,9 +55,15 @@ def paginated(output: type[serializers.Serializer]) -> serializers.Serializer:
 
 
 def paginated_response(
-    request: Request, view: APIView, queryset: QuerySet, output: type[serializers.Serializer]
+    request: Request,
+    view: APIView,
+    queryset: QuerySet,
+    output: type[serializers.Serializer] | Callable[[Any], dict[str, Any]],
 ) -> Response:
-    """One page of `queryset`, each item shaped by `output`, with the page links."""
+    """One page of `queryset`, each item shaped by `output` (a serializer class, or a function giving
+    an item's body), with the page links."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(output(page, many=True).data)
+    if isinstance(output, type) and issubclass(output, serializers.BaseSerializer):
+        return paginator.get_paginated_response(output(page, many=True).data)
+    return paginator.get_paginated_response([output(item) for item in page])

@@ -45,6 +45,27 @@ FIRST_SEND_GRACE = timedelta(minutes=2)
 REMINDER_WINDOW = timedelta(hours=24)
 
 
+def notification_bare_create(*, booking: Booking, kind: str) -> None:
+    """Write an outbox email of a kind rendered at send time (RENDERED_AT_SEND) in one statement.
+
+    This runs on the hot path (a hold's transaction, the sweeper's batches), so no template, no read
+    and no savepoint: an INSERT that skips the row if this email about this booking exists already
+    ((kind, booking) is unique), leaving the caller's transaction untouched. The recipient is the
+    booking's owner; the sender renders the subject and bodies.
+    """
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                kind=kind,
+                booking=booking,
+                recipient=booking.owner.email,
+                next_attempt_at=timezone.now() + FIRST_SEND_GRACE,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def notifications_create(
     *, booking: Booking, kinds: Sequence[str], receipt: PaymentReceipt | None = None, refunded: bool = False
 ) -> list[Notification]:

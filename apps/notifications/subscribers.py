@@ -2,13 +2,13 @@
 
 from apps.bookings import events
 from apps.notifications.models import Notification
-from apps.notifications.services import notifications_create
+from apps.notifications.services import notification_bare_create, notifications_create
 
 Kind = Notification.Kind
 
 
 def on_booking_held(event: events.BookingHeld) -> None:
-    notifications_create(booking=event.booking, kinds=[Kind.BOOKING_HELD])
+    notification_bare_create(booking=event.booking, kind=Kind.BOOKING_HELD)
 
 
 def on_booking_confirmed(event: events.BookingConfirmed) -> None:
@@ -23,7 +23,7 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
 
 
 def on_booking_expired(event: events.BookingExpired) -> None:
-    notifications_create(booking=event.booking, kinds=[Kind.HOLD_EXPIRED])
+    notification_bare_create(booking=event.booking, kind=Kind.HOLD_EXPIRED)
 
 
 def subscribe_all() -> None:

@@ -1,4 +1,11 @@
-"""How a booking looks in the API (shared by every bookings endpoint)."""
+"""How a booking looks in the API (shared by every bookings endpoint).
+
+BookingOutput describes the shape (the OpenAPI document is generated from it); `booking_body`
+builds the same JSON without a serializer (apps/bookings/tests/test_api.py holds the two together).
+"""
+
+from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.types import OpenApiTypes
@@ -6,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.bookings.models import Booking, Passenger
-from apps.flights.api.serializers import FlightOutput
+from apps.flights.api.serializers import FlightOutput, datetime_text, flight_body, money_text
 
 
 def _active_seat_code(passenger: Passenger) -> str | None:
@@ -42,3 +49,23 @@ class BookingOutput(serializers.Serializer):
     def get_seats(self, booking: Booking) -> list[str]:
         codes = (_active_seat_code(passenger) for passenger in booking.passengers.all())
         return [code for code in codes if code]
+
+
+def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str, Any]:
+    """BookingOutput's JSON. `booking.flight` has its airplane and airports with cities loaded;
+    `passengers` are the booking's, in order, each with its `seat_assignment` loaded (or none)."""
+    seats = [_active_seat_code(passenger) for passenger in passengers]
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "flight": flight_body(booking.flight),
+        "passengers": [
+            {"first_name": passenger.first_name, "last_name": passenger.last_name, "seat": seat}
+            for passenger, seat in zip(passengers, seats, strict=True)
+        ],
+        "seats": [seat for seat in seats if seat],
+        "total_amount": money_text(booking.total_amount),
+        "currency": booking.currency,
+        "hold_expires_at": datetime_text(booking.hold_expires_at),
+        "created_at": datetime_text(booking.created_at),
+    }

@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -5,34 +7,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.bookings.api.serializers import BookingOutput
+from apps.bookings.api.inputs import HoldInput, hold_input
+from apps.bookings.api.serializers import BookingOutput, booking_body
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
-from apps.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from apps.core.idempotency import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    TransactionalKey,
+    idempotent,
+    idempotent_in_transaction,
+)
 from apps.core.pagination import paginated, paginated_response
 from apps.core.ratelimit import rate_limit, user_key
-from apps.flights.models import MAX_PARTY_SIZE
 
 
 class BookingListCreateApi(APIView):
     """GET: the caller's bookings (staff: all), newest first. POST: hold seats on a flight."""
 
     permission_classes = [IsAuthenticated]
-
-    class Input(serializers.Serializer):
-        class PassengerInput(serializers.Serializer):
-            first_name = serializers.CharField(max_length=100)
-            last_name = serializers.CharField(max_length=100)
-
-        flight_id = serializers.IntegerField(min_value=1)
-        passengers = PassengerInput(many=True, min_length=1, max_length=MAX_PARTY_SIZE)
-        seats = serializers.ListField(
-            child=serializers.CharField(max_length=4),
-            required=False,
-            max_length=MAX_PARTY_SIZE,
-            help_text="One seat code per passenger, e.g. 12A; leave out to have seats assigned.",
-        )
 
     class FilterInput(serializers.Serializer):
         status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
@@ -44,23 +37,29 @@ class BookingListCreateApi(APIView):
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
         bookings = booking_list(user=request.user, status=filters.validated_data.get("status"))
-        return paginated_response(request, self, bookings, BookingOutput)
+        return paginated_response(
+            request, self, bookings, lambda booking: booking_body(booking, booking.passengers.all())
+        )
 
     @extend_schema(
         operation_id="bookings_create",
-        request=Input,
+        request=HoldInput,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={201: BookingOutput},
     )
     @rate_limit(group="booking", key=user_key, rate_setting="RATELIMIT_BOOKING", fail_open=True)
-    @idempotent
-    def post(self, request: Request) -> Response:
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        booking = booking_hold_create(user=request.user, **serializer.validated_data)
-        return Response(
-            BookingOutput(booking_get(booking_id=booking.pk)).data, status=status.HTTP_201_CREATED
-        )
+    @idempotent_in_transaction
+    def post(self, request: Request, idempotency: TransactionalKey) -> Response:
+        """The hot path of a sale: one transaction holds the seats and records the key's answer, built
+        from the objects the hold wrote (no serializer, nothing read again)."""
+        answer: dict[str, Any] = {}
+
+        def record(booking: Booking) -> None:
+            answer.update(booking_body(booking, booking.passengers_held))
+            idempotency.record(status=status.HTTP_201_CREATED, body=answer)
+
+        booking_hold_create(user=request.user, **hold_input(request.data), before_commit=record)
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class BookingDetailApi(APIView):
@@ -69,7 +68,7 @@ class BookingDetailApi(APIView):
     @extend_schema(operation_id="bookings_retrieve", responses={200: BookingOutput})
     def get(self, request: Request, reference: str) -> Response:
         booking = booking_get_for_user(reference=reference, user=request.user)
-        return Response(BookingOutput(booking).data)
+        return Response(booking_body(booking, booking.passengers.all()))
 
 
 class BookingCancelApi(APIView):
@@ -87,4 +86,5 @@ class BookingCancelApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         booking = booking_get_for_user(reference=reference, user=request.user)
         booking = booking_cancel(booking=booking, actor=request.user)
-        return Response(BookingOutput(booking_get(booking_id=booking.pk)).data)
+        booking = booking_get(booking_id=booking.pk)
+        return Response(booking_body(booking, booking.passengers.all()))

@@ -1,15 +1,24 @@
+import json
 import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.utils.encoders import JSONEncoder
 
+from apps.bookings.api.serializers import BookingOutput, booking_body
+from apps.bookings.events import booking_held
 from apps.bookings.models import Booking, SeatAssignment
+from apps.bookings.selectors import booking_get
+from apps.bookings.services import booking_cancel
 from apps.bookings.tests.factories import booking_flight, hold, make_status, passengers
+from apps.bookings.tests.racing import race
+from apps.core.models import IdempotencyKey
 from apps.flights.models import Flight
+from conftest import authenticated_client
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +304,111 @@ def test_flight_locked_too_long_is_a_409_busy_with_retry_after(customer_client, 
     assert not SeatAssignment.objects.exists()
     flight.refresh_from_db()
     assert flight.available_seats == 116
+
+
+def test_the_booking_body_is_the_booking_serializers_json(customer, flight):
+    held = hold(customer, flight, count=3)
+    booking_cancel(booking=hold(customer, flight, count=1), actor=customer)
+    for booking in Booking.objects.all():
+        loaded = booking_get(booking_id=booking.pk)
+
+        assert booking_body(loaded, loaded.passengers.all()) == json.loads(
+            json.dumps(BookingOutput(loaded).data, cls=JSONEncoder)
+        )
+    # and what a hold answers from memory is what reading the booking back gives
+    loaded = booking_get(booking_id=held.pk)
+    assert booking_body(held, held.passengers_held) == booking_body(loaded, loaded.passengers.all())
+
+
+# --- A hold and its Idempotency-Key are one transaction ---------------------------------------------
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_of_a_hold_hold_once_and_all_answer_alike(strategy, customer):
+    # given ten copies of one request, the same key and body, sent at once
+    flight = booking_flight(rows=20)
+    body = {"flight_id": flight.pk, "passengers": passengers(2)}
+    start = threading.Barrier(10)
+
+    def send():
+        client = authenticated_client(customer)
+        start.wait(timeout=10)
+        return client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="double-click")
+
+    responses = race([send] * 10)
+
+    # then one booking exists, and every copy answers it: the first fresh, the others replayed
+    assert [response.status_code for response in responses] == [201] * 10
+    assert len({response.content for response in responses}) == 1
+    assert sum(response.has_header("Idempotent-Replayed") for response in responses) == 9
+    booking = Booking.objects.get()
+    assert booking.reference == responses[0].json()["reference"]
+    flight.refresh_from_db()
+    assert flight.available_seats == flight.total_seats - 2
+    assert IdempotencyKey.objects.get(key="double-click").response_body == responses[0].json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_failing_inside_its_transaction_leaves_no_key_and_its_retry_holds(customer_client, customer):
+    # given the database failing at the end of the hold's transaction, once
+    flight = booking_flight(rows=5)
+    body = {"flight_id": flight.pk, "passengers": passengers(1)}
+    failures = []
+
+    def fail_once(event) -> None:
+        if not failures:
+            failures.append(event.booking.reference)
+            raise DatabaseError("connection lost")
+
+    with booking_held.subscribed(fail_once):
+        failed = customer_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+        # then nothing was held and no key recorded, so the retry with the same key runs again
+        assert (failed.status_code, failed.json()["code"]) == (503, "service_unavailable")
+        assert not Booking.objects.exists()
+        assert not IdempotencyKey.objects.exists()
+        flight.refresh_from_db()
+        assert flight.available_seats == flight.total_seats
+
+        retried = customer_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried
+    assert Booking.objects.get().reference == retried.json()["reference"] != failures[0]
+
+
+def test_a_refused_hold_is_stored_and_replayed_and_another_body_is_a_422(customer, customer_client):
+    flight = booking_flight(rows=1, letters="A")
+    hold(customer, flight)
+    body = {"flight_id": flight.pk, "passengers": passengers(1)}
+
+    refused = customer_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="late")
+    Booking.objects.all().delete()  # the seat comes free: the stored answer still stands
+    replayed = customer_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="late")
+    other = customer_client.post(URL, body | {"seats": ["1A"]}, format="json", HTTP_IDEMPOTENCY_KEY="late")
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "sold_out")
+    assert replayed.status_code == 409
+    assert replayed.content == refused.content
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("strategy", "statements"), [("pessimistic", 12), ("optimistic", 11)])
+def test_a_hold_takes_the_fewest_statements(settings, customer_client, strategy, statements):
+    # The user; the flight (with airports, cities, airplane); BEGIN; [pessimistic: the flight FOR
+    # UPDATE]; booking, passengers, seats, audit row; the inventory (optimistic: the conditional
+    # UPDATE, first); the outbox row; the idempotency key; COMMIT. Adding one fails this test.
+    settings.BOOKING_LOCK_STRATEGY = strategy
+    flight = booking_flight(rows=30)
+    keyed_post(customer_client, URL, {"flight_id": flight.pk, "passengers": passengers(1)}, format="json")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = keyed_post(
+            customer_client, URL, {"flight_id": flight.pk, "passengers": passengers(3)}, format="json"
+        )
+
+    assert response.status_code == 201
+    assert len(queries) == statements, "\n".join(query["sql"][:120] for query in queries.captured_queries)

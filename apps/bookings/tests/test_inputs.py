@@ -1,0 +1,48 @@
+"""The hold's hand-written input check answers exactly what its documented serializer would."""
+
+import pytest
+from rest_framework import serializers
+
+from apps.bookings.api.inputs import HoldInput, hold_input
+from apps.core.api.exception_handler import _flatten
+from apps.core.exceptions import ValidationFailed
+
+NAMES = {"first_name": "Asha", "last_name": "Rao"}
+
+BODIES = [
+    {},
+    [],
+    "flight",
+    {"flight_id": 7, "passengers": [NAMES]},
+    {"flight_id": "7", "passengers": [NAMES], "seats": ["12A"]},
+    {"flight_id": 7.0, "passengers": [NAMES, NAMES], "seats": []},
+    {"flight_id": "12.00", "passengers": [{"first_name": 5, "last_name": 6.5}]},
+    {"flight_id": True, "passengers": "x"},
+    {"flight_id": None, "passengers": None, "seats": None},
+    {"flight_id": 0, "passengers": [], "seats": "12A"},
+    {"flight_id": -3, "passengers": [NAMES] * 10, "seats": ["1A"] * 10},
+    {"flight_id": 1.5, "passengers": [1, [], NAMES], "seats": [1, "12345", None, True, {"a": 1}]},
+    {"flight_id": "1e3", "passengers": [{"first_name": "a" * 101, "last_name": True}]},
+    {"flight_id": "x" * 1001, "passengers": [{"first_name": "  ", "last_name": ""}]},
+    {"flight_id": 2**63, "passengers": [{}]},
+    {"flight_id": [7], "passengers": [{"first_name": None, "last_name": {"x": 1}}]},
+    {
+        "flight_id": " 42 ",
+        "passengers": [{"first_name": " Asha ", "last_name": "Rao", "extra": 1}],
+        "more": 2,
+    },
+]
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_the_hand_written_check_agrees_with_the_serializer(body):
+    serializer = HoldInput(data=body)
+
+    if serializer.is_valid():
+        expected = dict(serializer.validated_data)
+        expected["passengers"] = [dict(passenger) for passenger in expected["passengers"]]
+        assert hold_input(body) == expected
+    else:
+        with pytest.raises(ValidationFailed) as refused:
+            hold_input(body)
+        assert refused.value.errors == _flatten(serializers.ValidationError(serializer.errors).detail)
