@@ -3,7 +3,9 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
@@ -63,6 +65,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             **exc.extra,
         )
         return _problem(exc.http_status, body, headers)
+    if isinstance(exc, RequestDataTooBig):
+        # Django raises it when DRF first reads the body, before any parser: the view got no data.
+        body = problem_body(
+            status=413,
+            code="request_too_large",
+            title="Request body too large",
+            detail=f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        )
+        return _problem(413, body)
     if isinstance(exc, Ratelimited):
         body = problem_body(status=429, code="rate_limited", title="Too many requests")
         return _problem(429, body, {"Retry-After": "60"})
