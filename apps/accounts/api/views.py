@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.accounts.models import User
+from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
 from apps.accounts.services import user_create
 from apps.core.exceptions import ValidationFailed
 from apps.core.ratelimit import ip_key, rate_limit
@@ -46,7 +47,7 @@ class UserSignupApi(APIView):
 class UserTokenObtainApi(TokenObtainPairView):
     """Sign-in: a JWT pair for email + password; limited per client IP, failing closed."""
 
-    @rate_limit(group="signin", key=ip_key, rate_setting="RATELIMIT_SIGNIN", fail_open=False)
+    @rate_limit(**SIGNIN_RATE_LIMIT)
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
 
