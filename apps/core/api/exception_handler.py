@@ -17,6 +17,8 @@ from apps.core.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
 
+BEARER_CHALLENGE = 'Bearer realm="api"'
+
 _DRF_CODES: dict[type[drf.APIException], tuple[str, str]] = {
     drf.ParseError: ("malformed_request", "Malformed request body"),
     drf.NotAuthenticated: ("not_authenticated", "Authentication required"),
@@ -55,7 +57,9 @@ def _problem(status: int, body: dict[str, Any], headers: dict[str, str] | None =
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, ApplicationError):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        if exc.http_status == 401:  # RFC 9110: a 401 names the scheme to authenticate with
+            headers["WWW-Authenticate"] = BEARER_CHALLENGE
         body = problem_body(
             status=exc.http_status,
             code=exc.code,
@@ -97,7 +101,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
         headers = {}
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-            headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            headers["WWW-Authenticate"] = BEARER_CHALLENGE
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         detail = str(exc.detail) if isinstance(exc.detail, str) else title

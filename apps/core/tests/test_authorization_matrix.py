@@ -24,10 +24,9 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.accounts.models import User
+from apps.accounts.models import AuthSession, User
+from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.tests.factories import booking_flight, hold
@@ -100,7 +99,7 @@ def new_flight_body(world: World, actor: str) -> dict[str, Any]:
 
 
 def refresh_of(world: World, actor: str) -> dict[str, Any]:
-    return {"refresh": str(RefreshToken.for_user(world.user(actor)))}
+    return {"refresh": str(auth_session_start(user=world.user(actor)))}
 
 
 def airplane_id(world: World) -> dict[str, Any]:
@@ -249,7 +248,7 @@ def _state(world: World) -> dict[str, Any]:
         "flights": Flight.objects.count(),
         "bookings": Booking.objects.count(),
         "payments": Payment.objects.count(),
-        "blacklisted": BlacklistedToken.objects.count(),
+        "sessions": AuthSession.objects.count(),
         "held_status": world.held.status,
         "airplane_model": world.airplane.model_name,
         "flight": (world.flight.gate, world.flight.available_seats),
@@ -268,9 +267,9 @@ def test_authorization_matrix(world, route, method, actor):
     case = MATRIX[(route, method)]
     expected = case.expected[ACTORS.index(actor)]
     client = APIClient() if actor == "anonymous" else authenticated_client(world.users[actor])
+    body = {} if case.body is None else {"data": json.dumps(case.body(world, actor)), "content_type": JSON}
     before = _state(world)
 
-    body = {} if case.body is None else {"data": json.dumps(case.body(world, actor)), "content_type": JSON}
     response = client.generic(
         method, _path(route, case.kwargs(world)), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **body
     )
