@@ -10,7 +10,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from apps.accounts.exceptions import SessionRefused
 from apps.accounts.models import AuthSession, User
-from apps.accounts.selectors import auth_session_get_live
+from apps.accounts.selectors import auth_session_user_get_live
 from apps.accounts.tokens import SESSION_ID_CLAIM, SessionRefreshToken
 from apps.core.exceptions import ValidationFailed
 
@@ -63,7 +63,7 @@ def auth_session_start(*, user: User) -> SessionRefreshToken:
 def auth_session_refresh(*, refresh: str) -> SessionRefreshToken:
     """Rotation: the session's next refresh token, for its current one, which is spent from then on.
 
-    The session must be live (`auth_session_get_live`). The swap of the current refresh token is one
+    The session must be live (`auth_session_user_get_live`). The swap of the current refresh token is one
     conditional UPDATE (autocommit; InnoDB re-checks the condition on the locked row): of concurrent
     redemptions of one token exactly one matches and wins, the others match nothing. Raises
     SessionRefused (401) for a malformed, expired, spent or logged-out token, and one whose user is
@@ -72,15 +72,13 @@ def auth_session_refresh(*, refresh: str) -> SessionRefreshToken:
     presented = _refresh_token(refresh)
     if presented is None:
         raise SessionRefused("The refresh token is invalid, spent or expired; sign in again.")
-    session = auth_session_get_live(
-        sid=presented[SESSION_ID_CLAIM], user_id=presented[api_settings.USER_ID_CLAIM]
-    )
-    if session is None:
+    sid = presented[SESSION_ID_CLAIM]
+    user = auth_session_user_get_live(sid=sid, user_id=presented[api_settings.USER_ID_CLAIM])
+    if user is None:
         raise SessionRefused("The session has ended; sign in again.")
-    rotated = SessionRefreshToken.for_session(user_id=session.user_id, sid=session.sid)
-    won = AuthSession.objects.filter(pk=session.pk, refresh_jti=presented[api_settings.JTI_CLAIM]).update(
-        refresh_jti=rotated[api_settings.JTI_CLAIM], expires_at=_expiry(rotated)
-    )
+    rotated = SessionRefreshToken.for_session(user_id=user.pk, sid=sid)
+    current = AuthSession.objects.filter(sid=sid, user=user, refresh_jti=presented[api_settings.JTI_CLAIM])
+    won = current.update(refresh_jti=rotated[api_settings.JTI_CLAIM], expires_at=_expiry(rotated))
     if won != 1:
         raise SessionRefused("The refresh token is invalid, spent or expired; sign in again.")
     return rotated
