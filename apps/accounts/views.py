@@ -59,6 +59,7 @@ class SignOutView(auth_views.LogoutView):
 signin = page_rate_limit(**SIGNIN_RATE_LIMIT)(SignInView.as_view())
 
 
+@sensitive_post_parameters("password")
 def admin_signin(request: HttpRequest) -> HttpResponse:
     """The admin's login page (admin.site.login) under the sign-in limit the API and website share.
 
