@@ -2,8 +2,8 @@
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import UserFactory
 
 
@@ -12,9 +12,14 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+def access_token_for(user) -> str:
+    """An access token of a new sign-in session of `user` (as POST /api/v1/auth/token gives)."""
+    return str(auth_session_start(user=user).access_token)
+
+
 def authenticated_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
     return client
 
 

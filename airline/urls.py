@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.accounts.views import admin_signin
 from apps.core import health
 
 api_v1 = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Before the admin's own URLs: its login page, under the sign-in limit (apps/accounts/views.py).
+    path(f"{settings.ADMIN_URL}login/", admin_signin, name="admin-signin"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

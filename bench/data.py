@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 from django.db.models import Count, Q
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.models import User
+from apps.accounts.services import auth_session_start
 from apps.bookings.models import Booking
 from apps.bookings.selectors import inventory_violations
 from apps.bookings.services import booking_hold_create
@@ -164,8 +164,9 @@ def users_make(count: int) -> list[User]:
 
 
 def access_tokens(users: list[User]) -> list[str]:
-    """A fresh JWT access token per user (valid ACCESS_TOKEN_LIFETIME: mint them per run)."""
-    return [str(AccessToken.for_user(user)) for user in users]
+    """A fresh JWT access token per user, each of a new sign-in session (valid ACCESS_TOKEN_LIFETIME:
+    mint them per run)."""
+    return [str(auth_session_start(user=user).access_token) for user in users]
 
 
 def payable_bookings(users: list[User], tokens: list[str], flight_ids: list[int]) -> list[dict[str, str]]:

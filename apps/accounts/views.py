@@ -1,4 +1,6 @@
-from django.contrib import messages
+import copy
+
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -7,10 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.accounts.forms import SignInForm, SignUpForm
+from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
 from apps.accounts.services import user_create
 from apps.core.exceptions import ValidationFailed
-from apps.core.ratelimit import ip_key
-from apps.core.views import page_rate_limit
+from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, ip_key, rate_limit_check
+from apps.core.views import page_rate_limit, rate_limit_message
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -53,6 +56,29 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
-signin = page_rate_limit(group="signin", key=ip_key, rate_setting="RATELIMIT_SIGNIN", fail_open=False)(
-    SignInView.as_view()
-)
+signin = page_rate_limit(**SIGNIN_RATE_LIMIT)(SignInView.as_view())
+
+
+@sensitive_post_parameters("password")
+def admin_signin(request: HttpRequest) -> HttpResponse:
+    """The admin's login page (admin.site.login) under the sign-in limit the API and website share.
+
+    A refused attempt gets the login page again, with an empty form and the reason as a message, and
+    status 429 (503 while the limiter is unreachable): an admin page, never an error page.
+    """
+    if request.method != "POST":
+        return admin.site.login(request)
+    try:
+        rate_limit_check(request, **SIGNIN_RATE_LIMIT)
+    except (RateLimited, RateLimiterUnavailable) as error:
+        messages.error(request, rate_limit_message(error))
+        # Django's page as on a first visit (an unbound form: no password is checked), rendered for a
+        # copy, so that the request itself stays a POST for the middleware and the access log.
+        first_visit = copy.copy(request)
+        first_visit.method = "GET"
+        response = admin.site.login(first_visit)
+        if response.status_code == 200:  # an already signed-in admin is sent on to the index
+            response.status_code = error.http_status
+            response["Retry-After"] = str(error.retry_after)
+        return response
+    return admin.site.login(request)

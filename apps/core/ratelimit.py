@@ -56,24 +56,34 @@ def user_key(group: str, request: Any) -> str:
     return f"user:{user.pk}" if user.is_authenticated else f"ip:{client_ip(request)}"
 
 
+def rate_limit_check(
+    request: Any, *, group: str, key: Callable[[str, Any], str], rate_setting: str, fail_open: bool
+) -> None:
+    """Count one attempt against the limit; raise RateLimited (429) past it.
+
+    When the cache cannot be reached, raise RateLimiterUnavailable (503) if the limit fails closed.
+    """
+    rate = getattr(settings, rate_setting)
+    try:
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+    except (RedisError, OSError):
+        logger.warning(
+            "Rate limiter unavailable for %s (failing %s)", group, "open" if fail_open else "closed"
+        )
+        if not fail_open:
+            raise RateLimiterUnavailable() from None
+        return
+    if usage and usage["should_limit"]:
+        raise RateLimited("Too many requests; retry later.", retry_after=max(1, usage["time_left"]))
+
+
 def rate_limit(*, group: str, key: Callable[[str, Any], str], rate_setting: str, fail_open: bool) -> Callable:
     """Limit a DRF view method (or a page view taking `request` first after `self`)."""
 
     def decorator(method: Callable) -> Callable:
         @wraps(method)
         def wrapped(self, request, *args, **kwargs):
-            rate = getattr(settings, rate_setting)
-            try:
-                usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
-            except (RedisError, OSError):
-                logger.warning(
-                    "Rate limiter unavailable for %s (failing %s)", group, "open" if fail_open else "closed"
-                )
-                if not fail_open:
-                    raise RateLimiterUnavailable() from None
-                usage = None
-            if usage and usage["should_limit"]:
-                raise RateLimited("Too many requests; retry later.", retry_after=max(1, usage["time_left"]))
+            rate_limit_check(request, group=group, key=key, rate_setting=rate_setting, fail_open=fail_open)
             return method(self, request, *args, **kwargs)
 
         return wrapped

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 
 from apps.core.middleware import is_api_request
 from apps.core.problems import problem_response
-from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, rate_limit
+from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, rate_limit_check
 
 
 def page_rate_limit(
@@ -20,23 +20,27 @@ def page_rate_limit(
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        counted = rate_limit(group=group, key=key, rate_setting=rate_setting, fail_open=fail_open)(
-            lambda _self, request, *args, **kwargs: view(request, *args, **kwargs)
-        )
-
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method != "POST":
                 return view(request, *args, **kwargs)
             try:
-                return counted(None, request, *args, **kwargs)
+                rate_limit_check(
+                    request, group=group, key=key, rate_setting=rate_setting, fail_open=fail_open
+                )
             except (RateLimited, RateLimiterUnavailable) as error:
-                messages.error(request, f"{error.detail} Please wait a minute before trying again.")
+                messages.error(request, rate_limit_message(error))
                 return redirect(request.get_full_path())
+            return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def rate_limit_message(error: RateLimited | RateLimiterUnavailable) -> str:
+    """What a page says when a rate limit refused its form."""
+    return f"{error.detail} Please wait a minute before trying again."
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

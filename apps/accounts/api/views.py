@@ -1,19 +1,17 @@
-from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.contrib.rest_framework_simplejwt import TokenObtainPairSerializerExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apps.accounts.models import User
-from apps.accounts.services import user_create
-from apps.core.exceptions import ValidationFailed
+from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
+from apps.accounts.services import auth_session_end, auth_session_refresh, auth_session_start, user_create
+from apps.accounts.tokens import SessionRefreshToken
 from apps.core.ratelimit import ip_key, rate_limit
 
 
@@ -43,38 +41,57 @@ class UserSignupApi(APIView):
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
-class UserTokenObtainApi(TokenObtainPairView):
-    """Sign-in: a JWT pair for email + password; limited per client IP, failing closed."""
+class UserTokenObtainSerializer(TokenObtainPairSerializer):
+    """simplejwt's email + password check; the pair it returns starts a session."""
 
-    @rate_limit(group="signin", key=ip_key, rate_setting="RATELIMIT_SIGNIN", fail_open=False)
+    @classmethod
+    def get_token(cls, user: User) -> SessionRefreshToken:
+        return auth_session_start(user=user)
+
+
+class UserTokenObtainSerializerSchema(TokenObtainPairSerializerExtension):
+    """The schema drf-spectacular gives simplejwt's pair serializer: credentials in, the pair out."""
+
+    target_class = UserTokenObtainSerializer
+
+
+class UserTokenObtainApi(TokenObtainPairView):
+    """Sign-in: a JWT pair for email + password, starting a session; limited per client IP, failing closed."""
+
+    serializer_class = UserTokenObtainSerializer
+
+    @rate_limit(**SIGNIN_RATE_LIMIT)
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
 
 
-class UserTokenRefreshInput(TokenRefreshSerializer):
-    """A refresh token in; a new access token and the rotated refresh token out."""
+class UserTokenRefreshApi(APIView):
+    """A new access token and the session's next refresh token; the one presented is spent.
 
-    def validate(self, attrs: dict) -> dict:
-        try:
-            return super().validate(attrs)
-        except ObjectDoesNotExist:
-            # simplejwt 5.5 lets the lookup of a deleted user escape as a 500: make it a dead token.
-            raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            ) from None
-
-
-class UserTokenRefreshApi(TokenRefreshView):
-    """A new access token and a rotated refresh token; the one presented is blacklisted.
-
-    A blacklisted, expired or malformed token, or one whose user is deactivated or gone, is a 401.
+    Of concurrent requests with the same refresh token exactly one succeeds. A spent, logged-out,
+    expired or malformed token, or one whose user is deactivated, gone or has changed password, is a 401.
     """
 
-    serializer_class = UserTokenRefreshInput
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class Input(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    class Output(serializers.Serializer):
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+
+    @extend_schema(request=Input, responses={200: Output})
+    def post(self, request: Request) -> Response:
+        serializer = self.Input(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rotated = auth_session_refresh(refresh=serializer.validated_data["refresh"])
+        return Response(self.Output({"access": str(rotated.access_token), "refresh": str(rotated)}).data)
 
 
 class UserLogoutApi(APIView):
-    """Blacklists the refresh token, so it can no longer be used to obtain access tokens."""
+    """Ends the session of the refresh token: its access and refresh tokens are refused from now on."""
 
     permission_classes = [IsAuthenticated]
 
@@ -85,15 +102,7 @@ class UserLogoutApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            token = RefreshToken(serializer.validated_data["refresh"])
-            if token.get("user_id") != str(request.user.pk) and token.get("user_id") != request.user.pk:
-                raise TokenError("token belongs to another user")
-            token.blacklist()
-        except TokenError:
-            raise ValidationFailed(
-                "The refresh token is invalid or expired.", errors={"refresh": ["Invalid or expired token."]}
-            ) from None
+        auth_session_end(user=request.user, refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

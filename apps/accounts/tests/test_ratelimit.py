@@ -1,5 +1,6 @@
 import pytest
-from django.test import override_settings
+from django.conf import settings
+from django.test import Client, override_settings
 
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
 
@@ -7,6 +8,7 @@ pytestmark = pytest.mark.django_db
 
 TOKEN = "/api/v1/auth/token"
 SIGNUP = "/api/v1/auth/signup"
+ADMIN_LOGIN = f"/{settings.ADMIN_URL}login/"
 CLOSED_PORT_REDIS = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -94,3 +96,81 @@ def test_search_fails_open_when_the_rate_limiter_is_down(api_client):
         responses = [api_client.get("/api/v1/flights") for _ in range(3)]
 
     assert [r.status_code for r in responses] == [200, 200, 200]
+
+
+# --- Every way to sign in: the API's token, the website's form, the admin's login ----------------------
+
+
+def api_sign_in(client: Client, email: str, password: str):
+    return client.post(TOKEN, {"email": email, "password": password}, content_type="application/json")
+
+
+def website_sign_in(client: Client, email: str, password: str):
+    return client.post("/signin/", {"username": email, "password": password})
+
+
+def admin_sign_in(client: Client, email: str, password: str):
+    return client.post(f"{ADMIN_LOGIN}?next=/{settings.ADMIN_URL}", {"username": email, "password": password})
+
+
+def signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@override_settings(RATELIMIT_SIGNIN="2/m")
+def test_admin_sign_in_is_limited_per_ip_and_says_so_on_the_login_page():
+    # given a staff account and two wrong passwords from one address
+    staff = UserFactory(staff=True)
+    client = Client()
+    wrong = [admin_sign_in(client, staff.email, "wrong-password") for _ in range(2)]
+
+    # when the right password comes third
+    refused = admin_sign_in(client, staff.email, TEST_PASSWORD)
+
+    # then the admin's login page says why, with a 429, and nobody is signed in
+    assert [response.status_code for response in wrong] == [200, 200]
+    assert refused.status_code == 429
+    assert "admin/login.html" in [template.name for template in refused.templates]
+    assert "Too many requests; retry later. Please wait a minute" in refused.content.decode()
+    assert int(refused["Retry-After"]) >= 1
+    assert not signed_in(client)
+    assert client.get(ADMIN_LOGIN).status_code == 200  # reading the page is not limited
+    staff.refresh_from_db()
+    assert staff.last_login is None
+
+
+@pytest.mark.parametrize("sign_in", [api_sign_in, website_sign_in, admin_sign_in])
+@override_settings(RATELIMIT_SIGNIN="3/m")
+def test_each_way_to_sign_in_is_refused_once_the_others_used_up_the_shared_limit(sign_in):
+    # given one attempt through each way from the same address
+    staff = UserFactory(staff=True)
+    client = Client()
+    first_attempts = [
+        way(client, staff.email, "wrong-password") for way in (api_sign_in, website_sign_in, admin_sign_in)
+    ]
+
+    # when the right password comes through any of them
+    refused = sign_in(client, staff.email, TEST_PASSWORD)
+
+    # then it is refused, and nobody is signed in or given a token
+    assert [response.status_code for response in first_attempts] == [401, 200, 200]
+    assert refused.status_code == {api_sign_in: 429, website_sign_in: 302, admin_sign_in: 429}[sign_in]
+    assert not signed_in(client)
+    assert b"access" not in refused.content
+    staff.refresh_from_db()
+    assert staff.last_login is None
+
+
+@pytest.mark.parametrize("sign_in", [api_sign_in, website_sign_in, admin_sign_in])
+def test_each_way_to_sign_in_fails_closed_when_the_rate_limiter_is_down(sign_in):
+    staff = UserFactory(staff=True)
+    client = Client()
+
+    with override_settings(CACHES=CLOSED_PORT_REDIS):
+        response = sign_in(client, staff.email, TEST_PASSWORD)
+
+    assert response.status_code == {api_sign_in: 503, website_sign_in: 302, admin_sign_in: 503}[sign_in]
+    assert not signed_in(client)
+    assert b"access" not in response.content
+    staff.refresh_from_db()
+    assert staff.last_login is None

@@ -6,9 +6,11 @@ from unittest import mock
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.models import User
+from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
 from conftest import authenticated_client
 
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/token/refresh"
+LOGOUT = "/api/v1/auth/logout"
 SIGNUP = "/api/v1/auth/signup"
 ME = "/api/v1/auth/me"
 
@@ -78,7 +81,7 @@ def test_a_deactivated_users_website_session_ends_at_once():
 
 def test_a_deactivated_user_cannot_refresh(api_client):
     user = UserFactory()
-    refresh = str(RefreshToken.for_user(user))
+    refresh = str(auth_session_start(user=user))
     User.objects.filter(pk=user.pk).update(is_active=False)
 
     response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
@@ -89,7 +92,7 @@ def test_a_deactivated_user_cannot_refresh(api_client):
 
 def test_a_deleted_users_refresh_token_is_401_not_a_server_error(api_client):
     user = UserFactory()
-    refresh = str(RefreshToken.for_user(user))
+    refresh = str(auth_session_start(user=user))
     user.delete()
 
     response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
@@ -97,6 +100,133 @@ def test_a_deleted_users_refresh_token_is_401_not_a_server_error(api_client):
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
     assert "access" not in response.json()
+
+
+# --- Sessions: a sign-in's tokens stop working at once on logout, password change or deactivation -----
+
+
+def sign_in(user: User) -> dict[str, str]:
+    response = APIClient().post(TOKEN, {"email": user.email, "password": TEST_PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def bearer(access: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client
+
+
+def refreshed(refresh: str):
+    return APIClient().post(REFRESH, {"refresh": refresh}, format="json")
+
+
+def test_logout_refuses_the_sessions_access_token_at_once():
+    # given a signed-in client whose access token works
+    user = UserFactory()
+    pair = sign_in(user)
+    client = bearer(pair["access"])
+    assert client.get(ME).status_code == 200
+
+    # when it logs out
+    logout = client.post(LOGOUT, {"refresh": pair["refresh"]}, format="json")
+
+    # then the same access token is refused on the next request, long before it expires
+    assert logout.status_code == 204
+    me = client.get(ME)
+    assert me.status_code == 401
+    assert me["Content-Type"] == "application/problem+json"
+    assert me.json()["code"] == "authentication_failed"
+    assert client.get("/api/v1/bookings").status_code == 401
+    assert refreshed(pair["refresh"]).status_code == 401
+
+
+def test_logout_ends_every_token_of_the_session_including_those_minted_by_rotation():
+    # given a session whose refresh token was rotated twice (three access tokens)
+    user = UserFactory()
+    first = sign_in(user)
+    second = refreshed(first["refresh"]).json()
+    third = refreshed(second["refresh"]).json()
+
+    # when the client logs out with its newest refresh token
+    logout = bearer(third["access"]).post(LOGOUT, {"refresh": third["refresh"]}, format="json")
+
+    # then no access token of the session works, and the chain cannot be refreshed
+    assert logout.status_code == 204
+    assert [bearer(pair["access"]).get(ME).status_code for pair in (first, second, third)] == [401, 401, 401]
+    assert refreshed(third["refresh"]).status_code == 401
+
+
+def test_logout_leaves_the_users_other_sessions_alone():
+    # given the same user signed in on two devices
+    user = UserFactory()
+    phone, laptop = sign_in(user), sign_in(user)
+
+    # when the phone logs out
+    logout = bearer(phone["access"]).post(LOGOUT, {"refresh": phone["refresh"]}, format="json")
+
+    # then the laptop's tokens still work
+    assert logout.status_code == 204
+    assert bearer(phone["access"]).get(ME).status_code == 401
+    assert bearer(laptop["access"]).get(ME).status_code == 200
+    assert refreshed(laptop["refresh"]).status_code == 200
+
+
+def test_a_password_change_ends_every_session_of_the_user_at_once():
+    # given a user signed in on two devices, and another user signed in
+    user, bystander = UserFactory(), UserFactory()
+    phone, laptop, theirs = sign_in(user), sign_in(user), sign_in(bystander)
+
+    # when the password is changed (as the admin's and changepassword's forms do)
+    user.set_password("A-New-Horse-Battery-7")
+    user.save()
+
+    # then neither session's tokens work, and the other user's still do
+    assert [bearer(pair["access"]).get(ME).status_code for pair in (phone, laptop)] == [401, 401]
+    assert [refreshed(pair["refresh"]).status_code for pair in (phone, laptop)] == [401, 401]
+    assert bearer(theirs["access"]).get(ME).status_code == 200
+
+
+def test_a_deactivated_users_session_cannot_be_refreshed_nor_used():
+    user = UserFactory()
+    pair = sign_in(user)
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert bearer(pair["access"]).get(ME).status_code == 401
+    assert refreshed(pair["refresh"]).status_code == 401
+
+
+def test_an_access_token_of_no_session_is_refused():
+    # given a token signed with our key but minted outside a sign-in (no session claim)
+    user = UserFactory()
+
+    response = bearer(str(AccessToken.for_user(user))).get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_a_refresh_token_of_no_session_is_refused(api_client):
+    # given a refresh token signed with our key but minted outside a sign-in (simplejwt's own)
+    user = UserFactory()
+
+    response = refreshed(str(RefreshToken.for_user(user)))
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert set(response.json()) & {"access", "refresh"} == set()
+
+
+def test_me_reads_the_user_and_checks_the_session_in_one_query(django_assert_num_queries):
+    user = UserFactory()
+    client = bearer(sign_in(user)["access"])
+
+    with django_assert_num_queries(1):
+        response = client.get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
 
 
 # --- Sign-in: one answer for an unknown email, a wrong password and a deactivated account -------------

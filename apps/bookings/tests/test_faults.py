@@ -33,7 +33,6 @@ import requests
 from django.core.wsgi import get_wsgi_application
 from django.db import connection, connections, transaction
 from django.test import override_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import TEST_PASSWORD
@@ -47,6 +46,7 @@ from apps.flights.tests.factories import delhi_airport, mumbai_airport
 from apps.notifications.models import Notification
 from apps.payments.models import Payment
 from apps.payments.tests.factories import payment_body
+from conftest import access_token_for
 
 REDIS_DOWN = {
     "default": {
@@ -203,7 +203,7 @@ def test_a_database_connection_killed_mid_hold_is_a_clean_503_and_the_retry_hold
     settings.BOOKING_LOCK_STRATEGY = lock_strategy
     flight = booking_flight(rows=20, business_rows=2)
     headers = {
-        "Authorization": f"Bearer {RefreshToken.for_user(customer).access_token}",
+        "Authorization": f"Bearer {access_token_for(customer)}",
         "Idempotency-Key": "hold-after-a-dropped-connection",
     }
     body = {"flight_id": flight.pk, "passengers": passengers(2)}

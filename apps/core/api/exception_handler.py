@@ -3,7 +3,9 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
@@ -14,6 +16,8 @@ from apps.core.exceptions import ApplicationError
 from apps.core.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
+
+BEARER_CHALLENGE = 'Bearer realm="api"'
 
 _DRF_CODES: dict[type[drf.APIException], tuple[str, str]] = {
     drf.ParseError: ("malformed_request", "Malformed request body"),
@@ -53,7 +57,9 @@ def _problem(status: int, body: dict[str, Any], headers: dict[str, str] | None =
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, ApplicationError):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        if exc.http_status == 401:  # RFC 9110: a 401 names the scheme to authenticate with
+            headers["WWW-Authenticate"] = BEARER_CHALLENGE
         body = problem_body(
             status=exc.http_status,
             code=exc.code,
@@ -63,6 +69,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             **exc.extra,
         )
         return _problem(exc.http_status, body, headers)
+    if isinstance(exc, RequestDataTooBig):
+        # Django raises it when DRF first reads the body, before any parser: the view got no data.
+        body = problem_body(
+            status=413,
+            code="request_too_large",
+            title="Request body too large",
+            detail=f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        )
+        return _problem(413, body)
     if isinstance(exc, Ratelimited):
         body = problem_body(status=429, code="rate_limited", title="Too many requests")
         return _problem(429, body, {"Retry-After": "60"})
@@ -86,7 +101,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
         headers = {}
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-            headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            headers["WWW-Authenticate"] = BEARER_CHALLENGE
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         detail = str(exc.detail) if isinstance(exc.detail, str) else title

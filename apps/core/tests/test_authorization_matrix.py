@@ -6,6 +6,9 @@ against fresh objects, with a valid body and its own Idempotency-Key, so the sta
 authorization answer and not a validation error. A refusal must leave everything as it was.
 
 OPTIONS (DRF's metadata, the same for everyone) and HEAD (GET without a body) are left out.
+
+The same walk feeds malformed bodies to every route and method that takes one, as a caller who may
+call it: each must be a 4xx problem that changes nothing and claims no Idempotency-Key.
 """
 
 import json
@@ -17,16 +20,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.accounts.models import User
+from apps.accounts.models import AuthSession, User
+from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.tests.factories import booking_flight, hold
+from apps.core.models import IdempotencyKey
 from apps.flights.models import Airplane, Flight
 from apps.flights.tests.factories import AirplaneFactory
 from apps.payments.models import Payment
@@ -95,7 +99,7 @@ def new_flight_body(world: World, actor: str) -> dict[str, Any]:
 
 
 def refresh_of(world: World, actor: str) -> dict[str, Any]:
-    return {"refresh": str(RefreshToken.for_user(world.user(actor)))}
+    return {"refresh": str(auth_session_start(user=world.user(actor)))}
 
 
 def airplane_id(world: World) -> dict[str, Any]:
@@ -244,7 +248,7 @@ def _state(world: World) -> dict[str, Any]:
         "flights": Flight.objects.count(),
         "bookings": Booking.objects.count(),
         "payments": Payment.objects.count(),
-        "blacklisted": BlacklistedToken.objects.count(),
+        "sessions": AuthSession.objects.count(),
         "held_status": world.held.status,
         "airplane_model": world.airplane.model_name,
         "flight": (world.flight.gate, world.flight.available_seats),
@@ -263,9 +267,9 @@ def test_authorization_matrix(world, route, method, actor):
     case = MATRIX[(route, method)]
     expected = case.expected[ACTORS.index(actor)]
     client = APIClient() if actor == "anonymous" else authenticated_client(world.users[actor])
+    body = {} if case.body is None else {"data": json.dumps(case.body(world, actor)), "content_type": JSON}
     before = _state(world)
 
-    body = {} if case.body is None else {"data": json.dumps(case.body(world, actor)), "content_type": JSON}
     response = client.generic(
         method, _path(route, case.kwargs(world)), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **body
     )
@@ -274,3 +278,68 @@ def test_authorization_matrix(world, route, method, actor):
     if expected >= 400:
         assert response["Content-Type"] == "application/problem+json"
         assert _state(world) == before
+
+
+# --- Malformed bodies --------------------------------------------------------------------------------
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+LONE_SURROGATE = "\ud800"
+
+
+def with_lone_surrogates(value: Any) -> Any:
+    """The body with half a surrogate pair appended to every string (as in `"first_name": "Asha\\ud800"`)."""
+    if isinstance(value, str):
+        return value + LONE_SURROGATE
+    if isinstance(value, dict):
+        return {key: with_lone_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_lone_surrogates(item) for item in value]
+    return value
+
+
+def lone_surrogate_body(world: World, case: Case, actor: str) -> str:
+    return json.dumps(with_lone_surrogates(case.body(world, actor) if case.body else {"note": "x"}))
+
+
+def deeply_nested_body(world: World, case: Case, actor: str) -> str:
+    return "[" * 100_000 + "]" * 100_000
+
+
+def oversized_body(world: World, case: Case, actor: str) -> str:
+    return json.dumps({"padding": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+
+
+MALFORMED_BODIES: dict[str, tuple[Callable[[World, Case, str], str], int, str]] = {
+    "lone surrogate": (lone_surrogate_body, 400, "malformed_request"),
+    "100,000 levels deep": (deeply_nested_body, 400, "malformed_request"),
+    "over the upload limit": (oversized_body, 413, "request_too_large"),
+}
+MALFORMED_CASES = [
+    pytest.param(route, method, shape, id=f"{method} {route} with {shape}")
+    for (route, method) in MATRIX
+    if method in BODY_METHODS
+    for shape in MALFORMED_BODIES
+]
+
+
+@pytest.mark.parametrize(("route", "method", "shape"), MALFORMED_CASES)
+def test_a_malformed_body_is_a_4xx_problem_that_changes_nothing(world, route, method, shape):
+    # given a caller who may call the route (the first role the matrix answers with a 2xx)
+    case = MATRIX[(route, method)]
+    actor = next(actor for actor, status in zip(ACTORS, case.expected, strict=True) if status < 400)
+    client = APIClient() if actor == "anonymous" else authenticated_client(world.users[actor])
+    build_body, expected_status, expected_code = MALFORMED_BODIES[shape]
+    body = build_body(world, case, actor)
+    before, keys_before = _state(world), IdempotencyKey.objects.count()
+
+    # when the malformed body is sent
+    response = client.generic(
+        method, _path(route, case.kwargs(world)), body, JSON, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+    )
+
+    # then it is refused with a problem, and nothing was stored
+    assert response.status_code == expected_status, response.content[:500]
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == expected_code
+    assert _state(world) == before
+    assert IdempotencyKey.objects.count() == keys_before

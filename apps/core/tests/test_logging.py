@@ -3,10 +3,10 @@ import json
 import logging
 
 import pytest
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
 from apps.core.logging import JsonFormatter, RequestIdFilter, scrub
+from conftest import access_token_for
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_scrub_removes_secrets(text, secret):
 @pytest.mark.django_db
 def test_api_traffic_logs_json_lines_with_request_id_and_user_but_no_secrets(api_client, json_log):
     user = UserFactory()
-    access = str(RefreshToken.for_user(user).access_token)
+    access = access_token_for(user)
 
     api_client.post("/api/v1/auth/token", {"email": user.email, "password": TEST_PASSWORD}, format="json")
     api_client.post(

@@ -17,7 +17,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -28,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.bookings.tests.factories import booking_flight, hold
+from conftest import access_token_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -61,7 +61,7 @@ def bearer(customer) -> dict[str, str]:
     """A signed-in customer with a flight to book and a hold of their own to find."""
     flight = booking_flight(rows=3, letters="ABC", business_fare=None)
     hold(customer, flight)
-    return {"Authorization": f"Bearer {RefreshToken.for_user(customer).access_token}"}
+    return {"Authorization": f"Bearer {access_token_for(customer)}"}
 
 
 def test_the_api_never_fails_and_keeps_to_its_schema(api_schema, bearer):
