@@ -1,14 +1,14 @@
 """Where the time of one booking request goes: `python -m bench.profile` (docs/PROFILE.md).
 
 Runs POST /api/v1/bookings through Django's whole WSGI stack in this process (middleware, JWT
-authentication, rate limit, idempotency, the hold, serialization, rendering, the on-commit queueing
-of the email), one request at a time under cProfile, on the bench database with the bench's settings
+authentication, rate limit, the hold with its idempotency key and outbox row in one transaction,
+the answer, rendering), one request at a time under cProfile, on the bench database with the bench's settings
 (production, DEBUG off). Every SQL statement is timed as well. Prints a Markdown table of the
 mean milliseconds per request spent in each part (parts nest: the indented ones are inside the one
 above), the SQL count and time, and the top functions by own time.
 
-Options: --requests N (default 400), --seats S (the flight's size, default 1,200: the seat map read
-grows with it), --strategy pessimistic|optimistic, --reuse-database.
+Options: --requests N (default 400), --seats S (the flight's size, default 1,200),
+--strategy pessimistic|optimistic, --reuse-database.
 """
 
 import argparse
@@ -34,21 +34,24 @@ PARTS = [
         "authenticate",
         2,
     ),
-    ("rate limit (Redis)", "django_ratelimit/core.py", "get_usage", 2),
-    ("idempotency: claim key (INSERT + COMMIT)", "apps/core/idempotency.py", "idempotency_key_claim", 2),
-    ("booking_hold_create", "apps/bookings/services/holds.py", "booking_hold_create", 2),
-    ("validate, read flight and layout", "apps/bookings/services/holds.py", "_hold_request_build", 3),
-    ("read taken seats (before the lock)", "apps/bookings/services/holds.py", "_active_seat_codes", 3),
-    ("choose seats", "apps/bookings/services/seat_selection.py", "seats_choose", 3),
-    ("lock flight row (SELECT … FOR UPDATE)", "apps/flights/locks.py", "flight_lock", 3),
-    ("insert booking, passenger, seat", "apps/bookings/services/holds.py", "_booking_insert", 3),
-    ("audit row", "apps/core/audit.py", "audit_record", 4),
-    ("outbox: booking.held subscriber", "apps/notifications/subscribers.py", "on_booking_held", 3),
-    ("COMMIT and on-commit hooks", "django/db/transaction.py", "__exit__", 3),
-    ("queue the email task (RabbitMQ)", "apps/notifications/services.py", "_queue_send", 4),
-    ("re-read booking for the response", "apps/bookings/selectors.py", "booking_get", 2),
-    ("serialize (BookingOutput)", "rest_framework/serializers.py", "data", 2),
-    ("idempotency: store response", "apps/core/idempotency.py", "idempotency_key_complete", 2),
+    ("rate limit (Redis)", "apps/core/ratelimit.py", "wrapped", 2),
+    ("check the body (hold_input)", "apps/bookings/api/inputs.py", "hold_input", 3),
+    ("booking_hold_create", "apps/bookings/services/holds.py", "booking_hold_create", 3),
+    (
+        "validate, read the flight (and its layout, once)",
+        "apps/bookings/services/holds.py",
+        "_hold_request_build",
+        4,
+    ),
+    ("lock the flight row (SELECT … FOR UPDATE)", "apps/flights/locks.py", "flight_lock", 4),
+    ("choose seats", "apps/bookings/services/seat_selection.py", "seats_choose", 4),
+    ("insert booking, passengers, seats, audit row", "apps/bookings/services/holds.py", "_booking_insert", 4),
+    ("audit row", "apps/core/audit.py", "audit_record", 5),
+    ("move the inventory (UPDATE flight)", "apps/flights/services/seats.py", "flight_seats_take", 4),
+    ("outbox row (booking_held subscriber)", "apps/notifications/subscribers.py", "on_booking_held", 4),
+    ("the answer, built from memory", "apps/bookings/api/serializers.py", "booking_body", 4),
+    ("idempotency key recorded", "apps/core/idempotency.py", "record", 4),
+    ("COMMIT", "django/db/transaction.py", "__exit__", 4),
     ("render JSON", "rest_framework/response.py", "rendered_content", 1),
 ]
 

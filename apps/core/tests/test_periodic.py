@@ -21,6 +21,7 @@ EXPECTED = {
     "flight-reminders": ("apps.notifications.tasks.send_flight_reminders_task", 15 * 60),
     "purge-sent-notifications": ("apps.notifications.tasks.purge_sent_notifications_task", None),
     "purge-idempotency-keys": ("apps.core.tasks.purge_idempotency_keys_task", None),
+    "purge-expired-auth-sessions": ("apps.accounts.tasks.purge_expired_auth_sessions_task", None),
 }
 
 
