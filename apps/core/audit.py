@@ -5,11 +5,15 @@ rolls back with it; it is a single INSERT, because the hold path calls it while 
 is locked. The request id comes from the request context, so a row can be matched to its log lines.
 """
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.utils import timezone
 
 from apps.core.logging import scrub
 from apps.core.models import AuditEvent
@@ -35,8 +39,12 @@ def audit_record(
     `detail` is a small JSON object describing the change (amounts as strings, seats, flags); callers
     put no secrets in it, and it is scrubbed anyway (values under secret-looking keys are dropped,
     strings lose tokens and card numbers) so no secret ever lands in the trail.
+
+    One INSERT written here rather than built by the ORM: a hold writes it under its flight's lock,
+    where building the statement cost several times what the database spends on it.
     """
-    return AuditEvent.objects.create(
+    event = AuditEvent(
+        created_at=timezone.now(),
         action=action,
         actor=actor,
         subject_type=subject_type,
@@ -44,6 +52,23 @@ def audit_record(
         request_id=current_request_id(),
         detail=_detail_clean(detail),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} (created_at, action, actor_id, subject_type,"
+            " subject_ref, request_id, detail) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                connection.ops.adapt_datetimefield_value(event.created_at),
+                event.action,
+                event.actor_id,
+                event.subject_type,
+                event.subject_ref,
+                event.request_id,
+                json.dumps(event.detail, cls=DjangoJSONEncoder),
+            ],
+        )
+        event.pk = cursor.lastrowid
+    event._state.adding, event._state.db = False, connection.alias
+    return event
 
 
 def audit_record_many(

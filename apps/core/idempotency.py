@@ -296,21 +296,31 @@ class TransactionalKey:
         Raises IdempotencyKeyTaken when the key exists (waiting first, if the request that inserted it
         has not committed yet): the caller's transaction must then roll back.
         """
-        now = timezone.now()
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        key_column = connection.ops.quote_name("key")  # a reserved word in MySQL
         try:
-            IdempotencyKey.objects.create(
-                owner=self.owner,
-                key=self.key,
-                method=self.method,
-                route=self.route[:255],
-                request_fingerprint=self.fingerprint,
-                state=IdempotencyKey.State.COMPLETED,
-                lease_expires_at=now,
-                response_status=status,
-                response_headers=headers or {},
-                response_body=body,
-                completed_at=now,
-            )
+            # Written here rather than built by the ORM: it is the last statement of every hold.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {IdempotencyKey._meta.db_table} (owner_id, {key_column}, method, route,"
+                    " request_fingerprint, state, lease_expires_at, response_status, response_headers,"
+                    " response_body, created_at, completed_at) VALUES"
+                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        self.owner.pk,
+                        self.key,
+                        self.method,
+                        self.route[:255],
+                        self.fingerprint,
+                        IdempotencyKey.State.COMPLETED,
+                        now,
+                        status,
+                        json.dumps(headers or {}),
+                        json.dumps(body, cls=JSONEncoder),
+                        now,
+                        now,
+                    ],
+                )
         except IntegrityError:
             raise IdempotencyKeyTaken() from None
 

@@ -1,6 +1,6 @@
 """Row locks of the catalogue, through the one locking helper (apps/core/locking.py has the order)."""
 
-from apps.core.locking import lock_row
+from apps.core.locking import lock_row, lock_row_raw
 from apps.flights.exceptions import AirplaneNotFound, FlightNotFound
 from apps.flights.models import Airplane, Flight
 
@@ -8,6 +8,30 @@ from apps.flights.models import Airplane, Flight
 def flight_lock(*, flight_id: int) -> Flight:
     """Lock one flight row and return its current state. Raises FlightNotFound."""
     flight = lock_row(Flight.objects.filter(pk=flight_id))
+    if flight is None:
+        raise FlightNotFound(f"Flight {flight_id} does not exist.")
+    return flight
+
+
+# What a hold decides under the flight's lock: the sale rule, the inventory, the fares it charges.
+FLIGHT_HOLD_COLUMNS = (
+    "status",
+    "departure_time",
+    "available_seats",
+    "total_seats",
+    "seats_taken",
+    "currency",
+    "base_fare",
+    "premium_economy_fare",
+    "business_fare",
+    "first_fare",
+)
+
+
+def flight_lock_for_hold(*, flight_id: int) -> Flight:
+    """Lock one flight row for a hold, reading only FLIGHT_HOLD_COLUMNS (the hot path: its SQL is
+    written by the locking helper, not built by the ORM). Raises FlightNotFound."""
+    flight = lock_row_raw(Flight, flight_id, FLIGHT_HOLD_COLUMNS)
     if flight is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
     return flight

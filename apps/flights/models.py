@@ -1,9 +1,10 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 
 from apps.core.models import TimeStampedModel
@@ -177,6 +178,15 @@ class Flight(TimeStampedModel):
     def on_sale(cls, now: datetime) -> Q:
         """The sale rule as a filter, for a conditional UPDATE that must decide it in the database."""
         return Q(status=cls.Status.SCHEDULED, departure_time__gte=cls.sales_cutoff(now))
+
+    @classmethod
+    def on_sale_sql(cls, now: datetime) -> tuple[str, list[Any]]:
+        """The same filter as SQL and its parameters, for the hot path's UPDATE written by hand
+        (apps/flights/services/seats.py); a test holds it to `on_sale`."""
+        return "status = %s AND departure_time >= %s", [
+            cls.Status.SCHEDULED,
+            connection.ops.adapt_datetimefield_value(cls.sales_cutoff(now)),
+        ]
 
     def sale_closed_reason(self, now: datetime) -> str | None:
         """Why this flight can no longer be sold at `now` (a sentence), or None while it is on sale.

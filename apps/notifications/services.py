@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from apps.bookings.events import PaymentReceipt
@@ -53,17 +54,25 @@ def notification_bare_create(*, booking: Booking, kind: str) -> None:
     ((kind, booking) is unique), leaving the caller's transaction untouched. The recipient is the
     booking's owner; the sender renders the subject and bodies.
     """
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                kind=kind,
-                booking=booking,
-                recipient=booking.owner.email,
-                next_attempt_at=timezone.now() + FIRST_SEND_GRACE,
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    insert = connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)  # INSERT IGNORE / OR IGNORE
+    # Written here rather than built by the ORM: a hold writes it under its flight's lock.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{insert} {Notification._meta.db_table} (created_at, updated_at, kind, recipient, subject,"
+            " body_text, body_html, status, attempts, last_error, next_attempt_at, booking_id)"
+            " VALUES (%s, %s, %s, %s, '', '', '', %s, 0, '', %s, %s)",
+            [
+                adapt(now),
+                adapt(now),
+                kind,
+                booking.owner.email,
+                Status.PENDING,
+                adapt(now + FIRST_SEND_GRACE),
+                booking.pk,
+            ],
+        )
 
 
 def notifications_create(

@@ -171,7 +171,8 @@ def flight_row_locked(flight_id: int) -> Iterator[list[str]]:
     request's statements that wait for it: inside the request's transaction, with either strategy."""
     with transaction.atomic():
         Flight.objects.select_for_update().get(pk=flight_id)
-        yield [f"%{FLIGHTS_TABLE}%FOR UPDATE%", f"UPDATE {FLIGHTS_TABLE}%"]
+        table = Flight._meta.db_table  # quoted by the ORM, written plain in the hot path's SQL
+        yield [f"%{table}%FOR UPDATE%", f"UPDATE %{table}%"]
 
 
 @contextmanager
@@ -181,7 +182,7 @@ def flights_table_locked(flight_id: int) -> Iterator[list[str]]:
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLES {FLIGHTS_TABLE} WRITE")
         try:
-            yield [f"%{FLIGHTS_TABLE}%"]
+            yield [f"%{Flight._meta.db_table}%"]
         finally:
             cursor.execute("UNLOCK TABLES")
 
