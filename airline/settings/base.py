@@ -136,8 +136,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "airline"}}
 
 # --- Celery --------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
+# The embedded default's broker names its host (kombu warns "No hostname was supplied" on every
+# connection otherwise); the filesystem transport has no server to reach.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
@@ -279,5 +281,16 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Every record goes through the one console handler above. Django's default configuration
+        # also gives "django" a console handler of its own (DEBUG only) and runserver's
+        # "django.server" another: each record would print twice, in two formats.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        # The access log (airline.access, apps/core/middleware.py) writes one line per request with
+        # its status. Django's warnings for 4xx answers repeat that line, and those for a 403 or a
+        # 404 carry the exception's traceback; server errors (5xx) still log, with theirs.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
