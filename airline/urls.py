@@ -23,6 +23,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(settings.ADMIN_URL, admin.site.urls),
+    # The development mail viewer: answers only under DEBUG, to this machine (apps/core/devmail).
+    path("dev/mail/", include("apps.core.devmail.urls")),
 ]
 
 handler404 = "apps.core.views.page_not_found"

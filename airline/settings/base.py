@@ -167,6 +167,10 @@ if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Where the development outbox (local.py without EMAIL_URL) keeps each email as an .eml file.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# The site's address as a browser reaches it, for links written outside a request (`make run` sets it).
+SITE_URL = env("SITE_URL", default="")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Airline <no-reply@airline.example>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 

@@ -9,6 +9,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A development-only key; production.py refuses to start without DJANGO_SECRET_KEY.
 SECRET_KEY = SECRET_KEY or "insecure-local-development-key-do-not-use-in-production"
 
+# Without an SMTP server, each email is kept in var/mail/ and read at /dev/mail/ (apps/core/devmail):
+# the console shows one line per email, with its link.
+if not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "apps.core.devmail.backend.OutboxFileBackend"
+
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 # The filesystem broker of the embedded default needs its folders before a worker starts.
 for _folder in ("data_folder_out", "processed_folder", "control_folder"):
