@@ -19,7 +19,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# DJANGO_SECRET_KEY, or DJANGO_SECRET_KEY_FILE naming a file that holds it (a Docker secret; the
+# compose site generates one on its first start).
+SECRET_KEY = environ.FileAwareEnv()("DJANGO_SECRET_KEY", default="").strip()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
