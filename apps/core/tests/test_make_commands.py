@@ -231,6 +231,19 @@ def start_devserver(environment: dict[str, str], port: int, log: Path) -> subpro
         )
 
 
+def stop(devserver: subprocess.Popen, marker: str) -> None:
+    """Whatever a failed test left: Ctrl-C first, then every process of this test (by its SQLite path)."""
+    if devserver.poll() is None:
+        devserver.send_signal(signal.SIGINT)
+        try:
+            devserver.wait(timeout=DEADLINE_SECONDS)
+        except subprocess.TimeoutExpired:
+            devserver.kill()
+            devserver.wait()
+    for pid in processes_with(marker):
+        os.kill(pid, signal.SIGKILL)
+
+
 def wait_for(condition, explain) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while not condition():
@@ -251,13 +264,14 @@ def test_ctrl_c_stops_the_web_server_worker_and_beat_before_returning(embedded_s
         # when Ctrl-C reaches it
         devserver.send_signal(signal.SIGINT)
         status = devserver.wait(timeout=DEADLINE_SECONDS)
+        output = log.read_text()
+        left = processes_with(embedded_site["SQLITE_PATH"])
     finally:
-        devserver.kill()
+        stop(devserver, embedded_site["SQLITE_PATH"])
 
     # then it stopped all of them before it returned, and says so last
-    output = log.read_text()
     assert status == 0, output
-    assert processes_with(embedded_site["SQLITE_PATH"]) == []
+    assert left == []
     assert output.rstrip().endswith("Airline stopped."), output
     assert "Traceback" not in output
 
@@ -272,8 +286,9 @@ def test_when_the_web_server_cannot_start_nothing_is_left_running(embedded_site,
     devserver = start_devserver(embedded_site, listening_port, log)
     try:
         status = devserver.wait(timeout=DEADLINE_SECONDS)
+        left = processes_with(embedded_site["SQLITE_PATH"])
     finally:
-        devserver.kill()
+        stop(devserver, embedded_site["SQLITE_PATH"])
 
     # then it fails, saying which process stopped, and the worker and beat are gone too
     output = log.read_text()
@@ -281,4 +296,4 @@ def test_when_the_web_server_cannot_start_nothing_is_left_running(embedded_site,
     assert "The web server stopped (exit status 1, see above), so Airline stops." in output
     assert "That port is already in use" in output
     assert "Airline is ready" not in output
-    assert processes_with(embedded_site["SQLITE_PATH"]) == []
+    assert left == []
