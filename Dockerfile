@@ -18,7 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmariadb3 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --create-home --uid 10001 airline \
+    && useradd --create-home --uid 10001 --shell /usr/sbin/nologin airline \
     && install -d -o airline -g airline -m 700 /var/lib/airline
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
