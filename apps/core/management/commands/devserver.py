@@ -1,12 +1,14 @@
 """`make run`'s last step: the development web server, a Celery worker and Celery beat, together.
 
-The three run as child processes, each in a process group of its own, so a Ctrl-C reaches this
-command alone and it stops them in order: SIGTERM to each group (the worker finishes its task, a
-warm shutdown), waiting for all of them before it returns, so their last words come before the
-shell's prompt; a second Ctrl-C kills them at once. When one of the three exits by itself (the web
-server cannot take its port, the worker cannot reach its broker), the others are stopped too and
-the command fails, rather than leaving a worker and beat running without a site. "Ready" is said
-only once /healthz answers.
+The three run as child processes, each in a process group of its own, so a terminal's Ctrl-C
+reaches make and this command but not them, and this command stops them in order: SIGTERM to each
+group (the worker finishes its task, a warm shutdown), waiting for all of them before it returns,
+so their last words come before the shell's prompt; a second Ctrl-C kills them at once. (Killed
+itself with SIGKILL, it cannot stop them: they are found by their command lines then.)
+
+When one of the three exits by itself (the web server cannot take its port, the worker cannot reach
+its broker), the others are stopped too and the command fails, rather than leaving a worker and beat
+running without a site. "Ready" is said only once /healthz answers.
 """
 
 import contextlib
