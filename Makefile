@@ -1,45 +1,50 @@
 # Airline — the two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+BOOTSTRAP := $(PYTHON) scripts/bootstrap.py
 RUN_HOST ?= 127.0.0.1
 RUN_PORT ?= 8000
 DEMO_DATA_ARGS ?=
 
 .PHONY: venv run test lint format bench bench-servers
 
-venv: $(VENV)/.installed
+# Each command checks its prerequisites first and says in one line what is missing and how to get
+# it (scripts/bootstrap.py): python3 itself, Python 3.11+, venv support, the port, the services.
+define check_python
+@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) was not found: install Python 3.11 or newer" \
+  "(Debian: apt-get install python3 python3-venv), or name it with PYTHON=python3.12."; exit 2; }
+@$(BOOTSTRAP) python
+endef
 
-# mysqlclient compiles against libmariadb-dev; the embedded default does not need it, so a machine
-# without the headers still gets everything else and `make run` works with Python alone. The marker
-# is written only after a complete install, so the next make tries mysqlclient again.
-$(VENV)/.installed: requirements.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	if $(PY) -m pip install -q -r requirements.txt; then touch $@; else \
-	  echo "mysqlclient could not be built (install libmariadb-dev, pkg-config and a C compiler for the"; \
-	  echo "services mode); installing the rest for the embedded default."; \
-	  grep -v '^mysqlclient' requirements.txt > $(VENV)/requirements-embedded.txt; \
-	  $(PY) -m pip install -q -r $(VENV)/requirements-embedded.txt; fi
+# Creates .venv (or replaces one made by an older Python) and installs requirements.txt; does nothing
+# when nothing changed. Without MariaDB's headers mysqlclient is skipped with one line: the embedded
+# default does not need it.
+venv:
+	$(check_python)
+	@$(BOOTSTRAP) venv $(VENV)
 
 # The embedded default: SQLite, local-memory cache, a filesystem broker, a real Celery worker and
-# beat. Ctrl-C stops all three processes.
-run: venv
+# beat, mail kept in var/mail/ and shown at /dev/mail/. With DATABASE_URL, REDIS_URL and
+# CELERY_BROKER_URL set, the same on the services. Ctrl-C stops all three processes.
+run:
+	$(check_python)
+	@$(BOOTSTRAP) port $(RUN_HOST) $(RUN_PORT)
+	@$(BOOTSTRAP) venv $(VENV)
+	@$(PY) manage.py preflight
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_beat
 	$(PY) manage.py load_demo_data $(DEMO_DATA_ARGS)
 	$(PY) manage.py create_demo_users
-	@echo "Airline: http://$(RUN_HOST):$(RUN_PORT)/  (API docs: /api/docs/, admin: /admin/)"
-	@bash -c 'trap "trap - INT TERM EXIT; kill 0" INT TERM EXIT; \
-	  $(VENV)/bin/celery -A airline worker -l warning --pool=solo & \
-	  $(VENV)/bin/celery -A airline beat -l warning & \
-	  $(PY) manage.py runserver $(RUN_HOST):$(RUN_PORT) & \
-	  wait'
+	@$(PY) manage.py devserver --host $(RUN_HOST) --port $(RUN_PORT)
 
 # The whole suite against MariaDB, Redis and RabbitMQ on localhost (override with DATABASE_URL,
-# REDIS_URL, CELERY_BROKER_URL). Stops at once, naming the service, if one is unreachable.
-test: venv
-	@$(PY) -c "import MySQLdb" 2>/dev/null || { echo "mysqlclient is not installed: install libmariadb-dev,"\
-	  "pkg-config and a C compiler, then run make test again."; exit 2; }
+# REDIS_URL, CELERY_BROKER_URL). Stops at once, naming the service, if one is unreachable
+# (conftest.py). PYTEST_ADDOPTS passes options to pytest.
+test:
+	$(check_python)
+	@$(BOOTSTRAP) venv $(VENV)
+	@$(BOOTSTRAP) require-mysqlclient $(VENV)
 	$(VENV)/bin/pytest
 
 lint: venv

@@ -65,10 +65,11 @@ def admin_client_api(admin_user) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (search results, rate-limit counters)."""
-    from django.core.cache import cache
+    """Each test starts with an empty cache (search results, rate-limit counters): this run's keys
+    are deleted, and nothing else in Redis."""
+    from apps.core.testing.cache import cache_clear_test_keys
 
-    cache.clear()
+    cache_clear_test_keys()
 
 
 def pytest_sessionstart(session) -> None:
@@ -80,6 +81,6 @@ def pytest_sessionstart(session) -> None:
         pytest.exit(
             "Cannot run the tests: "
             + "; ".join(problems)
-            + ". Start them (on a workstation: `docker compose up -d db redis rabbitmq`).",
+            + ". Start them (on a workstation: `docker compose --profile services up -d`).",
             returncode=3,
         )

@@ -26,6 +26,8 @@ urlpatterns = [
     # Before the admin's own URLs: its login page, under the sign-in limit (apps/accounts/views.py).
     path(f"{settings.ADMIN_URL}login/", admin_signin, name="admin-signin"),
     path(settings.ADMIN_URL, admin.site.urls),
+    # The development mail viewer: answers only under DEBUG, to this machine (apps/core/devmail).
+    path("dev/mail/", include("apps.core.devmail.urls")),
 ]
 
 handler404 = "apps.core.views.page_not_found"

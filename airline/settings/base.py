@@ -19,7 +19,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# DJANGO_SECRET_KEY, or DJANGO_SECRET_KEY_FILE naming a file that holds it (a Docker secret; the
+# compose site generates one on its first start).
+SECRET_KEY = environ.FileAwareEnv()("DJANGO_SECRET_KEY", default="").strip()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -136,8 +138,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "airline"}}
 
 # --- Celery --------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
+# The embedded default's broker names its host (kombu warns "No hostname was supplied" on every
+# connection otherwise); the filesystem transport has no server to reach.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
@@ -165,6 +169,10 @@ if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Where the development outbox (local.py without EMAIL_URL) keeps each email as an .eml file.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# The site's address as a browser reaches it, for links written outside a request (`make run` sets it).
+SITE_URL = env("SITE_URL", default="")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Airline <no-reply@airline.example>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
@@ -279,5 +287,16 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Every record goes through the one console handler above. Django's default configuration
+        # also gives "django" a console handler of its own (DEBUG only) and runserver's
+        # "django.server" another: each record would print twice, in two formats.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        # The access log (airline.access, apps/core/middleware.py) writes one line per request with
+        # its status. Django's warnings for 4xx answers repeat that line, and those for a 403 or a
+        # 404 carry the exception's traceback; server errors (5xx) still log, with theirs.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -7,7 +7,9 @@ tests fast and hermetic changes here: a fast password hasher and the in-memory e
 import os
 
 os.environ.setdefault("DATABASE_URL", "mysql://root:@127.0.0.1:3306/airline")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A Redis database of the tests' own (15, the last of the 16 a default server has): a developer's
+# data in database 0 is never touched, and the tests delete only keys under their prefix anyway.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("CACHE_KEY_PREFIX", "airline-test")
 

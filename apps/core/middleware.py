@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularSwaggerView
 
-from apps.core.problems import problem_response
+from apps.core.problems import not_found_problem, problem_response
 from apps.core.request_context import log_context_reset, log_context_update, request_id_var
 
 logger = logging.getLogger(__name__)
@@ -51,13 +51,23 @@ def is_api_request(request: HttpRequest) -> bool:
 
 
 class ApiExceptionMiddleware:
-    """Unexpected exceptions outside DRF views under /api/ become a 500 problem without internals."""
+    """Under /api/, errors are problems: unexpected exceptions outside DRF views become a 500 without
+    internals, and an unknown URL a 404 problem under DEBUG too."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        # Under DEBUG Django answers a URL that no route matches with its HTML debug page instead of
+        # handler404 (apps/core/views.py): an API client gets the problem it gets in production.
+        if (
+            response.status_code == 404
+            and is_api_request(request)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return not_found_problem()
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_request(request):

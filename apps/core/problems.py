@@ -44,3 +44,8 @@ def problem_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def not_found_problem() -> JsonResponse:
+    """The API's answer to a URL that matches no route."""
+    return problem_response(status=404, code="not_found", title="Not found", detail="No such API resource.")

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from apps.core.middleware import is_api_request
-from apps.core.problems import problem_response
+from apps.core.problems import not_found_problem, problem_response
 from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, rate_limit_check
 
 
@@ -45,9 +45,7 @@ def rate_limit_message(error: RateLimited | RateLimiterUnavailable) -> str:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_request(request):
-        return problem_response(
-            status=404, code="not_found", title="Not found", detail="No such API resource."
-        )
+        return not_found_problem()
     return render(request, "404.html", status=404)
 
 

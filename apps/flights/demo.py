@@ -274,12 +274,17 @@ def _schedule(
 
 
 def demo_data_load(
-    *, days: int = 30, start: date | None = None, progress: Callable[[str], None] = lambda message: None
+    *,
+    days: int = 30,
+    start: date | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+    flights_added: Callable[[int, int], None] = lambda added, missing: None,
 ) -> LoadResult:
     """Load the demo catalogue: flights on `days` local dates from `start` (default: today, UTC).
 
     Idempotent: existing rows are kept and only missing ones are inserted (flights in batches),
     so a second run adds nothing. Flights that would already have departed are skipped.
+    `progress` hears each stage in a sentence; `flights_added(added, missing)` after each batch.
     """
     now = timezone.now()
     start = start or now.date()
@@ -306,6 +311,6 @@ def demo_data_load(
         with transaction.atomic():
             Flight.objects.bulk_create(missing[offset : offset + BATCH_SIZE])
             catalogue_changed()
-        progress(f"Flights: {min(offset + BATCH_SIZE, len(missing))}/{len(missing)} added")
+        flights_added(min(offset + BATCH_SIZE, len(missing)), len(missing))
     progress(f"Flights: {len(candidates) - len(missing)} of {len(candidates)} were already there.")
     return LoadResult(cities, airports_created, airplanes, len(missing))

@@ -42,12 +42,25 @@ def test_malformed_json_is_a_400_problem(api_client):
     assert body["request_id"] == response["X-Request-ID"]
 
 
-def test_unknown_api_route_is_a_404_problem(api_client):
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "under DEBUG (make run)"])
+def test_unknown_api_route_is_a_404_problem(api_client, settings, debug):
+    settings.DEBUG = debug
+
     response = api_client.get("/api/v1/no-such-thing")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
+    assert response.json()["request_id"] == response["X-Request-ID"]
+
+
+def test_an_unknown_page_under_debug_keeps_the_debug_page(client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.urls("apps.core.tests.test_errors")
