@@ -230,6 +230,9 @@ BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_LOCK_STRATEGY = env("BOOKING_LOCK_STRATEGY", default="pessimistic")
 BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = env.int("BOOKING_MIN_MINUTES_BEFORE_DEPARTURE", default=30)
 SEARCH_CACHE_TTL_SECONDS = env.int("SEARCH_CACHE_TTL_SECONDS", default=30)
+# How long a flight's detail and seat map are answered from the cache: the availability they show
+# may lag this much behind (booking never trusts it; a catalogue change is seen at once).
+FLIGHT_CACHE_TTL_SECONDS = env.int("FLIGHT_CACHE_TTL_SECONDS", default=5)
 IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="apps.payments.gateway.SimulatedGateway")

@@ -1,20 +1,26 @@
-"""Rate limits on the shared cache (django-ratelimit's counters), rendered as 429 problem+json.
+"""Rate limits on the shared cache, rendered as 429 problem+json.
 
-django-ratelimit counts in the default cache, so limits hold across processes and hosts. Its own
-fail-open switch is global; here each limit chooses: search fails open (a Redis outage must not take
-search down), sign-in fails closed (an outage must not open the door to password guessing).
+Each limit is a setting, "count/period" (period s, m, h or d), counted per group (sign-in, booking,
+…) and per client (an IP, or a user) in fixed windows of one period, in the default cache, so limits
+hold across processes and hosts. Counting is one round trip (an INCR and an EXPIRE sent together,
+apps/core/cache.py), because it runs on every booking and every search. Each limit chooses what an
+unreachable cache means: search and sales fail open (an outage must not stop them), sign-in and
+sign-up fail closed (an outage must not open the door to password guessing).
 """
 
+import functools
+import hashlib
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django_ratelimit.core import get_usage
-from redis.exceptions import RedisError
 
+from apps.core.cache import CacheUnavailable, Counter, cache_round_trip
 from apps.core.exceptions import ApplicationError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -56,6 +62,67 @@ def user_key(group: str, request: Any) -> str:
     return f"user:{user.pk}" if user.is_authenticated else f"ip:{client_ip(request)}"
 
 
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@functools.lru_cache(maxsize=64)
+def rate_parse(rate: str) -> tuple[int, int]:
+    """(count, seconds) of a rate such as "10/m" or "300/5m"."""
+    count, _, period = rate.partition("/")
+    multiple, unit = period[:-1] or "1", period[-1:]
+    if not (count.isdigit() and multiple.isdigit() and unit in PERIODS):
+        raise ValueError(f"A rate is COUNT/PERIOD, e.g. 10/m: {rate!r}")
+    return int(count), int(multiple) * PERIODS[unit]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One client's counter of one limit in the current window; `check` it with the counted value."""
+
+    group: str
+    limit: int
+    period: int
+    counter: Counter
+    window_end: float
+    fail_open: bool
+
+    def check(self, count: int | None) -> None:
+        """Raise RateLimited (429) once `count` is past the limit; `count` None (the cache did not
+        answer) raises RateLimiterUnavailable (503) where the limit fails closed."""
+        if count is None:
+            logger.warning(
+                "Rate limiter unavailable for %s (failing %s)",
+                self.group,
+                "open" if self.fail_open else "closed",
+            )
+            if not self.fail_open:
+                raise RateLimiterUnavailable()
+            return
+        if count > self.limit:
+            raise RateLimited(
+                "Too many requests; retry later.", retry_after=max(1, int(self.window_end - time.time()))
+            )
+
+
+def rate_limit_for(
+    request: Any, *, group: str, key: Callable[[str, Any], str], rate_setting: str, fail_open: bool
+) -> RateLimit:
+    """The counter this request counts against (not counted yet: `rate_limit_check` counts, or the
+    caller counts it in its own round trip to the cache, as a cached search does)."""
+    limit, period = rate_parse(getattr(settings, rate_setting))
+    now = time.time()
+    window = int(now // period)
+    client = hashlib.sha256(key(group, request).encode()).hexdigest()[:32]
+    return RateLimit(
+        group=group,
+        limit=limit,
+        period=period,
+        counter=Counter(key=f"rl:{group}:{period}:{window}:{client}", ttl=period + 1),
+        window_end=(window + 1) * period,
+        fail_open=fail_open,
+    )
+
+
 def rate_limit_check(
     request: Any, *, group: str, key: Callable[[str, Any], str], rate_setting: str, fail_open: bool
 ) -> None:
@@ -63,18 +130,12 @@ def rate_limit_check(
 
     When the cache cannot be reached, raise RateLimiterUnavailable (503) if the limit fails closed.
     """
-    rate = getattr(settings, rate_setting)
+    limit = rate_limit_for(request, group=group, key=key, rate_setting=rate_setting, fail_open=fail_open)
     try:
-        usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
-    except (RedisError, OSError):
-        logger.warning(
-            "Rate limiter unavailable for %s (failing %s)", group, "open" if fail_open else "closed"
-        )
-        if not fail_open:
-            raise RateLimiterUnavailable() from None
-        return
-    if usage and usage["should_limit"]:
-        raise RateLimited("Too many requests; retry later.", retry_after=max(1, usage["time_left"]))
+        _, count = cache_round_trip([], limit.counter)
+    except CacheUnavailable:
+        count = None
+    limit.check(count)
 
 
 def rate_limit(*, group: str, key: Callable[[str, Any], str], rate_setting: str, fail_open: bool) -> Callable:

@@ -13,11 +13,15 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from apps.core.cache import CacheUnavailable, cache_bytes_set, cache_round_trip
+from apps.core.ratelimit import RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +90,54 @@ def cached_search(token: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
     except Exception as error:  # any cache failure: the answer stands, only uncached
         logger.warning("Could not store a search result in the cache: %r", error)
     return result, False
+
+
+@dataclass(frozen=True, slots=True)
+class CachedJson:
+    body: bytes  # the JSON answer, as stored
+    etag: str
+    hit: bool
+
+
+def cached_json(
+    token: str, compute: Callable[[], bytes], *, ttl: int, limit: RateLimit | None = None
+) -> CachedJson:
+    """The JSON answer for `token` (the normalised request) as stored bytes, or `compute()` stored for
+    next time under the current catalogue version; and the caller's rate `limit` counted.
+
+    One round trip to the cache for all of it (the version, the entry, the counter: apps/core/cache.py),
+    since cached answers are the cheapest requests there are. An entry carries the version it was
+    computed under and is valid only while that is current, so a catalogue change is seen at once;
+    otherwise it lives `ttl` seconds, which bounds how stale shown availability can be. The rate
+    limit is checked after the trip (RateLimited, or RateLimiterUnavailable where it fails closed).
+    A cache that does not answer is logged and the answer computed from the database.
+    """
+    entry_key = f"flights:json:{hashlib.sha256(token.encode()).hexdigest()}"
+    try:
+        (version, entry), count = cache_round_trip(
+            [CATALOGUE_VERSION_KEY, entry_key], limit.counter if limit else None
+        )
+    except CacheUnavailable as error:
+        logger.warning("Search cache unavailable, answering from the database: %s", error)
+        if limit is not None:
+            limit.check(None)
+        body = compute()
+        return CachedJson(body=body, etag=_etag(body), hit=False)
+    if limit is not None:
+        limit.check(count)
+    if version is not None and entry is not None:
+        stored_version, etag, body = bytes(entry).split(b":", 2)
+        if int(stored_version) == int(version):
+            return CachedJson(body=body, etag=etag.decode(), hit=True)
+    body = compute()
+    etag = _etag(body)
+    try:
+        current = int(version) if version is not None else _catalogue_version()
+        cache_bytes_set(entry_key, f"{current}:{etag}:".encode() + body, ttl)
+    except Exception as error:  # any cache failure: the answer stands, only uncached
+        logger.warning("Could not store a cached answer: %r", error)
+    return CachedJson(body=body, etag=etag, hit=False)
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=12).hexdigest()

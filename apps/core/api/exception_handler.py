@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404
-from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -78,9 +77,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             detail=f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
         )
         return _problem(413, body)
-    if isinstance(exc, Ratelimited):
-        body = problem_body(status=429, code="rate_limited", title="Too many requests")
-        return _problem(429, body, {"Retry-After": "60"})
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

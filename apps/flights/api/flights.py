@@ -1,22 +1,36 @@
 """Flights in the API: search (cached), detail, seat map, and the staff's catalogue writes."""
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exceptions import ValidationFailed
+from apps.core.http import json_bytes_response
 from apps.core.pagination import PAGE_PARAMETERS, PageNumberPagination, paginated
 from apps.core.permissions import IsStaffOrReadOnly
-from apps.core.ratelimit import ip_key, rate_limit
-from apps.flights.api.serializers import FlightOutput, FlightStatusField, SeatMapOutput
+from apps.core.ratelimit import ip_key, rate_limit_for
+from apps.flights.api.serializers import (
+    FLIGHT_ROW_FIELDS,
+    FlightOutput,
+    FlightStatusField,
+    SeatMapOutput,
+    flight_body,
+    flight_row_body,
+    json_bytes,
+    seat_map_body,
+)
 from apps.flights.models import MAX_PARTY_SIZE
-from apps.flights.search_cache import cached_search, search_token
+from apps.flights.search_cache import cached_json, search_token
 from apps.flights.selectors import (
     SORT_DIRECTIONS,
     SORT_FIELDS,
@@ -31,6 +45,83 @@ from apps.flights.services import flight_create, flight_delete, flight_update
 
 TRIPS_RE = re.compile(r"^([A-Za-z]{3})-([A-Za-z]{3})$")
 PRICE_RE = re.compile(r"^(\d{1,8}(?:\.\d{1,2})?)(?:-(\d{1,8}(?:\.\d{1,2})?))?$")
+
+
+def trips_parse(value: str) -> tuple[str, str] | None:
+    if not value:
+        return None
+    match = TRIPS_RE.match(value.strip())
+    if not match:
+        raise serializers.ValidationError("Must be two IATA codes as DEPARTURE-ARRIVAL, e.g. BOM-DEL.")
+    departure, arrival = match.group(1).upper(), match.group(2).upper()
+    if departure == arrival:
+        raise serializers.ValidationError("The departure and arrival airports must differ.")
+    return departure, arrival
+
+
+def price_parse(value: str) -> tuple[Decimal, Decimal | None] | None:
+    if not value:
+        return None
+    match = PRICE_RE.match(value.strip())
+    if not match:
+        raise serializers.ValidationError("Must be MIN-MAX or MIN, amounts such as 1000 or 4999.50.")
+    try:
+        low = Decimal(match.group(1))
+        high = Decimal(match.group(2)) if match.group(2) else None
+    except InvalidOperation:
+        raise serializers.ValidationError("Must be MIN-MAX or MIN.") from None
+    if high is not None and high < low:
+        raise serializers.ValidationError("The maximum must not be below the minimum.")
+    return low, high
+
+
+def travellers_parse(value: str) -> int | None:
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PARTY_SIZE:
+        raise serializers.ValidationError(f"Must be a whole number from 1 to {MAX_PARTY_SIZE}.")
+    return int(value)
+
+
+def trip_date_parse(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise serializers.ValidationError("Must be a date as YYYY-MM-DD.") from None
+    if not trip_date_searchable(day):
+        raise serializers.ValidationError(f"Must be within {TRIP_DATE_MAX_YEARS_AWAY} years of today.")
+    return day
+
+
+def sort_parse(value: str) -> tuple[tuple[str, str], ...]:
+    if not value:
+        return ()
+    keys: list[tuple[str, str]] = []
+    for item in value.split(","):
+        field, _, direction = item.strip().rpartition("_")
+        if field not in SORT_FIELDS or direction not in SORT_DIRECTIONS:
+            raise serializers.ValidationError(
+                f"{item!r} is not FIELD_asc or FIELD_desc with FIELD one of {', '.join(SORT_FIELDS)}."
+            )
+        if any(field == seen for seen, _ in keys):
+            raise serializers.ValidationError(f"{field} appears more than once.")
+        keys.append((field, direction))
+    return tuple(keys)
+
+
+# The search's parameters: (longest value, parser). FlightSearchInput describes them; `search_criteria`
+# reads them on every search without a serializer (a test holds the two together).
+SEARCH_PARAMETERS: dict[str, tuple[int, Any]] = {
+    "trips": (20, trips_parse),
+    "price": (40, price_parse),
+    "travellers": (5, travellers_parse),
+    "tripDate": (20, trip_date_parse),
+    "sort": (200, sort_parse),
+}
 
 
 class FlightSearchInput(serializers.Serializer):
@@ -62,79 +153,55 @@ class FlightSearchInput(serializers.Serializer):
     )
 
     def validate_trips(self, value: str) -> tuple[str, str] | None:
-        if not value:
-            return None
-        match = TRIPS_RE.match(value.strip())
-        if not match:
-            raise serializers.ValidationError("Must be two IATA codes as DEPARTURE-ARRIVAL, e.g. BOM-DEL.")
-        departure, arrival = match.group(1).upper(), match.group(2).upper()
-        if departure == arrival:
-            raise serializers.ValidationError("The departure and arrival airports must differ.")
-        return departure, arrival
+        return trips_parse(value)
 
     def validate_price(self, value: str) -> tuple[Decimal, Decimal | None] | None:
-        if not value:
-            return None
-        match = PRICE_RE.match(value.strip())
-        if not match:
-            raise serializers.ValidationError("Must be MIN-MAX or MIN, amounts such as 1000 or 4999.50.")
-        try:
-            low = Decimal(match.group(1))
-            high = Decimal(match.group(2)) if match.group(2) else None
-        except InvalidOperation:
-            raise serializers.ValidationError("Must be MIN-MAX or MIN.") from None
-        if high is not None and high < low:
-            raise serializers.ValidationError("The maximum must not be below the minimum.")
-        return low, high
+        return price_parse(value)
 
     def validate_travellers(self, value: str) -> int | None:
-        if not value:
-            return None
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PARTY_SIZE:
-            raise serializers.ValidationError(f"Must be a whole number from 1 to {MAX_PARTY_SIZE}.")
-        return int(value)
+        return travellers_parse(value)
 
     def validate_tripDate(self, value: str) -> date | None:  # noqa: N802 - the public parameter name
-        if not value:
-            return None
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError(value)
-            day = date.fromisoformat(value)
-        except ValueError:
-            raise serializers.ValidationError("Must be a date as YYYY-MM-DD.") from None
-        if not trip_date_searchable(day):
-            raise serializers.ValidationError(f"Must be within {TRIP_DATE_MAX_YEARS_AWAY} years of today.")
-        return day
+        return trip_date_parse(value)
 
     def validate_sort(self, value: str) -> tuple[tuple[str, str], ...]:
-        if not value:
-            return ()
-        keys: list[tuple[str, str]] = []
-        for item in value.split(","):
-            field, _, direction = item.strip().rpartition("_")
-            if field not in SORT_FIELDS or direction not in SORT_DIRECTIONS:
-                raise serializers.ValidationError(
-                    f"{item!r} is not FIELD_asc or FIELD_desc with FIELD one of {', '.join(SORT_FIELDS)}."
-                )
-            if any(field == seen for seen, _ in keys):
-                raise serializers.ValidationError(f"{field} appears more than once.")
-            keys.append((field, direction))
-        return tuple(keys)
+        return sort_parse(value)
 
-    def criteria(self) -> FlightSearchCriteria:
-        data: dict[str, Any] = self.validated_data
-        trips = data.get("trips")
-        price = data.get("price")
-        return FlightSearchCriteria(
-            departure_code=trips[0] if trips else None,
-            arrival_code=trips[1] if trips else None,
-            price_min=price[0] if price else None,
-            price_max=price[1] if price else None,
-            travellers=data.get("travellers"),
-            trip_date=data.get("tripDate"),
-            sort=data.get("sort") or (),
-        )
+
+def search_criteria(query: Mapping[str, str]) -> FlightSearchCriteria:
+    """The search's criteria from its query parameters, checked as FlightSearchInput would check
+    them (its fields' length and null-character rules, then each parameter's parser).
+
+    Raises ValidationFailed (400) naming each bad parameter.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, (max_length, parse) in SEARCH_PARAMETERS.items():
+        raw = query.get(name)
+        if raw is None:
+            continue
+        text = raw.strip()
+        if "\x00" in text:
+            errors[name] = ["Null characters are not allowed."]
+        elif len(text) > max_length:
+            errors[name] = [f"Ensure this field has no more than {max_length} characters."]
+        else:
+            try:
+                values[name] = parse(text)
+            except serializers.ValidationError as error:
+                errors[name] = [str(message) for message in error.detail]
+    if errors:
+        raise ValidationFailed("Invalid input.", errors=errors)
+    trips, price = values.get("trips"), values.get("price")
+    return FlightSearchCriteria(
+        departure_code=trips[0] if trips else None,
+        arrival_code=trips[1] if trips else None,
+        price_min=price[0] if price else None,
+        price_max=price[1] if price else None,
+        travellers=values.get("travellers"),
+        trip_date=values.get("tripDate"),
+        sort=values.get("sort") or (),
+    )
 
 
 READ_ONLY_FLIGHT_FIELDS = ("total_seats", "available_seats", "version")
@@ -176,16 +243,16 @@ class FlightListCreateApi(APIView):
         parameters=[FlightSearchInput, *PAGE_PARAMETERS],
         responses={200: paginated(FlightOutput)},
     )
-    @rate_limit(group="search", key=ip_key, rate_setting="RATELIMIT_SEARCH", fail_open=True)
-    def get(self, request: Request) -> Response:
-        filters = FlightSearchInput(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        criteria = filters.criteria()
+    def get(self, request: Request) -> HttpResponse:
+        """Answered from the cache as stored bytes when it can be: the version, the entry and the
+        per-IP rate limit in one round trip (apps/flights/search_cache.py: cached_json); a miss
+        builds its rows with `values()`, without a model object per flight."""
+        criteria = search_criteria(request.query_params)
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
         # Parameters search does not know still shape the cached body (its next/previous links carry
         # them), so they are part of the key.
-        known = {*FlightSearchInput().fields, "page", "page_size"}
+        known = {*SEARCH_PARAMETERS, "page", "page_size"}
         token = search_token(
             scope=request.build_absolute_uri(request.path),
             criteria_token=criteria.cache_token(),
@@ -193,13 +260,23 @@ class FlightListCreateApi(APIView):
             page_size=page_size,
             extras=[(k, v) for k, values in request.query_params.lists() if k not in known for v in values],
         )
+        limit = rate_limit_for(
+            request, group="search", key=ip_key, rate_setting="RATELIMIT_SEARCH", fail_open=True
+        )
 
-        def search() -> dict[str, Any]:
-            flights = paginator.paginate_queryset(flight_search(criteria=criteria), request, view=self)
-            return paginator.get_paginated_response(FlightOutput(flights, many=True).data).data
+        def search() -> bytes:
+            rows = flight_search(criteria=criteria).values(*FLIGHT_ROW_FIELDS)
+            page = paginator.paginate_queryset(rows, request, view=self)
+            return json_bytes(paginator.get_paginated_response([flight_row_body(row) for row in page]).data)
 
-        body, hit = cached_search(token, search)
-        return Response(body, headers={"X-Cache": "hit" if hit else "miss"})
+        answer = cached_json(token, search, ttl=settings.SEARCH_CACHE_TTL_SECONDS, limit=limit)
+        return json_bytes_response(
+            request,
+            answer.body,
+            etag=answer.etag,
+            max_age=settings.SEARCH_CACHE_TTL_SECONDS,
+            headers={"X-Cache": "hit" if answer.hit else "miss"},
+        )
 
     @extend_schema(request=FlightInput, responses={201: FlightOutput})
     def post(self, request: Request) -> Response:
@@ -213,8 +290,17 @@ class FlightDetailApi(APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(responses={200: FlightOutput})
-    def get(self, request: Request, flight_id: int) -> Response:
-        return Response(FlightOutput(flight_get(flight_id=flight_id)).data)
+    def get(self, request: Request, flight_id: int) -> HttpResponse:
+        """From the cache as stored bytes under the catalogue version, for FLIGHT_CACHE_TTL_SECONDS
+        at most (the availability it shows may lag that long; booking never trusts it)."""
+        answer = cached_json(
+            f"flight:{flight_id}",
+            lambda: json_bytes(flight_body(flight_get(flight_id=flight_id))),
+            ttl=settings.FLIGHT_CACHE_TTL_SECONDS,
+        )
+        return json_bytes_response(
+            request, answer.body, etag=answer.etag, max_age=settings.FLIGHT_CACHE_TTL_SECONDS
+        )
 
     @extend_schema(request=FlightInput(partial=True), responses={200: FlightOutput})
     def patch(self, request: Request, flight_id: int) -> Response:
@@ -235,5 +321,13 @@ class FlightSeatMapApi(APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(responses={200: SeatMapOutput})
-    def get(self, request: Request, flight_id: int) -> Response:
-        return Response(SeatMapOutput(flight_seat_map(flight_id=flight_id)).data)
+    def get(self, request: Request, flight_id: int) -> HttpResponse:
+        """From the cache, as the flight's detail is (FLIGHT_CACHE_TTL_SECONDS at most behind)."""
+        answer = cached_json(
+            f"seats:{flight_id}",
+            lambda: json_bytes(seat_map_body(flight_seat_map(flight_id=flight_id))),
+            ttl=settings.FLIGHT_CACHE_TTL_SECONDS,
+        )
+        return json_bytes_response(
+            request, answer.body, etag=answer.etag, max_age=settings.FLIGHT_CACHE_TTL_SECONDS
+        )

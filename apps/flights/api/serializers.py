@@ -6,6 +6,8 @@ JSON without constructing a serializer per request. apps/flights/tests/test_bodi
 two to each other.
 """
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.flights.models import Cabin, Flight
+from apps.flights.models import CABIN_FARE_FIELDS, Cabin, Flight
 
 FARE_FIELD = serializers.DecimalField(max_digits=10, decimal_places=2)
 SEAT_STATUSES = ("available", "taken")
@@ -146,45 +148,112 @@ def money_text(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-def airport_body(airport) -> dict[str, Any]:
-    return {
-        "code": airport.iata_code,
-        "name": airport.name,
-        "city": airport.city.name,
-        "country": airport.city.country,
-        "time_zone": airport.time_zone,
+# What a flight's answer shows, as `values()` names it: the search builds its rows from these,
+# without a model object per row.
+_AIRPORT_FIELDS = ("iata_code", "name", "city__name", "city__country", "time_zone")
+FLIGHT_ROW_FIELDS = (
+    "id",
+    "flight_number",
+    "airplane_id",
+    "airplane__model_name",
+    "airplane__registration",
+    "departure_time",
+    "arrival_time",
+    "currency",
+    "base_fare",
+    "premium_economy_fare",
+    "business_fare",
+    "first_fare",
+    "gate",
+    "status",
+    "total_seats",
+    "available_seats",
+    *(f"{side}_airport__{field}" for side in ("departure", "arrival") for field in _AIRPORT_FIELDS),
+)
+
+
+def flight_row_body(row: Mapping[str, Any]) -> dict[str, Any]:
+    """FlightOutput's JSON from a row of FLIGHT_ROW_FIELDS."""
+    departure, arrival = row["departure_time"], row["arrival_time"]
+    fares = {}
+    for cabin in CABINS_SHOWN:
+        fare = row[CABIN_FARE_FIELDS[cabin]]
+        if fare is not None:
+            fares[cabin.value] = money_text(fare)
+    body: dict[str, Any] = {"id": row["id"], "flight_number": row["flight_number"]}
+    for side in ("departure", "arrival"):
+        prefix = f"{side}_airport__"
+        body[f"{side}_airport"] = {
+            "code": row[prefix + "iata_code"],
+            "name": row[prefix + "name"],
+            "city": row[prefix + "city__name"],
+            "country": row[prefix + "city__country"],
+            "time_zone": row[prefix + "time_zone"],
+        }
+    body |= {
+        "airplane": {
+            "id": row["airplane_id"],
+            "model_name": row["airplane__model_name"],
+            "registration": row["airplane__registration"],
+        },
+        "departure_time": datetime_text(departure),
+        "arrival_time": datetime_text(arrival),
+        "departure_local": departure.astimezone(ZoneInfo(row["departure_airport__time_zone"])).isoformat(),
+        "arrival_local": arrival.astimezone(ZoneInfo(row["arrival_airport__time_zone"])).isoformat(),
+        "duration_minutes": int((arrival - departure).total_seconds() // 60),
+        "currency": row["currency"],
+        "base_fare": money_text(row["base_fare"]),
+        "fares": fares,
+        "gate": row["gate"],
+        "status": row["status"],
+        "total_seats": row["total_seats"],
+        "available_seats": row["available_seats"],
     }
+    return body
 
 
 def flight_body(flight: Flight) -> dict[str, Any]:
     """FlightOutput's JSON for a flight with its airplane and airports with their cities loaded."""
-    departure_zone = ZoneInfo(flight.departure_airport.time_zone)
-    arrival_zone = ZoneInfo(flight.arrival_airport.time_zone)
-    fares = {}
-    for cabin in CABINS_SHOWN:
-        fare = flight.fare_for(cabin)
-        if fare is not None:
-            fares[cabin.value] = money_text(fare)
+    row: dict[str, Any] = {field: getattr(flight, field) for field in FLIGHT_ROW_FIELDS if "__" not in field}
+    row |= {
+        "airplane__model_name": flight.airplane.model_name,
+        "airplane__registration": flight.airplane.registration,
+    }
+    for side in ("departure", "arrival"):
+        airport = getattr(flight, f"{side}_airport")
+        row |= {
+            f"{side}_airport__iata_code": airport.iata_code,
+            f"{side}_airport__name": airport.name,
+            f"{side}_airport__city__name": airport.city.name,
+            f"{side}_airport__city__country": airport.city.country,
+            f"{side}_airport__time_zone": airport.time_zone,
+        }
+    return flight_row_body(row)
+
+
+def seat_map_body(seat_map) -> dict[str, Any]:
+    """SeatMapOutput's JSON for a `flight_seat_map`."""
+    flight = seat_map.flight
     return {
-        "id": flight.pk,
+        "flight_id": flight.pk,
         "flight_number": flight.flight_number,
-        "departure_airport": airport_body(flight.departure_airport),
-        "arrival_airport": airport_body(flight.arrival_airport),
-        "airplane": {
-            "id": flight.airplane.pk,
-            "model_name": flight.airplane.model_name,
-            "registration": flight.airplane.registration,
-        },
-        "departure_time": datetime_text(flight.departure_time),
-        "arrival_time": datetime_text(flight.arrival_time),
-        "departure_local": flight.departure_time.astimezone(departure_zone).isoformat(),
-        "arrival_local": flight.arrival_time.astimezone(arrival_zone).isoformat(),
-        "duration_minutes": int((flight.arrival_time - flight.departure_time).total_seconds() // 60),
         "currency": flight.currency,
-        "base_fare": money_text(flight.base_fare),
-        "fares": fares,
-        "gate": flight.gate,
-        "status": flight.status,
         "total_seats": flight.total_seats,
         "available_seats": flight.available_seats,
+        "seats": [
+            {
+                "code": seat.code,
+                "row": seat.row,
+                "letter": seat.letter,
+                "cabin": seat.cabin,
+                "fare": money_text(seat.fare) if seat.fare is not None else None,
+                "status": seat.status,
+            }
+            for seat in seat_map.seats
+        ],
     }
+
+
+def json_bytes(data: Any) -> bytes:
+    """JSON as the API's renderer writes it (compact, UTF-8)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

@@ -115,7 +115,7 @@ def test_entries_expire_after_the_configured_ttl(api_client, flight):
     with override_settings(SEARCH_CACHE_TTL_SECONDS=7):
         api_client.get(URL)
 
-    keys = cache.keys("flights:search:*")
+    keys = cache.keys("flights:json:*")
     assert len(keys) == 1
     assert 0 < cache.ttl(keys[0]) <= 7
 
@@ -156,3 +156,68 @@ def test_unknown_parameters_of_one_client_never_reach_another_clients_links(api_
     assert "utm_source" in first.json()["next"]
     assert second["X-Cache"] == "miss"
     assert "utm_source" not in second.json()["next"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/flights/{id}", "/api/v1/flights/{id}/seats"])
+def test_a_flight_and_its_seat_map_are_cached_briefly_and_revalidate_with_an_etag(
+    api_client, staff_client, flight, path, django_capture_on_commit_callbacks
+):
+    url = path.format(id=flight.pk)
+    first = api_client.get(url)
+
+    # a second look costs no query, and a client holding the ETag gets a bodiless 304
+    with CaptureQueriesContext(connection) as queries:
+        again = api_client.get(url)
+        revalidated = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert len(queries) == 0
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert first["Cache-Control"] == "public, max-age=5"
+    assert (revalidated.status_code, revalidated.content) == (304, b"")
+    assert revalidated["ETag"] == first["ETag"]
+    (key,) = cache.keys("flights:json:*")
+    assert 0 < cache.ttl(key) <= 5  # availability shown lags at most this much
+
+    # a change to the catalogue is seen at once, and the old ETag no longer matches
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            staff_client.patch(f"{URL}/{flight.pk}", {"base_fare": "4100.00"}, format="json").status_code
+            == 200
+        )
+    changed = api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    assert "4100.00" in changed.content.decode()
+
+
+def test_an_unknown_flight_is_a_404_and_is_not_cached(api_client):
+    response = api_client.get(f"{URL}/987654")
+
+    assert (response.status_code, response.json()["code"]) == (404, "flight_not_found")
+    assert cache.keys("flights:json:*") == []
+
+
+def test_a_cached_search_is_one_round_trip_to_redis(api_client, flight, monkeypatch):
+    api_client.get(URL, {"trips": "BOM-DEL"})
+    redis_class = type(cache.client.get_client(write=True))
+    trips: list[list[str]] = []
+    real_command, real_pipeline = redis_class.execute_command, redis_class.pipeline
+
+    def command(self, *args, **options):  # one command sent on its own: one round trip
+        trips.append([args[0]])
+        return real_command(self, *args, **options)
+
+    def pipeline(self, *args, **options):  # commands sent together: one round trip when executed
+        pipe = real_pipeline(self, *args, **options)
+        execute = pipe.execute
+        pipe.execute = lambda *a, **k: trips.append([c[0][0] for c in pipe.command_stack]) or execute(*a, **k)
+        return pipe
+
+    monkeypatch.setattr(redis_class, "execute_command", command)
+    monkeypatch.setattr(redis_class, "pipeline", pipeline)
+
+    response = api_client.get(URL, {"trips": "BOM-DEL"})
+
+    assert response["X-Cache"] == "hit"
+    # the catalogue version, the entry, and the rate-limit counter with its expiry, together
+    assert trips == [["GET", "GET", "INCRBY", "EXPIRE"]]
