@@ -14,13 +14,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API first: it takes most requests, and each pattern before it costs every one of them a try.
+    path("api/v1/", include(api_v1)),
     path("", include("apps.flights.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.bookings.urls")),
     path("", include("apps.payments.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Before the admin's own URLs: its login page, under the sign-in limit (apps/accounts/views.py).

@@ -2,10 +2,13 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from csp.constants import SELF, UNSAFE_INLINE
+from csp.constants import HEADER, SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
+from csp.utils import build_policy
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.settings import spectacular_settings
@@ -93,9 +96,26 @@ class SecurityHeadersMiddleware(CSPMiddleware):
     """
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        response = super().process_response(request, response)
+        if (
+            is_api_request(request)
+            and getattr(request, "_csp_nonce", None) is None
+            and not _is_swagger_ui(request)
+        ):
+            # An API answer uses no nonce: its policy is the same for every response, so it is built
+            # once, not on every request (building it cost more than answering from the cache).
+            response.setdefault(HEADER, self._static_policy(request, response))
+        else:
+            response = super().process_response(request, response)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+    _built: tuple[dict, str] | None = None
+
+    def _static_policy(self, request: HttpRequest, response: HttpResponseBase) -> str:
+        policy = settings.CONTENT_SECURITY_POLICY
+        if self._built is None or self._built[0] is not policy:  # settings changed (tests)
+            self._built = (policy, build_policy(**asdict(self.get_policy_parts(request, response))))
+        return self._built[1]
 
     def get_policy_parts(
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
