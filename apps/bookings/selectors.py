@@ -1,12 +1,15 @@
 """Reads of bookings, shaped for the API, the pages and the admin."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.bookings.exceptions import BookingNotFound
-from apps.bookings.models import Booking, Passenger
+from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import Flight
 from apps.flights.seating import TAKEN, airplane_positions, taken_positions
@@ -84,25 +87,33 @@ def inventory_violations() -> list[InventoryViolation]:
     """Flights whose inventory disagrees with their active seat assignments (should be none): the
     counter (available_seats != total_seats − active assignments), or the marks of taken seats
     (`Flight.seats_taken`, a seat marked taken without an active assignment or the other way round).
+
+    Read in one consistent snapshot, so a check made while bookings commit never sees half of one.
     """
-    flights = (
-        Flight.objects.annotate(
-            active_assignments=Count("seat_assignments", filter=Q(seat_assignments__active=True))
+    with _consistent_snapshot():
+        flights = list(
+            Flight.objects.annotate(
+                active_assignments=Count("seat_assignments", filter=Q(seat_assignments__active=True))
+            )
+            .filter(
+                Q(active_assignments__gt=0)
+                | Q(seats_taken__contains=TAKEN)
+                | ~Q(available_seats=F("total_seats"))
+            )
+            .order_by("pk")
         )
-        .filter(
-            Q(active_assignments__gt=0)
-            | Q(seats_taken__contains=TAKEN)
-            | ~Q(available_seats=F("total_seats"))
-        )
-        .order_by("pk")
-    )
+        assigned_codes: dict[int, list[str]] = {}
+        for flight_id, code in SeatAssignment.objects.filter(
+            active=True, flight_id__in=[flight.pk for flight in flights]
+        ).values_list("flight_id", "seat_code"):
+            assigned_codes.setdefault(flight_id, []).append(code)
     violations = []
+    layouts: dict[int, dict[str, int]] = {}
     for flight in flights:
-        positions = airplane_positions(flight.airplane_id)
-        assigned = {
-            positions.get(code, -1)
-            for code in flight.seat_assignments.filter(active=True).values_list("seat_code", flat=True)
-        }
+        if flight.airplane_id not in layouts:
+            layouts[flight.airplane_id] = airplane_positions(flight.airplane_id)
+        positions = layouts[flight.airplane_id]
+        assigned = {positions.get(code, -1) for code in assigned_codes.get(flight.pk, [])}
         codes = {position: code for code, position in positions.items()}
         mismarked = tuple(
             sorted(
@@ -123,3 +134,15 @@ def inventory_violations() -> list[InventoryViolation]:
                 )
             )
     return violations
+
+
+@contextmanager
+def _consistent_snapshot() -> Iterator[None]:
+    """A transaction whose reads all see one moment: REPEATABLE READ on MariaDB (the site runs READ
+    COMMITTED, where each statement sees its own); SQLite's transactions see one moment anyway."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "mysql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
