@@ -24,6 +24,8 @@ from typing import TypeVar
 
 from django.db import connection, models, transaction
 
+from apps.core.rows import model_from_row
+
 # Model labels (app_label.ModelName, lower case), in the order their rows may be locked.
 LOCK_ORDER: tuple[str, ...] = (
     "flights.flight",
@@ -98,11 +100,14 @@ def lock_row_raw(model: type[M], pk: int, columns: Sequence[str]) -> M | None:
     """
     _order_take(model)
     options = model._meta
-    selected = ", ".join(dict.fromkeys([options.pk.column, *columns]))
-    sql = f"SELECT {selected} FROM {options.db_table} WHERE {options.pk.column} = %s"
+    selected = list(dict.fromkeys([options.pk.attname, *columns]))
+    sql = f"SELECT {', '.join(selected)} FROM {options.db_table} WHERE {options.pk.column} = %s"
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    return next(iter(model._default_manager.raw(sql, [pk])), None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    return None if row is None else model_from_row(model, selected, row)
 
 
 def _order_take(model: type[models.Model]) -> None:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from apps.core.rows import model_from_row
 from apps.flights.exceptions import AirplaneNotFound, FlightNotFound
 from apps.flights.models import Airplane, Airport, City, Flight
 from apps.flights.seating import airplane_layout, is_taken, layout_seats
@@ -209,53 +210,70 @@ def flight_seat_map(*, flight_id: int) -> SeatMap:
 
 # A hold reads its flight with what the hold decides and what its answer shows, on every request:
 # one query, written here because the ORM spent several times longer building this join than the
-# database spends answering it (docs/PROFILE.md). Columns beyond the flight's own are aliased.
-_FLIGHT_FOR_HOLD_SQL = f"""
-SELECT f.id, f.flight_number, f.airplane_id, f.departure_airport_id, f.arrival_airport_id,
-       f.departure_time, f.arrival_time, f.currency, f.base_fare, f.premium_economy_fare,
-       f.business_fare, f.first_fare, f.gate, f.status, f.total_seats, f.available_seats,
-       f.seats_taken,
-       p.model_name AS airplane_model_name, p.registration AS airplane_registration,
-       p.updated_at AS airplane_updated_at,
-       da.iata_code AS from_code, da.name AS from_name, da.time_zone AS from_zone,
-       da.city_id AS from_city_id, dc.name AS from_city, dc.country AS from_country,
-       aa.iata_code AS to_code, aa.name AS to_name, aa.time_zone AS to_zone,
-       aa.city_id AS to_city_id, ac.name AS to_city, ac.country AS to_country
-FROM {Flight._meta.db_table} f
-JOIN {Airplane._meta.db_table} p ON p.id = f.airplane_id
-JOIN {Airport._meta.db_table} da ON da.id = f.departure_airport_id
-JOIN {City._meta.db_table} dc ON dc.id = da.city_id
-JOIN {Airport._meta.db_table} aa ON aa.id = f.arrival_airport_id
-JOIN {City._meta.db_table} ac ON ac.id = aa.city_id
-WHERE f.id = %s
-"""
+# database spends answering it (docs/PROFILE.md).
+_HOLD_FLIGHT_COLUMNS = (
+    "id",
+    "flight_number",
+    "airplane_id",
+    "departure_airport_id",
+    "arrival_airport_id",
+    "departure_time",
+    "arrival_time",
+    "currency",
+    "base_fare",
+    "premium_economy_fare",
+    "business_fare",
+    "first_fare",
+    "gate",
+    "status",
+    "total_seats",
+    "available_seats",
+    "seats_taken",
+)
+_HOLD_AIRPLANE_COLUMNS = ("id", "model_name", "registration", "updated_at")
+_HOLD_AIRPORT_COLUMNS = ("id", "iata_code", "name", "time_zone", "city_id")
+_HOLD_CITY_COLUMNS = ("id", "name", "country")
+
+
+def _select(alias: str, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{column}" for column in columns)
+
+
+_FLIGHT_FOR_HOLD_SQL = (
+    f"SELECT {_select('f', _HOLD_FLIGHT_COLUMNS)}, {_select('p', _HOLD_AIRPLANE_COLUMNS)},"
+    f" {_select('da', _HOLD_AIRPORT_COLUMNS)}, {_select('dc', _HOLD_CITY_COLUMNS)},"
+    f" {_select('aa', _HOLD_AIRPORT_COLUMNS)}, {_select('ac', _HOLD_CITY_COLUMNS)}"
+    f" FROM {Flight._meta.db_table} f"
+    f" JOIN {Airplane._meta.db_table} p ON p.id = f.airplane_id"
+    f" JOIN {Airport._meta.db_table} da ON da.id = f.departure_airport_id"
+    f" JOIN {City._meta.db_table} dc ON dc.id = da.city_id"
+    f" JOIN {Airport._meta.db_table} aa ON aa.id = f.arrival_airport_id"
+    f" JOIN {City._meta.db_table} ac ON ac.id = aa.city_id"
+    " WHERE f.id = %s"
+)
 
 
 def flight_get_for_hold(*, flight_id: int) -> Flight:
     """A flight as a hold needs it, in one query: its sale state, fares and seats, and its airplane
     (with `updated_at`, which names its layout) and airports with their cities, as FlightOutput
-    shows them. Other columns are not loaded. Raises FlightNotFound."""
-    flight = next(iter(Flight.objects.raw(_FLIGHT_FOR_HOLD_SQL, [flight_id])), None)
-    if flight is None:
+    shows them. Other columns are deferred. Raises FlightNotFound."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FLIGHT_FOR_HOLD_SQL, [flight_id])
+        row = cursor.fetchone()
+    if row is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
-    convert = connection.ops.convert_datetimefield_value
-    flight.airplane = Airplane(
-        id=flight.airplane_id,
-        model_name=flight.airplane_model_name,
-        registration=flight.airplane_registration,
-        updated_at=convert(flight.airplane_updated_at, None, connection),
-    )
-    for side in ("from", "to"):
-        airport = Airport(
-            id=getattr(flight, f"{'departure' if side == 'from' else 'arrival'}_airport_id"),
-            iata_code=getattr(flight, f"{side}_code"),
-            name=getattr(flight, f"{side}_name"),
-            time_zone=getattr(flight, f"{side}_zone"),
-            city=City(
-                id=getattr(flight, f"{side}_city_id"),
-                name=getattr(flight, f"{side}_city"),
-                country=getattr(flight, f"{side}_country"),
-            ),
-        )
-        setattr(flight, "departure_airport" if side == "from" else "arrival_airport", airport)
+    parts = []
+    for model, columns in (
+        (Flight, _HOLD_FLIGHT_COLUMNS),
+        (Airplane, _HOLD_AIRPLANE_COLUMNS),
+        (Airport, _HOLD_AIRPORT_COLUMNS),
+        (City, _HOLD_CITY_COLUMNS),
+        (Airport, _HOLD_AIRPORT_COLUMNS),
+        (City, _HOLD_CITY_COLUMNS),
+    ):
+        parts.append(model_from_row(model, columns, row[: len(columns)]))
+        row = row[len(columns) :]
+    flight, airplane, departure, departure_city, arrival, arrival_city = parts
+    departure.city, arrival.city = departure_city, arrival_city
+    flight.airplane, flight.departure_airport, flight.arrival_airport = airplane, departure, arrival
     return flight
