@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import pagination, serializers
@@ -31,14 +32,26 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def get_page_number(self, request, paginator=None) -> int:
         raw = request.query_params.get(self.page_query_param, "1")
         if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
             raise ValidationError({"page": ["Must be a whole number from 1."]})
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
             raise ValidationError({"page": ["Past the last page."]}) from None
+
+    def counted_page_response(self, request, items: list[Any], *, number: int, count: int) -> Response:
+        """The response for page `number` of a list fetched a page at a time (`items`, of `count` in
+        all), with the same links and errors as a paginated queryset's."""
+        if number > 1 and not items:
+            raise ValidationError({"page": ["Past the last page."]})
+        self.request = request
+        self.page = Page(items, number, Paginator(range(count), self.get_page_size(request)))
+        return self.get_paginated_response(items)
 
 
 def paginated(output: type[serializers.Serializer]) -> serializers.Serializer:

@@ -3,27 +3,20 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import reduce
-from operator import or_
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
+from django.db import connection, models
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.core.rows import model_from_row
+from apps.core.rows import model_from_row, row_converter
 from apps.flights.exceptions import AirplaneNotFound, FlightNotFound
 from apps.flights.models import Airplane, Airport, City, Flight
 from apps.flights.seating import airplane_layout, is_taken, layout_seats
 
-# Public sort names → columns (anything else is refused by the API before it gets here).
-SORT_FIELDS: dict[str, str] = {
-    "departure_time": "departure_time",
-    "arrival_time": "arrival_time",
-    "price": "base_fare",
-    "duration": "duration",
-    "available_seats": "available_seats",
-}
+# Public sort names (anything else is refused before a search gets here); price is the base fare.
+SORT_FIELDS = ("departure_time", "arrival_time", "price", "duration", "available_seats")
 SORT_DIRECTIONS = ("asc", "desc")
 
 
@@ -70,69 +63,171 @@ def local_day_window(day: date, time_zone: str) -> tuple[datetime, datetime]:
     return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
 
 
-def _trip_date_condition(trip_date: date, departure_code: str | None) -> Q:
-    """Flights departing on `trip_date` in their departure airport's local time.
+# What a flight's answer shows, named as `values()` names it: the search answers rows of these.
+_AIRPORT_FIELDS = ("iata_code", "name", "city__name", "city__country", "time_zone")
+FLIGHT_ROW_FIELDS = (
+    "id",
+    "flight_number",
+    "airplane_id",
+    "airplane__model_name",
+    "airplane__registration",
+    "departure_time",
+    "arrival_time",
+    "currency",
+    "base_fare",
+    "premium_economy_fare",
+    "business_fare",
+    "first_fare",
+    "gate",
+    "status",
+    "total_seats",
+    "available_seats",
+    *(f"{side}_airport__{field}" for side in ("departure", "arrival") for field in _AIRPORT_FIELDS),
+)
 
-    One UTC window per time zone among the candidate departure airports (one for a route), so the
-    database uses its departure-time index instead of converting every row's time.
-    """
-    airports = Airport.objects.all()
-    if departure_code:
-        airports = airports.filter(iata_code=departure_code)
-    time_zones = sorted(set(airports.values_list("time_zone", flat=True)))
-    if not time_zones:
-        return Q(pk__in=[])
-    conditions = []
-    for zone in time_zones:
-        start, end = local_day_window(trip_date, zone)
-        window = Q(departure_time__gte=start, departure_time__lt=end)
-        conditions.append(window if departure_code else window & Q(departure_airport__time_zone=zone))
-    return reduce(or_, conditions)
+# A flight with its airplane and its airports with their cities, under the aliases the SQL of this
+# module uses (a relation path as `values()` names it → alias and model).
+_FLIGHT_JOINS = (
+    f" FROM {Flight._meta.db_table} f"
+    f" JOIN {Airplane._meta.db_table} p ON p.id = f.airplane_id"
+    f" JOIN {Airport._meta.db_table} da ON da.id = f.departure_airport_id"
+    f" JOIN {City._meta.db_table} dc ON dc.id = da.city_id"
+    f" JOIN {Airport._meta.db_table} aa ON aa.id = f.arrival_airport_id"
+    f" JOIN {City._meta.db_table} ac ON ac.id = aa.city_id"
+)
+_JOINED: dict[str, tuple[str, type[models.Model]]] = {
+    "": ("f", Flight),
+    "airplane": ("p", Airplane),
+    "departure_airport": ("da", Airport),
+    "departure_airport__city": ("dc", City),
+    "arrival_airport": ("aa", Airport),
+    "arrival_airport__city": ("ac", City),
+}
 
 
-def flight_search(*, criteria: FlightSearchCriteria, now: datetime | None = None) -> QuerySet[Flight]:
-    """Scheduled flights departing after `now` that match every given criterion, sorted.
+def _joined_column(name: str) -> tuple[str, type[models.Model], str]:
+    """The SQL column, model and attribute name of a `values()` name over `_FLIGHT_JOINS`."""
+    path, _, attname = name.rpartition("__")
+    alias, model = _JOINED[path]
+    field = next(field for field in model._meta.concrete_fields if field.attname == attname)
+    return f"{alias}.{field.column}", model, attname
+
+
+_ROW_COLUMNS = [_joined_column(name) for name in FLIGHT_ROW_FIELDS]
+_ROW_SELECT = ", ".join(column for column, _, _ in _ROW_COLUMNS)
+_ROW_FIELDS = [(model, attname) for _, model, attname in _ROW_COLUMNS]
+_SORT_COLUMNS = {
+    "departure_time": "f.departure_time",
+    "arrival_time": "f.arrival_time",
+    "price": "f.base_fare",
+    "available_seats": "f.available_seats",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FlightSearchPage:
+    rows: list[dict[str, Any]]  # FLIGHT_ROW_FIELDS of each flight on the page
+    count: int  # of all the flights found
+
+
+def flight_search_page(
+    *, criteria: FlightSearchCriteria, page: int, page_size: int, now: datetime | None = None
+) -> FlightSearchPage:
+    """One page (1-based) of the scheduled flights departing after `now` that match every given
+    criterion, sorted, and how many there are in all.
 
     Prices filter and sort on the base (economy) fare; `travellers` needs that many available
-    seats. The ordering always ends with the id, so pages are stable. At most one query runs
-    here (the time zones for a trip date); the queryset itself joins everything FlightOutput shows.
+    seats. The ordering always ends with the id, so pages are stable.
+
+    One statement in SQL of its own, the total counted by a window over the same rows (two more, both
+    small, when the search has a date or asks past its last page): the ORM spent four times longer
+    building this query and its count than the database spends answering them (docs/PROFILE.md).
     """
-    flights = Flight.objects.select_related(
-        "airplane", "departure_airport__city", "arrival_airport__city"
-    ).filter(status=Flight.Status.SCHEDULED, departure_time__gt=now or timezone.now())
-    if criteria.departure_code:
-        flights = flights.filter(departure_airport__iata_code=criteria.departure_code)
-    if criteria.arrival_code:
-        flights = flights.filter(arrival_airport__iata_code=criteria.arrival_code)
-    if criteria.price_min is not None:
-        flights = flights.filter(base_fare__gte=criteria.price_min)
-    if criteria.price_max is not None:
-        flights = flights.filter(base_fare__lte=criteria.price_max)
-    if criteria.travellers:
-        flights = flights.filter(available_seats__gte=criteria.travellers)
-    if criteria.trip_date:
-        flights = flights.filter(_trip_date_condition(criteria.trip_date, criteria.departure_code))
-    ordering = []
+    where, params = _search_conditions(criteria, now or timezone.now())
+    order = []
     for field, direction in criteria.sort or (("departure_time", "asc"),):
-        column = F(SORT_FIELDS[field])
-        ordering.append(column.desc() if direction == "desc" else column.asc())
-    if any(field == "duration" for field, _ in criteria.sort):
-        flights = flights.annotate(
-            duration=ExpressionWrapper(F("arrival_time") - F("departure_time"), output_field=DurationField())
+        if field == "duration":  # in the database's own arithmetic for it, as the ORM writes it
+            column, _ = connection.ops.subtract_temporals(
+                "DateTimeField", ("f.arrival_time", []), ("f.departure_time", [])
+            )
+        else:
+            column = _SORT_COLUMNS[field]
+        order.append(f"{column} {'DESC' if direction == 'desc' else 'ASC'}")
+    order.append("f.id ASC")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_ROW_SELECT}, COUNT(*) OVER (){_FLIGHT_JOINS} WHERE {where}"
+            f" ORDER BY {', '.join(order)} LIMIT %s OFFSET %s",
+            [*params, page_size, (page - 1) * page_size],
         )
-    return flights.order_by(*ordering, "id")
+        found = cursor.fetchall()
+        if found:
+            count = found[0][-1]
+        elif page == 1:
+            count = 0
+        else:  # past the last page: how far that is needs a count of its own
+            cursor.execute(f"SELECT COUNT(*){_FLIGHT_JOINS} WHERE {where}", params)
+            (count,) = cursor.fetchone()
+    convert = row_converter(_ROW_FIELDS)
+    return FlightSearchPage(
+        rows=[dict(zip(FLIGHT_ROW_FIELDS, convert(row[:-1]), strict=True)) for row in found], count=count
+    )
+
+
+def _search_conditions(criteria: FlightSearchCriteria, now: datetime) -> tuple[str, list[Any]]:
+    """The search's WHERE clause over `_FLIGHT_JOINS` and its parameters."""
+    moment = connection.ops.adapt_datetimefield_value
+    conditions = ["f.status = %s", "f.departure_time > %s"]
+    params: list[Any] = [Flight.Status.SCHEDULED.value, moment(now)]
+    for condition, value in (
+        ("da.iata_code = %s", criteria.departure_code),
+        ("aa.iata_code = %s", criteria.arrival_code),
+        ("f.base_fare >= %s", criteria.price_min),
+        ("f.base_fare <= %s", criteria.price_max),
+        ("f.available_seats >= %s", criteria.travellers or None),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    if criteria.trip_date:
+        # One UTC window per time zone among the candidate departure airports (one for a route), so
+        # the database uses its departure-time index instead of converting every row's time.
+        windows = []
+        for zone in _departure_time_zones(criteria.departure_code):
+            start, end = local_day_window(criteria.trip_date, zone)
+            windows.append("(f.departure_time >= %s AND f.departure_time < %s AND da.time_zone = %s)")
+            params += [moment(start), moment(end), zone]
+        conditions.append(f"({' OR '.join(windows)})" if windows else "1 = 0")
+    return " AND ".join(conditions), params
+
+
+def _departure_time_zones(departure_code: str | None) -> list[str]:
+    table = Airport._meta.db_table
+    with connection.cursor() as cursor:
+        if departure_code:
+            cursor.execute(f"SELECT DISTINCT time_zone FROM {table} WHERE iata_code = %s", [departure_code])
+        else:
+            cursor.execute(f"SELECT DISTINCT time_zone FROM {table}")
+        return sorted(zone for (zone,) in cursor.fetchall())
+
+
+def _flights_as_shown() -> QuerySet[Flight]:
+    """Flights with what FlightOutput shows: the airplane, the airports and their cities."""
+    return Flight.objects.select_related("airplane", "departure_airport__city", "arrival_airport__city")
 
 
 def flight_get(*, flight_id: int) -> Flight:
     """One flight with what FlightOutput shows (one query). Raises FlightNotFound."""
-    flight = (
-        Flight.objects.select_related("airplane", "departure_airport__city", "arrival_airport__city")
-        .filter(pk=flight_id)
-        .first()
-    )
+    flight = _flights_as_shown().filter(pk=flight_id).first()
     if flight is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
     return flight
+
+
+def flight_list(*, flight_ids: list[int]) -> list[Flight]:
+    """The flights with these ids, in this order, with what FlightOutput shows (one query)."""
+    flights = _flights_as_shown().in_bulk(flight_ids)
+    return [flights[flight_id] for flight_id in flight_ids if flight_id in flights]
 
 
 def city_list() -> QuerySet[City]:
@@ -243,13 +338,7 @@ _FLIGHT_FOR_HOLD_SQL = (
     f"SELECT {_select('f', _HOLD_FLIGHT_COLUMNS)}, {_select('p', _HOLD_AIRPLANE_COLUMNS)},"
     f" {_select('da', _HOLD_AIRPORT_COLUMNS)}, {_select('dc', _HOLD_CITY_COLUMNS)},"
     f" {_select('aa', _HOLD_AIRPORT_COLUMNS)}, {_select('ac', _HOLD_CITY_COLUMNS)}"
-    f" FROM {Flight._meta.db_table} f"
-    f" JOIN {Airplane._meta.db_table} p ON p.id = f.airplane_id"
-    f" JOIN {Airport._meta.db_table} da ON da.id = f.departure_airport_id"
-    f" JOIN {City._meta.db_table} dc ON dc.id = da.city_id"
-    f" JOIN {Airport._meta.db_table} aa ON aa.id = f.arrival_airport_id"
-    f" JOIN {City._meta.db_table} ac ON ac.id = aa.city_id"
-    " WHERE f.id = %s"
+    f"{_FLIGHT_JOINS} WHERE f.id = %s"
 )
 
 

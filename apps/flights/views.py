@@ -15,7 +15,8 @@ from apps.flights.selectors import (
     FlightSearchCriteria,
     SeatStatus,
     flight_get,
-    flight_search,
+    flight_list,
+    flight_search_page,
     flight_seat_map,
 )
 
@@ -68,7 +69,7 @@ def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[P
     already joined. A staff edit bumps the catalogue version, so the next search misses; shown
     availability may lag by at most the TTL, and booking never trusts it.
     """
-    requested = int(number) if number and number.isascii() and number.isdigit() else 1
+    requested = max(int(number), 1) if number and number.isascii() and number.isdigit() else 1
     token = search_token(
         scope="page:flights:results",
         criteria_token=criteria.cache_token(),
@@ -77,8 +78,12 @@ def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[P
     )
 
     def search() -> tuple[int, int, list[Flight]]:
-        page = Paginator(flight_search(criteria=criteria), RESULTS_PER_PAGE).get_page(requested)
-        return page.paginator.count, page.number, list(page.object_list)
+        number = requested
+        found = flight_search_page(criteria=criteria, page=number, page_size=RESULTS_PER_PAGE)
+        if not found.rows and found.count:  # past the last page: the last one, as Paginator.get_page
+            number = Paginator(range(found.count), RESULTS_PER_PAGE).num_pages
+            found = flight_search_page(criteria=criteria, page=number, page_size=RESULTS_PER_PAGE)
+        return found.count, number, flight_list(flight_ids=[row["id"] for row in found.rows])
 
     (count, page_number, flights), hit = cached_search(token, search)
     # Paginating a stand-in of the right length gives the page its numbers without the rows.

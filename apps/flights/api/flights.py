@@ -20,7 +20,6 @@ from apps.core.pagination import PAGE_PARAMETERS, PageNumberPagination, paginate
 from apps.core.permissions import IsStaffOrReadOnly
 from apps.core.ratelimit import ip_key, rate_limit_for
 from apps.flights.api.serializers import (
-    FLIGHT_ROW_FIELDS,
     FlightOutput,
     FlightStatusField,
     SeatMapOutput,
@@ -37,7 +36,7 @@ from apps.flights.selectors import (
     TRIP_DATE_MAX_YEARS_AWAY,
     FlightSearchCriteria,
     flight_get,
-    flight_search,
+    flight_search_page,
     flight_seat_map,
     trip_date_searchable,
 )
@@ -246,17 +245,18 @@ class FlightListCreateApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         """Answered from the cache as stored bytes when it can be: the version, the entry and the
         per-IP rate limit in one round trip (apps/flights/search_cache.py: cached_json); a miss
-        builds its rows with `values()`, without a model object per flight."""
+        builds its rows from one SQL statement, without a model object per flight."""
         criteria = search_criteria(request.query_params)
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
+        number = paginator.get_page_number(request)
         # Parameters search does not know still shape the cached body (its next/previous links carry
         # them), so they are part of the key.
         known = {*SEARCH_PARAMETERS, "page", "page_size"}
         token = search_token(
             scope=request.build_absolute_uri(request.path),
             criteria_token=criteria.cache_token(),
-            page=request.query_params.get("page", "1"),
+            page=str(number),
             page_size=page_size,
             extras=[(k, v) for k, values in request.query_params.lists() if k not in known for v in values],
         )
@@ -265,9 +265,11 @@ class FlightListCreateApi(APIView):
         )
 
         def search() -> bytes:
-            rows = flight_search(criteria=criteria).values(*FLIGHT_ROW_FIELDS)
-            page = paginator.paginate_queryset(rows, request, view=self)
-            return json_bytes(paginator.get_paginated_response([flight_row_body(row) for row in page]).data)
+            found = flight_search_page(criteria=criteria, page=number, page_size=page_size)
+            items = [flight_row_body(row) for row in found.rows]
+            return json_bytes(
+                paginator.counted_page_response(request, items, number=number, count=found.count).data
+            )
 
         answer = cached_json(token, search, ttl=settings.SEARCH_CACHE_TTL_SECONDS, limit=limit)
         return json_bytes_response(

@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.flights.models import CABIN_FARE_FIELDS, Cabin, Flight
+from apps.flights.selectors import FLIGHT_ROW_FIELDS
 
 FARE_FIELD = serializers.DecimalField(max_digits=10, decimal_places=2)
 SEAT_STATUSES = ("available", "taken")
@@ -148,32 +149,8 @@ def money_text(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-# What a flight's answer shows, as `values()` names it: the search builds its rows from these,
-# without a model object per row.
-_AIRPORT_FIELDS = ("iata_code", "name", "city__name", "city__country", "time_zone")
-FLIGHT_ROW_FIELDS = (
-    "id",
-    "flight_number",
-    "airplane_id",
-    "airplane__model_name",
-    "airplane__registration",
-    "departure_time",
-    "arrival_time",
-    "currency",
-    "base_fare",
-    "premium_economy_fare",
-    "business_fare",
-    "first_fare",
-    "gate",
-    "status",
-    "total_seats",
-    "available_seats",
-    *(f"{side}_airport__{field}" for side in ("departure", "arrival") for field in _AIRPORT_FIELDS),
-)
-
-
 def flight_row_body(row: Mapping[str, Any]) -> dict[str, Any]:
-    """FlightOutput's JSON from a row of FLIGHT_ROW_FIELDS."""
+    """FlightOutput's JSON from a row of FLIGHT_ROW_FIELDS (apps/flights/selectors.py)."""
     departure, arrival = row["departure_time"], row["arrival_time"]
     fares = {}
     for cabin in CABINS_SHOWN:

@@ -10,7 +10,6 @@ from rest_framework.utils.encoders import JSONEncoder
 from apps.core.exceptions import ValidationFailed
 from apps.flights.api.flights import FlightSearchInput, search_criteria
 from apps.flights.api.serializers import (
-    FLIGHT_ROW_FIELDS,
     FlightOutput,
     SeatMapOutput,
     flight_body,
@@ -18,7 +17,13 @@ from apps.flights.api.serializers import (
     seat_map_body,
 )
 from apps.flights.models import Flight
-from apps.flights.selectors import FlightSearchCriteria, flight_get, flight_seat_map
+from apps.flights.selectors import (
+    FLIGHT_ROW_FIELDS,
+    FlightSearchCriteria,
+    flight_get,
+    flight_search_page,
+    flight_seat_map,
+)
 from apps.flights.tests.factories import AirplaneFactory, AirportFactory, CityFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,10 +57,14 @@ def test_flight_body_is_the_flight_serializers_json(fields):
 
 
 @pytest.mark.parametrize("fields", [{}, {"premium_economy_fare": Decimal("9100.50"), "gate": ""}])
-def test_a_search_row_body_is_the_flight_serializers_json(fields):
+def test_a_search_row_is_the_flights_values_and_its_body_the_flight_serializers_json(fields):
     flight = FlightFactory(airplane=AirplaneFactory(layout__rows=4, layout__business_rows=1), **fields)
-    row = Flight.objects.filter(pk=flight.pk).values(*FLIGHT_ROW_FIELDS).get()
 
+    found = flight_search_page(criteria=FlightSearchCriteria(), page=1, page_size=20)
+
+    (row,) = found.rows
+    assert found.count == 1
+    assert row == Flight.objects.filter(pk=flight.pk).values(*FLIGHT_ROW_FIELDS).get()
     assert flight_row_body(row) == as_json(FlightOutput(flight_get(flight_id=flight.pk)).data)
 
 
