@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import with_permissions
 from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
@@ -223,6 +224,27 @@ def test_staff_can_cancel_a_customers_booking(customer, staff_user, flight):
     booking = hold(customer, flight)
 
     assert booking_cancel(booking=booking, actor=staff_user).status == Booking.Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("granted", "refusal"),
+    [((), BookingNotFound), (("bookings.view_booking",), PermissionDenied)],
+    ids=["no permission: as a customer", "view only"],
+)
+def test_staff_without_change_booking_cannot_cancel_a_customers_booking(
+    customer, bare_staff_user, flight, granted, refusal
+):
+    # given a customer's hold, and a staff user without bookings.change_booking
+    booking = hold(customer, flight, count=2)
+    actor = with_permissions(bare_staff_user, *granted)
+
+    # when they cancel it, then it is refused: not found unless they may see it, else forbidden
+    with pytest.raises(refusal):
+        booking_cancel(booking=booking, actor=actor)
+
+    # and the booking keeps its seats
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+    assert available(flight) == 114
 
 
 def test_flight_cancel_cancels_and_refunds_every_active_booking(
