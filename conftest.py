@@ -39,6 +39,12 @@ def staff_user(db):
 
 
 @pytest.fixture
+def bare_staff_user(db):
+    """`is_staff` without the "Airline staff" group: no permissions at all."""
+    return UserFactory(is_staff=True, staff_group=False)
+
+
+@pytest.fixture
 def admin_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
 
@@ -56,6 +62,11 @@ def other_customer_client(other_customer) -> APIClient:
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
     return authenticated_client(staff_user)
+
+
+@pytest.fixture
+def bare_staff_client(bare_staff_user) -> APIClient:
+    return authenticated_client(bare_staff_user)
 
 
 @pytest.fixture

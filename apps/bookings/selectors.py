@@ -11,6 +11,7 @@ from apps.accounts.models import User
 from apps.bookings.exceptions import BookingNotFound
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.core.exceptions import ValidationFailed
+from apps.core.permissions import staff_may
 from apps.flights.models import Flight
 from apps.flights.seating import TAKEN, airplane_positions, taken_positions
 
@@ -26,13 +27,20 @@ def _bookings_with_details() -> QuerySet[Booking]:
     )
 
 
+def staff_sees_all_bookings(user: User) -> bool:
+    """Whether `user` sees every customer's bookings: staff holding bookings.view_booking, as in the
+    admin. Anyone else, staff without it too, sees their own, and another's is BookingNotFound (404)."""
+    return staff_may(user, "bookings.view_booking")
+
+
 def booking_list(*, user: User, status: str | None = None) -> QuerySet[Booking]:
-    """The user's own bookings, newest first (staff see everyone's), optionally of one status.
+    """The user's own bookings, newest first (everyone's for `staff_sees_all_bookings`), optionally
+    of one status.
 
     Raises ValidationFailed (400) for an unknown status.
     """
     bookings = _bookings_with_details()
-    if not user.is_staff:
+    if not staff_sees_all_bookings(user):
         bookings = bookings.filter(owner=user)
     if status is not None:
         if status not in Booking.Status.values:
@@ -45,9 +53,10 @@ def booking_list(*, user: User, status: str | None = None) -> QuerySet[Booking]:
 
 
 def booking_get_for_user(*, reference: str, user: User) -> Booking:
-    """One booking by reference, for its owner or staff; anyone else's is a 404 (BookingNotFound)."""
+    """One booking by reference, for its owner or `staff_sees_all_bookings`; anyone else gets
+    BookingNotFound (404)."""
     bookings = _bookings_with_details().filter(reference=reference.strip().upper())
-    if not user.is_staff:
+    if not staff_sees_all_bookings(user):
         bookings = bookings.filter(owner=user)
     booking = bookings.first()
     if booking is None:

@@ -2,13 +2,15 @@ from django.db.models import Q, QuerySet
 
 from apps.bookings.models import Booking
 from apps.core.exceptions import NotFound
+from apps.core.permissions import staff_may
 from apps.payments.models import Payment
 
 
 def payment_get_for_user(*, payment_id: int, user) -> Payment:
-    """A payment its owner or staff may see; anyone else gets NotFound (404)."""
+    """A payment its owner may see, and staff holding payments.view_payment (as in the admin); anyone
+    else, staff without it too, gets NotFound (404)."""
     payments: QuerySet[Payment] = Payment.objects.select_related("booking")
-    if not user.is_staff:
+    if not staff_may(user, "payments.view_payment"):
         payments = payments.filter(owner=user)
     payment = payments.filter(pk=payment_id).first()
     if payment is None:

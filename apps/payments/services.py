@@ -36,6 +36,7 @@ from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import PermissionDenied
 from apps.core.locking import locked_transaction
+from apps.core.permissions import staff_may
 from apps.core.request_context import log_context_update
 from apps.payments.exceptions import (
     AlreadyPaid,
@@ -396,11 +397,13 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
     seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
     payment again changes nothing.
 
-    Raises PermissionDenied (403) for non-staff, PaymentNotRefundable (409) for a payment that never
-    succeeded, and what booking_cancel raises (RefundFailed 503, Busy 409, …).
+    Raises PermissionDenied (403) without payments.view_payment, PaymentNotRefundable (409) for a
+    payment that never succeeded, and what booking_cancel raises (without bookings.change_booking
+    PermissionDenied 403 or BookingNotFound 404, RefundFailed 503, Busy 409, …).
     """
-    if not actor.is_staff:
-        raise PermissionDenied("Only airline staff may refund a payment.")
+    # What the admin's refund action asks: the view permission (apps/payments/admin.py: refund_selected).
+    if not staff_may(actor, "payments.view_payment"):
+        raise PermissionDenied("Refunding a payment needs payments.view_payment.")
     if payment.status == Payment.Status.REFUNDED:
         return payment
     if payment.status != Payment.Status.SUCCEEDED:

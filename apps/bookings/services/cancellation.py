@@ -16,10 +16,12 @@ from apps.bookings.exceptions import (
     RefundUnavailable,
 )
 from apps.bookings.models import Booking
+from apps.bookings.selectors import staff_sees_all_bookings
 from apps.bookings.services.lifecycle import cancel_locked
 from apps.core.db import retry_on_lock_conflict
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, PermissionDenied
 from apps.core.locking import locked_transaction
+from apps.core.permissions import staff_may
 from apps.core.request_context import log_context_update
 from apps.flights.events import FlightCancelled
 from apps.flights.models import Flight
@@ -48,18 +50,24 @@ class _RefundNeeded(Exception):
 
 
 def booking_cancel(*, booking: Booking, actor: User) -> Booking:
-    """Cancel a booking for its owner or for staff, and return it cancelled.
+    """Cancel a booking for its owner or for staff holding bookings.change_booking (what the admin's
+    cancel action asks), and return it cancelled.
 
     A held booking gives its seats back; a confirmed one is first refunded through the registered
     refund handler, outside any lock, then gives its seats back. Publishes "booking.cancelled" and
     audits "cancelled" (the owner) or "staff_cancelled" (staff cancelling someone else's booking).
 
-    Raises BookingNotFound (404) for someone else's booking; PaymentInProgress (409) while a payment
+    Someone else's booking needs bookings.change_booking: without it, staff who may see the booking
+    (`staff_sees_all_bookings`) are refused (PermissionDenied, 403); to anyone else it does not exist.
+
+    Raises BookingNotFound (404) or PermissionDenied (403) as said; PaymentInProgress (409) while a payment
     is running; RefundUnavailable (409) for a confirmed booking when no refund handler is
     registered; RefundFailed (503) when the refund did not go through; BookingNotCancellable (409)
     when it is already cancelled or expired, or its flight has departed; Busy (409) on lock conflicts.
     """
-    if actor.pk != booking.owner_id and not actor.is_staff:
+    if actor.pk != booking.owner_id and not staff_may(actor, "bookings.change_booking"):
+        if staff_sees_all_bookings(actor):
+            raise PermissionDenied("Cancelling another customer's booking needs bookings.change_booking.")
         raise BookingNotFound()
     log_context_update(booking_reference=booking.reference)
     # Once the flight has left, a cancel would refund a ticket that was (or could have been) flown.

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
+from apps.accounts.tests.factories import with_permissions
 from apps.bookings.api.serializers import BookingOutput, booking_body
 from apps.bookings.events import booking_held
 from apps.bookings.models import Booking, SeatAssignment
@@ -248,6 +249,62 @@ def test_cancel_of_someone_elses_booking_is_a_404_and_changes_nothing(
 
     assert (response.status_code, response.json()["code"]) == (404, "booking_not_found")
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+
+
+def test_staff_without_the_view_permission_see_only_their_own_bookings(
+    customer, bare_staff_user, bare_staff_client, flight
+):
+    # given a staff user with no group (no bookings.view_booking), their booking and a customer's
+    own = hold(bare_staff_user, flight)
+    theirs = hold(customer, flight)
+
+    # when they list bookings and ask for each
+    listed = bare_staff_client.get(URL)
+    own_detail = bare_staff_client.get(f"{URL}/{own.reference}")
+    their_detail = bare_staff_client.get(f"{URL}/{theirs.reference}")
+
+    # then they are answered as a customer is: their own only, anyone else's is a 404
+    assert (listed.json()["count"], [b["reference"] for b in listed.json()["results"]]) == (
+        1,
+        [own.reference],
+    )
+    assert own_detail.status_code == 200
+    assert (their_detail.status_code, their_detail.json()["code"]) == (404, "booking_not_found")
+
+
+def test_staff_without_the_permissions_cancelling_a_customers_booking_get_a_404_and_change_nothing(
+    customer, bare_staff_client, flight
+):
+    # given a customer's hold of two seats, and a staff user with no group
+    booking = hold(customer, flight, count=2)
+
+    # when the staff user cancels it
+    response = keyed_post(bare_staff_client, f"{URL}/{booking.reference}/cancel")
+
+    # then it is not theirs to see: 404, the booking still held with its seats
+    assert (response.status_code, response.json()["code"]) == (404, "booking_not_found")
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+    flight.refresh_from_db()
+    assert flight.available_seats == flight.total_seats - 2
+
+
+def test_staff_who_may_see_but_not_change_bookings_get_a_403_cancelling_a_customers_booking(
+    customer, bare_staff_user, flight
+):
+    # given a customer's hold, and a staff user granted bookings.view_booking only
+    booking = hold(customer, flight, count=2)
+    viewer = authenticated_client(with_permissions(bare_staff_user, "bookings.view_booking"))
+
+    # when the staff user reads it, then cancels it
+    seen = viewer.get(f"{URL}/{booking.reference}")
+    response = keyed_post(viewer, f"{URL}/{booking.reference}/cancel")
+
+    # then they see it, but cancelling needs bookings.change_booking: 403, nothing changed
+    assert seen.status_code == 200
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+    flight.refresh_from_db()
+    assert flight.available_seats == flight.total_seats - 2
 
 
 def test_cancel_while_paying_is_a_409_with_retry_after(customer, customer_client, flight):

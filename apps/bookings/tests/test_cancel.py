@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.tests.factories import with_permissions
 from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
@@ -27,6 +28,7 @@ from apps.bookings.services import (
 from apps.bookings.tests.factories import cancel_flight, hold, make_status
 from apps.bookings.tests.racing import race
 from apps.core.exceptions import PermissionDenied
+from apps.core.models import AuditEvent
 from apps.flights.exceptions import FlightNotCancellable
 from apps.flights.models import Flight
 from apps.flights.services import flight_cancel
@@ -225,6 +227,27 @@ def test_staff_can_cancel_a_customers_booking(customer, staff_user, flight):
     assert booking_cancel(booking=booking, actor=staff_user).status == Booking.Status.CANCELLED
 
 
+@pytest.mark.parametrize(
+    ("granted", "refusal"),
+    [((), BookingNotFound), (("bookings.view_booking",), PermissionDenied)],
+    ids=["no permission: as a customer", "view only"],
+)
+def test_staff_without_change_booking_cannot_cancel_a_customers_booking(
+    customer, bare_staff_user, flight, granted, refusal
+):
+    # given a customer's hold, and a staff user without bookings.change_booking
+    booking = hold(customer, flight, count=2)
+    actor = with_permissions(bare_staff_user, *granted)
+
+    # when they cancel it, then it is refused: not found unless they may see it, else forbidden
+    with pytest.raises(refusal):
+        booking_cancel(booking=booking, actor=actor)
+
+    # and the booking keeps its seats
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+    assert available(flight) == 114
+
+
 def test_flight_cancel_cancels_and_refunds_every_active_booking(
     customer, other_customer, staff_user, flight, refunds, published
 ):
@@ -286,6 +309,36 @@ def test_only_staff_cancel_flights(customer, flight):
 
     flight.refresh_from_db()
     assert flight.status == Flight.Status.SCHEDULED
+
+
+@pytest.mark.parametrize(
+    "granted",
+    [(), ("flights.change_flight",), ("bookings.change_booking",)],
+    ids=["no permission", "change_flight only", "change_booking only"],
+)
+def test_cancelling_a_flight_needs_both_change_flight_and_change_booking(
+    customer, bare_staff_user, flight, granted
+):
+    # given a flight with a hold, and a staff user without one or both of the grants the admin's
+    # cancel action asks for (a flight's cancel cancels its bookings too)
+    booking = hold(customer, flight)
+    actor = with_permissions(bare_staff_user, *granted)
+
+    # when they cancel the flight, then they are refused
+    with pytest.raises(PermissionDenied):
+        flight_cancel(flight_id=flight.pk, actor=actor)
+
+    # and the flight, its booking and the audit trail are as they were
+    flight.refresh_from_db()
+    assert flight.status == Flight.Status.SCHEDULED
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.HELD
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.FLIGHT_CANCELLED).exists()
+
+
+def test_staff_holding_change_flight_and_change_booking_cancel_a_flight(bare_staff_user, flight):
+    actor = with_permissions(bare_staff_user, "flights.change_flight", "bookings.change_booking")
+
+    assert flight_cancel(flight_id=flight.pk, actor=actor).status == Flight.Status.CANCELLED
 
 
 def test_departed_flight_cannot_be_cancelled(staff_user, flight):

@@ -3,7 +3,13 @@
 The routes come from the URL conf, so a new endpoint (or a new method on one) fails
 `test_every_api_route_and_method_has_an_entry` until MATRIX says who may call it. Each case runs
 against fresh objects, with a valid body and its own Idempotency-Key, so the status is the
-authorization answer and not a validation error. A refusal must leave everything as it was.
+authorization answer and not a validation error. A refusal must leave everything as it was; a 403 is
+`permission_denied`.
+
+The roles: anonymous; `owner` (every booking and payment is theirs) and `other`, customers; `staff`,
+in the "Airline staff" group, with what the group grants (apps/accounts/roles.py: STAFF_PERMISSIONS);
+`bare_staff`, `is_staff` without a group and so without any permission, who may do what a customer
+may; `admin`, a superuser.
 
 OPTIONS (DRF's metadata, the same for everyone) and HEAD (GET without a body) are left out.
 
@@ -41,7 +47,7 @@ from conftest import authenticated_client
 pytestmark = pytest.mark.django_db
 
 API_PREFIX = "api/v1/"
-ACTORS = ("anonymous", "owner", "other", "staff", "admin")
+ACTORS = ("anonymous", "owner", "other", "staff", "bare_staff", "admin")
 SKIPPED_METHODS = {"OPTIONS", "HEAD"}
 JSON = "application/json"
 
@@ -68,17 +74,23 @@ Body = Callable[[World, str], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Case:
-    """Expected status for (anonymous, owner, other, staff, admin), and how to build the request."""
+    """Expected status for each of ACTORS, and how to build the request; for a list, `count` is how
+    many items each actor is shown when answered 200."""
 
-    expected: tuple[int, int, int, int, int]
+    expected: tuple[int, int, int, int, int, int]
     kwargs: Callable[[World], dict[str, Any]] = field(default=lambda world: {})
     body: Body | None = None
+    count: tuple[int, int, int, int, int, int] | None = None
 
 
-EVERYONE_200 = (200, 200, 200, 200, 200)
-USER_ONLY_200 = (401, 200, 200, 200, 200)
-STAFF_WRITE = {200: (401, 403, 403, 200, 200), 201: (401, 403, 403, 201, 201), 204: (401, 403, 403, 204, 204)}
-OWNER_OR_STAFF_200 = (401, 200, 404, 200, 200)  # anyone else's booking or payment is 404, never 403
+EVERYONE_200 = (200, 200, 200, 200, 200, 200)
+USER_ONLY_200 = (401, 200, 200, 200, 200, 200)
+# A catalogue write needs the model permission the admin asks for (add, change, delete): the group
+# grants add and change, no delete, so only the admin deletes.
+STAFF_WRITE = {200: (401, 403, 403, 200, 403, 200), 201: (401, 403, 403, 201, 403, 201)}
+ADMIN_DELETE = (401, 403, 403, 403, 403, 204)
+# Anyone else's booking or payment is 404, never 403; staff without the view permission are anyone.
+OWNER_OR_STAFF_200 = (401, 200, 404, 200, 404, 200)
 
 
 def cabin_sections() -> list[dict[str, Any]]:
@@ -117,7 +129,7 @@ def held_reference(world: World) -> dict[str, Any]:
 MATRIX: dict[tuple[str, str], Case] = {
     # --- accounts: signing up and in is open to all; the rest needs a user ---------------------------
     ("auth/signup", "POST"): Case(
-        (201, 201, 201, 201, 201),
+        (201, 201, 201, 201, 201, 201),
         body=lambda world, actor: {
             "email": f"new-{actor}@example.com",
             "password": TEST_PASSWORD,
@@ -128,9 +140,9 @@ MATRIX: dict[tuple[str, str], Case] = {
         EVERYONE_200, body=lambda world, actor: {"email": world.user(actor).email, "password": TEST_PASSWORD}
     ),
     ("auth/token/refresh", "POST"): Case(EVERYONE_200, body=refresh_of),
-    ("auth/logout", "POST"): Case((401, 204, 204, 204, 204), body=refresh_of),
+    ("auth/logout", "POST"): Case((401, 204, 204, 204, 204, 204), body=refresh_of),
     ("auth/me", "GET"): Case(USER_ONLY_200),
-    # --- catalogue: anyone reads, staff write -----------------------------------------------------
+    # --- catalogue: anyone reads, staff write what their permissions allow --------------------------
     ("cities", "GET"): Case(EVERYONE_200),
     ("airports", "GET"): Case(EVERYONE_200),
     ("airplanes", "GET"): Case(EVERYONE_200),
@@ -147,7 +159,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         STAFF_WRITE[200], kwargs=airplane_id, body=lambda world, actor: {"model_name": "A321neo"}
     ),
     ("airplanes/<int:airplane_id>", "DELETE"): Case(
-        STAFF_WRITE[204], kwargs=lambda world: {"airplane_id": world.spare_airplane.pk}
+        ADMIN_DELETE, kwargs=lambda world: {"airplane_id": world.spare_airplane.pk}
     ),
     ("flights", "GET"): Case(EVERYONE_200),
     ("flights", "POST"): Case(STAFF_WRITE[201], body=new_flight_body),
@@ -156,13 +168,13 @@ MATRIX: dict[tuple[str, str], Case] = {
         STAFF_WRITE[200], kwargs=flight_id, body=lambda world, actor: {"gate": "B7"}
     ),
     ("flights/<int:flight_id>", "DELETE"): Case(
-        STAFF_WRITE[204], kwargs=lambda world: {"flight_id": world.spare_flight.pk}
+        ADMIN_DELETE, kwargs=lambda world: {"flight_id": world.spare_flight.pk}
     ),
     ("flights/<int:flight_id>/seats", "GET"): Case(EVERYONE_200, kwargs=flight_id),
-    # --- bookings and payments: the owner's, staff see all, anyone else's is 404 ---------------------
-    ("bookings", "GET"): Case(USER_ONLY_200),
+    # --- bookings and payments: the owner's, staff with the grant see all, anyone else's is 404 -------
+    ("bookings", "GET"): Case(USER_ONLY_200, count=(0, 2, 0, 2, 0, 2)),
     ("bookings", "POST"): Case(
-        (401, 201, 201, 201, 201),
+        (401, 201, 201, 201, 201, 201),
         body=lambda world, actor: {
             "flight_id": world.flight.pk,
             "passengers": [{"first_name": "Asha", "last_name": "Rao"}],
@@ -171,7 +183,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("bookings/<str:reference>", "GET"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
     ("bookings/<str:reference>/cancel", "POST"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
     # Paying is for the booking's owner only: staff are refused like any other user (404).
-    ("payments", "POST"): Case((401, 201, 404, 404, 404), body=lambda world, actor: payment_body(world.held)),
+    ("payments", "POST"): Case(
+        (401, 201, 404, 404, 404, 404), body=lambda world, actor: payment_body(world.held)
+    ),
     ("payments/<int:payment_id>", "GET"): Case(
         OWNER_OR_STAFF_200, kwargs=lambda world: {"payment_id": world.payment.pk}
     ),
@@ -209,6 +223,7 @@ def world() -> World:
         "owner": UserFactory(),
         "other": UserFactory(),
         "staff": UserFactory(staff=True),
+        "bare_staff": UserFactory(is_staff=True, staff_group=False),
         "admin": UserFactory(is_staff=True, is_superuser=True),
     }
     flight = booking_flight(rows=3, letters="ABC", business_fare=None)
@@ -275,6 +290,10 @@ def test_authorization_matrix(world, route, method, actor):
     )
 
     assert response.status_code == expected, response.content
+    if case.count is not None and expected == 200:
+        assert response.json()["count"] == case.count[ACTORS.index(actor)]
+    if expected == 403:
+        assert response.json()["code"] == "permission_denied"
     if expected >= 400:
         assert response["Content-Type"] == "application/problem+json"
         assert _state(world) == before

@@ -7,15 +7,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.pagination import PAGE_PARAMETERS, paginated, paginated_response
-from apps.core.permissions import IsStaffOrReadOnly
+from apps.core.permissions import ModelPermissionsOrReadOnly
 from apps.flights.api.serializers import AirplaneOutput, AirportOutput, CityOutput
-from apps.flights.models import Cabin
+from apps.flights.models import Airplane, Airport, Cabin, City
 from apps.flights.selectors import airplane_get, airplane_list, airport_search, city_list
 from apps.flights.services import airplane_create, airplane_delete, airplane_update
 
 
 class CityListApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = City
 
     @extend_schema(
         operation_id="cities_list", parameters=PAGE_PARAMETERS, responses={200: paginated(CityOutput)}
@@ -27,7 +28,8 @@ class CityListApi(APIView):
 class AirportListApi(APIView):
     """Airports for autocomplete: `q` is a prefix of the IATA code, the name or the city."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Airport
 
     class FilterInput(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -58,7 +60,8 @@ class AirplaneInput(serializers.Serializer):
 
 
 class AirplaneListCreateApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Airplane
 
     @extend_schema(
         operation_id="airplanes_list", parameters=PAGE_PARAMETERS, responses={200: paginated(AirplaneOutput)}
@@ -77,7 +80,8 @@ class AirplaneListCreateApi(APIView):
 
 
 class AirplaneDetailApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Airplane
 
     @extend_schema(responses={200: AirplaneOutput})
     def get(self, request: Request, airplane_id: int) -> Response:

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from apps.core.exceptions import ValidationFailed
 from apps.core.http import json_bytes_response
 from apps.core.pagination import PAGE_PARAMETERS, PageNumberPagination, paginated
-from apps.core.permissions import IsStaffOrReadOnly
+from apps.core.permissions import ModelPermissionsOrReadOnly
 from apps.core.ratelimit import ip_key, rate_limit_for
 from apps.flights.api.serializers import (
     FlightOutput,
@@ -28,7 +28,7 @@ from apps.flights.api.serializers import (
     json_bytes,
     seat_map_body,
 )
-from apps.flights.models import MAX_PARTY_SIZE
+from apps.flights.models import MAX_PARTY_SIZE, Flight
 from apps.flights.search_cache import cached_json, search_token
 from apps.flights.selectors import (
     SORT_DIRECTIONS,
@@ -235,7 +235,8 @@ class FlightInput(serializers.Serializer):
 class FlightListCreateApi(APIView):
     """Search scheduled future flights (cached), or schedule a new flight (staff)."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Flight
 
     @extend_schema(
         operation_id="flights_search",
@@ -289,7 +290,8 @@ class FlightListCreateApi(APIView):
 
 
 class FlightDetailApi(APIView):
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Flight
 
     @extend_schema(responses={200: FlightOutput})
     def get(self, request: Request, flight_id: int) -> HttpResponse:
@@ -320,7 +322,8 @@ class FlightDetailApi(APIView):
 class FlightSeatMapApi(APIView):
     """Every seat of the flight with its cabin, fare and status (available / taken)."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Flight
 
     @extend_schema(responses={200: SeatMapOutput})
     def get(self, request: Request, flight_id: int) -> HttpResponse:

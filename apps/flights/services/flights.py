@@ -20,6 +20,7 @@ from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.locking import locked_transaction
+from apps.core.permissions import staff_may
 from apps.flights import events
 from apps.flights.exceptions import FlightHasBookings, FlightNotCancellable
 from apps.flights.locks import airplane_lock, flight_lock
@@ -307,11 +308,13 @@ def flight_cancel(*, flight_id: int, actor: User) -> Flight:
 
     The bookings app cancels and refunds its bookings when this commits (and its periodic job
     finishes any it could not reach then). Audited "flight_cancelled" once: cancelling a cancelled
-    flight changes nothing. Raises PermissionDenied (403) for non-staff, FlightNotFound (404),
-    FlightNotCancellable (409) for a departed flight.
+    flight changes nothing. Raises PermissionDenied (403) without flights.change_flight and
+    bookings.change_booking, FlightNotFound (404), FlightNotCancellable (409) for a departed flight.
     """
-    if not actor.is_staff:
-        raise PermissionDenied("Only airline staff may cancel a flight.")
+    # What the admin's cancel action asks (apps/flights/admin.py: has_cancel_flight_permission): the
+    # flight's bookings are cancelled too.
+    if not staff_may(actor, "flights.change_flight", "bookings.change_booking"):
+        raise PermissionDenied("Cancelling a flight needs flights.change_flight and bookings.change_booking.")
     with locked_transaction():
         flight = flight_lock(flight_id=flight_id)
         if flight.has_departed(timezone.now()):

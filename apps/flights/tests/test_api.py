@@ -3,8 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.accounts.tests.factories import with_permissions
 from apps.flights.models import Airplane, Flight
 from apps.flights.tests.factories import AirplaneFactory, AirportFactory, CityFactory, FlightFactory
+from conftest import authenticated_client
 
 pytestmark = pytest.mark.django_db
 
@@ -124,9 +126,13 @@ def test_airplane_validation_names_the_field(staff_client):
 
 @pytest.mark.parametrize(
     ("client_fixture", "status", "code"),
-    [("api_client", 401, "not_authenticated"), ("customer_client", 403, "permission_denied")],
+    [
+        ("api_client", 401, "not_authenticated"),
+        ("customer_client", 403, "permission_denied"),
+        ("bare_staff_client", 403, "permission_denied"),
+    ],
 )
-def test_only_staff_write_airplanes(request, client_fixture, status, code):
+def test_only_staff_with_the_permissions_write_airplanes(request, client_fixture, status, code):
     client = request.getfixturevalue(client_fixture)
     airplane = AirplaneFactory(model_name="A320")
 
@@ -143,17 +149,34 @@ def test_only_staff_write_airplanes(request, client_fixture, status, code):
     assert list(Airplane.objects.values_list("model_name", flat=True)) == ["A320"]
 
 
-def test_staff_change_and_delete_an_airplane(staff_client):
+def test_staff_change_an_airplane_but_may_not_delete_it(staff_client):
+    # given an airplane, and the staff group, which grants change_airplane and no delete_airplane
     airplane = AirplaneFactory(layout__rows=5)
 
+    # when a member of the group changes it, then deletes it
     patched = staff_client.patch(
         f"/api/v1/airplanes/{airplane.pk}", {"model_name": "A321neo", "cabin_sections": LAYOUT}, format="json"
     )
     deleted = staff_client.delete(f"/api/v1/airplanes/{airplane.pk}")
 
+    # then the change is made and the delete refused, as in the admin
     assert patched.status_code == 200
     assert patched.json()["capacity"] == 176
-    assert deleted.status_code == 204
+    problem(deleted, 403, "permission_denied")
+    assert list(Airplane.objects.values_list("pk", "model_name")) == [(airplane.pk, "A321neo")]
+
+
+@pytest.mark.parametrize("deleter", ["admin", "staff granted delete_airplane"])
+def test_an_airplane_is_deleted_by_whoever_holds_delete_airplane(admin_user, bare_staff_user, deleter):
+    # given an airplane, and a superuser or a staff user holding only flights.delete_airplane
+    airplane = AirplaneFactory(layout__rows=5)
+    user = admin_user if deleter == "admin" else with_permissions(bare_staff_user, "flights.delete_airplane")
+
+    # when they delete it
+    response = authenticated_client(user).delete(f"/api/v1/airplanes/{airplane.pk}")
+
+    # then it is gone
+    assert response.status_code == 204
     assert not Airplane.objects.exists()
 
 
@@ -192,9 +215,13 @@ def test_staff_schedule_a_flight_whose_seats_come_from_the_airplane(staff_client
 
 @pytest.mark.parametrize(
     ("client_fixture", "status", "code"),
-    [("api_client", 401, "not_authenticated"), ("customer_client", 403, "permission_denied")],
+    [
+        ("api_client", 401, "not_authenticated"),
+        ("customer_client", 403, "permission_denied"),
+        ("bare_staff_client", 403, "permission_denied"),
+    ],
 )
-def test_only_staff_write_flights(request, client_fixture, status, code, bom, delhi):
+def test_only_staff_with_the_permissions_write_flights(request, client_fixture, status, code, bom, delhi):
     client = request.getfixturevalue(client_fixture)
     flight = FlightFactory(departure_airport=bom, arrival_airport=delhi, gate="A1")
 
@@ -245,16 +272,28 @@ def test_available_seats_cannot_be_patched(staff_client, bom, delhi):
     assert (flight.available_seats, flight.gate) == (180, "A12")
 
 
-def test_staff_patch_and_delete_a_flight(staff_client, bom, delhi):
+def test_staff_patch_a_flight_but_may_not_delete_it(staff_client, bom, delhi):
+    # given a flight, and the staff group, which grants change_flight and no delete_flight
     flight = FlightFactory(departure_airport=bom, arrival_airport=delhi, business_fare=None)
 
+    # when a member of the group changes it, then deletes it
     patched = staff_client.patch(
         f"/api/v1/flights/{flight.pk}", {"gate": "C1", "base_fare": "3999.50"}, format="json"
     )
     deleted = staff_client.delete(f"/api/v1/flights/{flight.pk}")
 
+    # then the change is made and the delete refused, as in the admin
     assert patched.status_code == 200, patched.content
     assert (patched.json()["gate"], patched.json()["base_fare"]) == ("C1", "3999.50")
+    problem(deleted, 403, "permission_denied")
+    assert list(Flight.objects.values_list("pk", "gate")) == [(flight.pk, "C1")]
+
+
+def test_the_admin_deletes_a_flight(admin_client_api, bom, delhi):
+    flight = FlightFactory(departure_airport=bom, arrival_airport=delhi, business_fare=None)
+
+    deleted = admin_client_api.delete(f"/api/v1/flights/{flight.pk}")
+
     assert deleted.status_code == 204
     assert not Flight.objects.exists()
 

@@ -266,6 +266,19 @@ def test_get_payment_for_owner_and_staff_but_404_for_others(
     assert other.status_code == 404
 
 
+def test_staff_without_the_view_permission_get_a_404_for_a_customers_payment(
+    customer_client, bare_staff_client, booking
+):
+    # given a customer's payment, and a staff user with no group (no payments.view_payment)
+    payment_id = pay(customer_client, payment_body(booking)).json()["id"]
+
+    # when the staff user asks for it
+    response = bare_staff_client.get(f"/api/v1/payments/{payment_id}")
+
+    # then it is answered as it is to any other customer
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
 def test_the_database_refuses_a_second_succeeded_payment_for_one_booking(customer, customer_client, booking):
     pay(customer_client, payment_body(booking))
 

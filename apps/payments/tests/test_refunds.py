@@ -1,5 +1,6 @@
 import pytest
 
+from apps.accounts.tests.factories import with_permissions
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_cancel
 from apps.core.exceptions import PermissionDenied
@@ -78,6 +79,29 @@ def test_customers_cannot_use_the_staff_refund(customer, paid_booking):
 
     assert not Refund.objects.exists()
     assert GatewayCharge.objects.get().status == GatewayCharge.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "granted",
+    [(), ("payments.view_payment", "bookings.view_booking")],
+    ids=["no permission", "view only"],
+)
+def test_staff_without_the_permissions_cannot_refund(bare_staff_user, paid_booking, granted):
+    # given a confirmed booking's payment, and a staff user with no permission, or who may only look:
+    # refunding needs payments.view_payment (as the admin's refund action does), and cancelling the
+    # booking it refunds bookings.change_booking
+    payment = Payment.objects.get(booking=paid_booking)
+    actor = with_permissions(bare_staff_user, *granted)
+
+    # when they refund it, then they are refused
+    with pytest.raises(PermissionDenied):
+        payment_refund(payment=payment, actor=actor)
+
+    # and nothing is refunded or cancelled
+    assert not Refund.objects.exists()
+    assert GatewayCharge.objects.get().status == GatewayCharge.Status.SUCCEEDED
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED
+    assert Booking.objects.get(pk=paid_booking.pk).status == Booking.Status.CONFIRMED
 
 
 def test_a_declined_payment_cannot_be_refunded(staff_user, customer, customer_client):
