@@ -12,7 +12,7 @@ call to apps/bookings/services/paying.py or the cancellation services.
 import contextlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -133,6 +133,11 @@ def _payment_begin(
             if resumable is not None:
                 booking_sale_open_ensure(booking=booking, now=now)
                 _check_amount(booking, amount, currency)
+                # Renewed under the booking's lock, which the reconciler's give-up takes too: it then
+                # sees the new lease and leaves the payment to this retry (`_payment_give_up`).
+                resumable = payment_lock(resumable.pk)
+                resumable.leased_at = now
+                resumable.save(update_fields=["leased_at", "updated_at"])
                 return resumable, "resume"
         booking_payment_start(booking=booking, now=now)
         _check_amount(booking, amount, currency)  # refused: the transaction, PAYING included, rolls back
@@ -144,6 +149,7 @@ def _payment_begin(
             payment_method=payment_method,
             idempotency_key=idempotency_key,
             gateway_idempotency_key=f"pay_{booking.pk}_{secrets.token_hex(12)}",
+            leased_at=now,
         )
         return payment, "new"
 
@@ -261,7 +267,8 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
 
     Each is looked up at the gateway by its gateway key: a charge exists → recorded as in step 3
     (confirmed, declined, or refunded if its booking is gone); no charge → the payment FAILED and the
-    booking HELD again, so it is payable until its hold expires and the sweeper expires it after.
+    booking HELD again, so it is payable until its hold expires and the sweeper expires it after,
+    unless a client's retry resumed the payment meanwhile (its lease renewed: the retry settles it).
     Charged payments that failed to confirm and whose refund did not go through are refunded again.
     A refunded payment whose booking is still confirmed (the cancel after the refund failed) gets
     its booking cancelled. Never charges. A gateway that times out, or a payment that fails in any
@@ -275,7 +282,8 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
         try:
             result = gateway.retrieve(gateway_key)
             if result is None:
-                _payment_give_up(payment_id=payment_id)
+                if not _payment_give_up(payment_id=payment_id, leased_before=created_before):
+                    continue  # settled, or resumed by a client's retry, since: no longer ours
             else:
                 # A decline or a refunded orphan is recorded; nobody is waiting for the answer.
                 with contextlib.suppress(PaymentDeclined, BookingNotPayable):
@@ -311,19 +319,27 @@ def _booking_cancel_refunded(*, payment_id: int) -> None:
 
 
 @retry_on_lock_conflict
-def _payment_give_up(*, payment_id: int) -> None:
+def _payment_give_up(*, payment_id: int, leased_before: datetime) -> bool:
+    """Fail a processing payment the gateway has no charge for; False when it is no longer ours to.
+
+    The gateway was asked with no lock held, so the answer may be stale by now: a client's retry may
+    have resumed the payment since (renewing its lease under the booking's lock) and be charging.
+    Re-checked here under the same locks, a payment settled or leased after `leased_before` is left
+    alone; one given up is FAILED, and a retry that comes after finds its booking HELD and pays anew.
+    """
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     with locked_transaction():
         booking = booking_lock_with_flight(booking_id=booking_id)
         payment = payment_lock(payment_id)
-        if payment.status != Payment.Status.PROCESSING:
-            return
+        if payment.status != Payment.Status.PROCESSING or payment.leased_at >= leased_before:
+            return False
         now = timezone.now()
         payment.status = Payment.Status.FAILED
         payment.decline_reason = "The gateway has no charge for this payment."
         payment.processed_at = now
         payment.save(update_fields=["status", "decline_reason", "processed_at", "updated_at"])
         booking_payment_failed(booking=booking, now=now)
+    return True
 
 
 def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User | None = None) -> Refund:
