@@ -114,6 +114,10 @@ def outbox(booking_id: int) -> Counter:
     return Counter(Notification.objects.filter(booking_id=booking_id).values_list("kind", flat=True))
 
 
-def audit(*subject_refs: str) -> Counter:
-    """The audit rows of these subjects, counted by (action, actor id)."""
-    return Counter(AuditEvent.objects.filter(subject_ref__in=subject_refs).values_list("action", "actor_id"))
+def audit(subject_type: str, *subject_refs: object) -> Counter:
+    """The audit rows of these subjects (of one type), counted by (action, actor id)."""
+    return Counter(
+        AuditEvent.objects.filter(
+            subject_type=subject_type, subject_ref__in=[str(ref) for ref in subject_refs]
+        ).values_list("action", "actor_id")
+    )

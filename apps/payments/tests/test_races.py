@@ -6,6 +6,7 @@ named point (apps/payments/tests/racing.py) until the other is seen waiting on i
 finished, so each interleaving is run on purpose and its outcome asserted exactly.
 """
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -14,8 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.bookings.models import Booking
+from apps.bookings.services import cancelled_flights_finish
 from apps.core.models import AuditEvent
 from apps.core.testing.database import session_waiting
+from apps.flights.models import Flight
+from apps.flights.services import flight_cancel
 from apps.notifications.models import Notification
 from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.services import payments_reconcile_stuck
@@ -36,6 +40,7 @@ from conftest import authenticated_client
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
 Action = AuditEvent.Action
+Subject = AuditEvent.Subject
 Kind = Notification.Kind
 LEASE_SECONDS = 60
 HELD_THEN_PAID = Counter({Kind.BOOKING_HELD: 1, Kind.BOOKING_CONFIRMED: 1, Kind.PAYMENT_RECEIPT: 1})
@@ -119,7 +124,7 @@ def test_a_payment_resumed_by_a_retry_is_not_given_up_by_the_reconciler_meanwhil
     assert booking.status == Booking.Status.CONFIRMED
     assert_seats(booking, 1)
     assert outbox(booking.pk) == HELD_THEN_PAID
-    assert audit(str(payment.pk)) == Counter({(Action.PAID, customer.pk): 1})
+    assert audit(Subject.PAYMENT, payment.pk) == Counter({(Action.PAID, customer.pk): 1})
     # and the stored answer is that success; the reconciler has nothing left to do
     replay = pay(authenticated_client(customer), payment_body(booking))
     assert (replay.status_code, replay.content) == (201, response.content)
@@ -166,5 +171,151 @@ def test_a_payment_given_up_while_a_retry_waits_is_not_resumed_the_retry_pays_af
     assert booking.status == Booking.Status.CONFIRMED
     assert_seats(booking, 1)
     assert outbox(booking.pk) == HELD_THEN_PAID
-    assert audit(str(given_up.pk), str(fresh.pk)) == Counter({(Action.PAID, customer.pk): 1})
+    assert audit(Subject.PAYMENT, given_up.pk, fresh.pk) == Counter({(Action.PAID, customer.pk): 1})
     assert payments_reconcile_stuck(older_than_seconds=0) == 0
+
+
+# The airline cancelling a flight while one of its passengers pays.
+
+
+def assert_cancelled_by_the_airline(
+    booking: Booking,
+    *,
+    charged: bool,
+    staff_user,
+    cancelled_by_staff: bool = False,
+    confirmed_first: bool = False,
+) -> None:
+    """The end every booking of a cancelled flight reaches, whatever it was doing: cancelled by the
+    airline with its seats back, its one charge refunded (or none made), its passenger told once.
+
+    `cancelled_by_staff`: the flight cancel's own pass cancelled it (audited with the staff member),
+    not the payment that ended after the cancel (the system). `confirmed_first`: it was paid and
+    confirmed before the cancel took the flight's lock, so its e-ticket went out before.
+    """
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert_seats(booking, 0)
+    charges = list(GatewayCharge.objects.values_list("status", flat=True))
+    assert charges == ([GatewayCharge.Status.REFUNDED] if charged else [])
+    payments = list(Payment.objects.filter(booking=booking))
+    refunded = [payment for payment in payments if payment.status == Payment.Status.REFUNDED]
+    assert len(refunded) == Refund.objects.count() == (1 if charged else 0)
+    assert [payment.succeeded_for_id for payment in payments] == [
+        booking.pk if confirmed_first else None
+    ] * len(payments)
+    email = Notification.objects.get(booking=booking, kind=Kind.FLIGHT_CANCELLED)
+    assert ("A full refund of" if charged else "No payment was taken") in email.body_text
+    emails = Counter({Kind.BOOKING_HELD: 1, Kind.FLIGHT_CANCELLED: 1})
+    assert outbox(booking.pk) == (emails + HELD_THEN_PAID if confirmed_first else emails)
+    actor = staff_user.pk if cancelled_by_staff else None
+    assert audit(Subject.BOOKING, booking.reference) == Counter(
+        {(Action.CREATED, booking.owner_id): 1, (Action.STAFF_CANCELLED, actor): 1}
+    )
+    payment_audit = Counter()
+    if confirmed_first:
+        payment_audit[(Action.PAID, booking.owner_id)] = 1
+    if charged:
+        payment_audit[(Action.STAFF_REFUNDED if cancelled_by_staff else Action.REFUNDED, actor)] = 1
+    assert audit(Subject.PAYMENT, *(payment.pk for payment in payments)) == payment_audit
+    assert audit(Subject.FLIGHT, booking.flight_id) == Counter({(Action.FLIGHT_CANCELLED, staff_user.pk): 1})
+    # and nothing is left for the jobs that finish what a race left over
+    assert cancelled_flights_finish() == 0
+    assert payments_reconcile_stuck(older_than_seconds=0) == 0
+
+
+def stopped_then_unreachable(gate: Gate):
+    def hook() -> None:
+        gate()
+        unreachable()
+
+    return hook
+
+
+@pytest.mark.parametrize(
+    "slow_payment",
+    [
+        "charged after the cancel",
+        "charged, its answer lost, settled by the reconciler",
+        "charged, its answer lost, retried by the client, settled by the reconciler",
+        "never charged, given up by the reconciler",
+    ],
+)
+def test_a_flight_cancelled_while_a_passenger_pays_ends_the_booking_cancelled_refunded_and_told(
+    gateway, customer, staff_user, slow_payment
+):
+    # given a passenger paying, the booking PAYING and the gateway not yet charging
+    booking = held_booking(owner=customer, passengers=2)
+    client = authenticated_client(customer)
+    token = "tok_visa" if slow_payment == "charged after the cancel" else "tok_timeout"
+    charging = Gate()
+    gateway.hooks = {
+        "before_charge": stopped_then_unreachable(charging) if slow_payment.startswith("never") else charging
+    }
+    with threads(1) as start:
+        paying = start(pay, client, payment_body(booking, token=token))
+        charging.wait_reached()
+
+        # when staff cancel the flight (its bookings' cancel runs when that commits, here)
+        flight_cancel(flight_id=booking.flight_id, actor=staff_user)
+
+        # then the paying booking is left to its payment, which goes on and ends
+        assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PAYING
+        charging.open()
+        response = paying.result(timeout=WAIT_SECONDS)
+
+    if slow_payment == "charged after the cancel":
+        assert (response.status_code, response.json()["code"]) == (409, "booking_expired")
+        assert response.json()["detail"] == (
+            "The flight was cancelled when the charge succeeded. The charge was refunded."
+        )
+    else:
+        assert response.status_code == 504
+        if "retried" in slow_payment:
+            retried = pay(client, payment_body(booking, token=token))
+            assert (retried.status_code, retried.json()["code"]) == (409, "flight_not_bookable")
+            assert GatewayCharge.objects.count() == 1
+        assert payments_reconcile_stuck(older_than_seconds=0) == 1
+    assert_cancelled_by_the_airline(
+        booking, charged=not slow_payment.startswith("never"), staff_user=staff_user
+    )
+
+
+@pytest.mark.parametrize("trial", range(4))
+def test_a_flight_cancel_and_a_payment_released_together_leave_the_booking_cancelled(
+    customer, staff_user, trial
+):
+    # given a held booking, its owner paying and staff cancelling its flight at the same instant
+    booking = held_booking(owner=customer, passengers=2)
+    client = authenticated_client(customer)
+    together = threading.Barrier(2)
+
+    def paying():
+        together.wait(timeout=WAIT_SECONDS)
+        return pay(client, payment_body(booking))
+
+    def cancelling():
+        together.wait(timeout=WAIT_SECONDS)
+        return flight_cancel(flight_id=booking.flight_id, actor=staff_user)
+
+    with threads(2) as start:
+        payment_request, flight_request = start(paying), start(cancelling)
+        response = payment_request.result(timeout=WAIT_SECONDS)
+        assert flight_request.result(timeout=WAIT_SECONDS).status == Flight.Status.CANCELLED
+
+    # then whichever came first, the booking ends cancelled, refunded if charged, its passenger told
+    charged = GatewayCharge.objects.exists()
+    answer = (response.status_code, response.json().get("code"))
+    if answer[0] == 201:  # paid before the cancel took the flight's lock: the cancel refunded it
+        assert charged
+    elif charged:  # charged, then settled after the cancel: the settlement refunded it
+        assert answer == (409, "booking_expired")
+    else:  # the cancel came first: refused before the gateway (sale closed, or booking cancelled)
+        assert answer in {(409, "flight_not_bookable"), (409, "booking_expired")}
+    assert_cancelled_by_the_airline(
+        booking,
+        charged=charged,
+        staff_user=staff_user,
+        cancelled_by_staff=response.status_code == 201 or not charged,
+        confirmed_first=response.status_code == 201,
+    )
