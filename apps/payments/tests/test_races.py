@@ -14,10 +14,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.bookings.events import booking_confirmed
 from apps.bookings.models import Booking
 from apps.bookings.services import cancelled_flights_finish
 from apps.core.models import AuditEvent
 from apps.core.testing.database import session_waiting
+from apps.flights.events import flight_cancelled
 from apps.flights.models import Flight
 from apps.flights.services import flight_cancel
 from apps.notifications.models import Notification
@@ -26,6 +28,7 @@ from apps.payments.services import payments_reconcile_stuck
 from apps.payments.tests.factories import held_booking, payment_body
 from apps.payments.tests.racing import (
     BOOKING_LOCK_WAIT,
+    FLIGHT_LOCK_WAIT,
     PAYMENT_LOCK_WAIT,
     WAIT_SECONDS,
     Gate,
@@ -207,7 +210,9 @@ def assert_cancelled_by_the_airline(
     email = Notification.objects.get(booking=booking, kind=Kind.FLIGHT_CANCELLED)
     assert ("A full refund of" if charged else "No payment was taken") in email.body_text
     emails = Counter({Kind.BOOKING_HELD: 1, Kind.FLIGHT_CANCELLED: 1})
-    assert outbox(booking.pk) == (emails + HELD_THEN_PAID if confirmed_first else emails)
+    if confirmed_first:
+        emails.update([Kind.BOOKING_CONFIRMED, Kind.PAYMENT_RECEIPT])
+    assert outbox(booking.pk) == emails
     actor = staff_user.pk if cancelled_by_staff else None
     assert audit(Subject.BOOKING, booking.reference) == Counter(
         {(Action.CREATED, booking.owner_id): 1, (Action.STAFF_CANCELLED, actor): 1}
@@ -319,3 +324,54 @@ def test_a_flight_cancel_and_a_payment_released_together_leave_the_booking_cance
         cancelled_by_staff=response.status_code == 201 or not charged,
         confirmed_first=response.status_code == 201,
     )
+
+
+# A payment's settlement and a flight cancel, each waiting on the other's flight lock.
+
+
+def test_a_booking_confirmed_just_before_its_flight_is_cancelled_is_then_cancelled_and_refunded(
+    customer, staff_user
+):
+    booking = held_booking(owner=customer, passengers=2)
+    confirming = Gate()
+    with booking_confirmed.subscribed(confirming), threads(2) as start:
+        # given a payment confirming its booking, inside its settlement's transaction (flight locked)
+        paying = start(pay, authenticated_client(customer), payment_body(booking))
+        confirming.wait_reached()
+        # when staff cancel the flight, and the cancel waits for the flight's lock
+        cancelling = start(lambda: flight_cancel(flight_id=booking.flight_id, actor=staff_user))
+        session_waiting(FLIGHT_LOCK_WAIT, deadline_seconds=WAIT_SECONDS)
+        confirming.open()
+        response = paying.result(timeout=WAIT_SECONDS)
+        assert cancelling.result(timeout=WAIT_SECONDS).status == Flight.Status.CANCELLED
+
+    # then the payment confirmed it, and the cancel, which came after, refunded and cancelled it
+    assert (response.status_code, response.json()["status"]) == (201, "succeeded")
+    assert Payment.objects.get().status == Payment.Status.REFUNDED
+    assert_cancelled_by_the_airline(
+        booking, charged=True, staff_user=staff_user, cancelled_by_staff=True, confirmed_first=True
+    )
+
+
+def test_a_payment_settling_just_after_its_flight_is_cancelled_cancels_and_refunds_its_booking(
+    customer, staff_user
+):
+    booking = held_booking(owner=customer, passengers=2)
+    cancelling_flight = Gate()
+    with flight_cancelled.subscribed(cancelling_flight), threads(2) as start:
+        # given staff cancelling the flight, inside the cancel's transaction (the flight locked)
+        cancelling = start(lambda: flight_cancel(flight_id=booking.flight_id, actor=staff_user))
+        cancelling_flight.wait_reached()
+        # when a payment of one of its bookings is charged and its settlement waits for the flight's lock
+        paying = start(pay, authenticated_client(customer), payment_body(booking))
+        session_waiting(FLIGHT_LOCK_WAIT, deadline_seconds=WAIT_SECONDS)
+        cancelling_flight.open()
+        assert cancelling.result(timeout=WAIT_SECONDS).status == Flight.Status.CANCELLED
+        response = paying.result(timeout=WAIT_SECONDS)
+
+    # then the settlement sees the cancelled flight: the booking is cancelled and the charge refunded
+    assert (response.status_code, response.json()["code"]) == (409, "booking_expired")
+    assert response.json()["detail"] == (
+        "The flight was cancelled when the charge succeeded. The charge was refunded."
+    )
+    assert_cancelled_by_the_airline(booking, charged=True, staff_user=staff_user)
