@@ -410,7 +410,7 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
 
     The booking is cancelled through `booking_cancel`, which calls the refund handler first, so the
     seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
-    payment again changes nothing.
+    payment again changes nothing, also when another refund or cancel of it ran at the same moment.
 
     Raises PermissionDenied (403) for non-staff, PaymentNotRefundable (409) for a payment that never
     succeeded, and what booking_cancel raises (RefundFailed 503, Busy 409, …).
@@ -424,7 +424,14 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
             f"Payment {payment.pk} is {payment.status}; only a succeeded payment is refunded."
         )
     if payment.booking.status == Booking.Status.CONFIRMED:
-        booking_cancel(booking=payment.booking, actor=actor)
+        try:
+            booking_cancel(booking=payment.booking, actor=actor)
+        except BookingNotCancellable:
+            # Cancelled meanwhile by a cancel or refund running at the same moment, which refunded it
+            # once (the gateway refund is keyed by payment): answered as a refunded payment is.
+            payment.refresh_from_db()
+            if payment.status != Payment.Status.REFUNDED:
+                raise
     else:
         _payment_refund_through_gateway(
             payment_id=payment.pk, reason=f"Refunded by {actor.email}.", actor=actor

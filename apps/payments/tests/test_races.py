@@ -14,9 +14,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.events import booking_confirmed
 from apps.bookings.models import Booking
-from apps.bookings.services import cancelled_flights_finish
+from apps.bookings.services import booking_cancel, cancelled_flights_finish
+from apps.core.exceptions import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.testing.database import session_waiting
 from apps.flights.events import flight_cancelled
@@ -24,7 +26,7 @@ from apps.flights.models import Flight
 from apps.flights.services import flight_cancel
 from apps.notifications.models import Notification
 from apps.payments.models import GatewayCharge, Payment, Refund
-from apps.payments.services import payments_reconcile_stuck
+from apps.payments.services import payment_refund, payments_reconcile_stuck
 from apps.payments.tests.factories import held_booking, payment_body
 from apps.payments.tests.racing import (
     BOOKING_LOCK_WAIT,
@@ -375,3 +377,91 @@ def test_a_payment_settling_just_after_its_flight_is_cancelled_cancels_and_refun
         "The flight was cancelled when the charge succeeded. The charge was refunded."
     )
     assert_cancelled_by_the_airline(booking, charged=True, staff_user=staff_user)
+
+
+# Two refunds of one payment at once.
+
+
+def summary(outcome: object) -> tuple[str, str]:
+    """(class, status) of a returned booking or payment; (class, detail) of an error."""
+    if isinstance(outcome, ApplicationError):
+        return type(outcome).__name__, outcome.detail
+    return type(outcome).__name__, outcome.status
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("owner", "staff"), ("staff", "owner"), ("staff", "other staff")],
+    ids=["owner-cancel-then-staff-refund", "staff-refund-then-owner-cancel", "two-staff-refunds"],
+)
+def test_two_refunds_of_one_payment_at_once_refund_it_once_and_cancel_its_booking_once(
+    gateway, customer, staff_user, first, second
+):
+    # given a paid booking
+    booking = held_booking(owner=customer, passengers=2)
+    assert pay(authenticated_client(customer), payment_body(booking)).status_code == 201
+    payment_id = Payment.objects.get().pk
+    people = {"owner": customer, "staff": staff_user, "other staff": UserFactory(staff=True)}
+
+    def refund_by(who: str):
+        """The owner cancels the booking (and so refunds it); staff refund the payment (admin action)."""
+        if who == "owner":
+            return booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=customer)
+        payment = Payment.objects.select_related("booking").get(pk=payment_id)
+        return payment_refund(payment=payment, actor=people[who])
+
+    # and both reaching the gateway's refund before either recorded it; the first then finishes first
+    both_at_gateway, first_done = threading.Barrier(2), threading.Event()
+    turn = threading.local()
+
+    def at_gateway() -> None:
+        both_at_gateway.wait(timeout=WAIT_SECONDS)
+        if turn.second:
+            assert first_done.wait(timeout=WAIT_SECONDS)
+
+    def run(who: str, *, second: bool):
+        turn.second = second
+        try:
+            return refund_by(who)
+        except ApplicationError as error:
+            return error
+        finally:
+            if not second:
+                first_done.set()
+
+    gateway.hooks = {"before_refund": at_gateway}
+    with threads(2) as start:
+        firsts = start(lambda: run(first, second=False))
+        seconds = start(lambda: run(second, second=True))
+        outcomes = [firsts.result(timeout=WAIT_SECONDS), seconds.result(timeout=WAIT_SECONDS)]
+
+    # then the first refunded and cancelled; the second found it done (a staff refund answers with the
+    # refunded payment, an owner's cancel that the booking is cancelled)
+    refunded, cancelled = ("Payment", Payment.Status.REFUNDED), ("Booking", Booking.Status.CANCELLED)
+    assert [summary(outcome) for outcome in outcomes] == [
+        cancelled if first == "owner" else refunded,
+        ("BookingNotCancellable", "The booking is cancelled.") if second == "owner" else refunded,
+    ]
+    # and the gateway was asked twice for the one refund, with its one key: the ledger shows one refund
+    assert [call for call in gateway.calls if call[0] == "refund"] == [("refund", f"refund_{payment_id}")] * 2
+    assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
+    refund = Refund.objects.get()
+    assert (refund.payment_id, Payment.objects.get().status) == (payment_id, Payment.Status.REFUNDED)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert_seats(booking, 0)
+    assert outbox(booking.pk) == HELD_THEN_PAID + Counter({Kind.BOOKING_CANCELLED: 1})
+    canceller = people[first]
+    by_owner = canceller == customer
+    assert audit(Subject.BOOKING, booking.reference) == Counter(
+        {
+            (Action.CREATED, customer.pk): 1,
+            (Action.CANCELLED if by_owner else Action.STAFF_CANCELLED, canceller.pk): 1,
+        }
+    )
+    assert audit(Subject.PAYMENT, payment_id) == Counter(
+        {
+            (Action.PAID, customer.pk): 1,
+            (Action.REFUNDED if by_owner else Action.STAFF_REFUNDED, canceller.pk): 1,
+        }
+    )
