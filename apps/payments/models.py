@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.bookings.models import Booking
 from apps.core.models import TimeStampedModel
@@ -32,6 +33,10 @@ class Payment(TimeStampedModel):
         Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="succeeded_payment"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    # When a request last took this payment to charge it: its creation, or a client's retry resuming
+    # it. The reconciler gives up (no charge found) only a payment whose lease has run out, re-checked
+    # under the booking's lock, which a resume holds while it renews the lease.
+    leased_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

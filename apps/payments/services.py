@@ -12,7 +12,7 @@ call to apps/bookings/services/paying.py or the cancellation services.
 import contextlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -134,6 +134,11 @@ def _payment_begin(
             if resumable is not None:
                 booking_sale_open_ensure(booking=booking, now=now)
                 _check_amount(booking, amount, currency)
+                # Renewed under the booking's lock, which the reconciler's give-up takes too: it then
+                # sees the new lease and leaves the payment to this retry (`_payment_give_up`).
+                resumable = payment_lock(resumable.pk)
+                resumable.leased_at = now
+                resumable.save(update_fields=["leased_at", "updated_at"])
                 return resumable, "resume"
         booking_payment_start(booking=booking, now=now)
         _check_amount(booking, amount, currency)  # refused: the transaction, PAYING included, rolls back
@@ -145,6 +150,7 @@ def _payment_begin(
             payment_method=payment_method,
             idempotency_key=idempotency_key,
             gateway_idempotency_key=f"pay_{booking.pk}_{secrets.token_hex(12)}",
+            leased_at=now,
         )
         return payment, "new"
 
@@ -262,7 +268,8 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
 
     Each is looked up at the gateway by its gateway key: a charge exists → recorded as in step 3
     (confirmed, declined, or refunded if its booking is gone); no charge → the payment FAILED and the
-    booking HELD again, so it is payable until its hold expires and the sweeper expires it after.
+    booking HELD again, so it is payable until its hold expires and the sweeper expires it after,
+    unless a client's retry resumed the payment meanwhile (its lease renewed: the retry settles it).
     Charged payments that failed to confirm and whose refund did not go through are refunded again.
     A refunded payment whose booking is still confirmed (the cancel after the refund failed) gets
     its booking cancelled. Never charges. A gateway that times out, or a payment that fails in any
@@ -276,7 +283,8 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
         try:
             result = gateway.retrieve(gateway_key)
             if result is None:
-                _payment_give_up(payment_id=payment_id)
+                if not _payment_give_up(payment_id=payment_id, leased_before=created_before):
+                    continue  # settled, or resumed by a client's retry, since: no longer ours
             else:
                 # A decline or a refunded orphan is recorded; nobody is waiting for the answer.
                 with contextlib.suppress(PaymentDeclined, BookingNotPayable):
@@ -312,19 +320,27 @@ def _booking_cancel_refunded(*, payment_id: int) -> None:
 
 
 @retry_on_lock_conflict
-def _payment_give_up(*, payment_id: int) -> None:
+def _payment_give_up(*, payment_id: int, leased_before: datetime) -> bool:
+    """Fail a processing payment the gateway has no charge for; False when it is no longer ours to.
+
+    The gateway was asked with no lock held, so the answer may be stale by now: a client's retry may
+    have resumed the payment since (renewing its lease under the booking's lock) and be charging.
+    Re-checked here under the same locks, a payment settled or leased after `leased_before` is left
+    alone; one given up is FAILED, and a retry that comes after finds its booking HELD and pays anew.
+    """
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     with locked_transaction():
         booking = booking_lock_with_flight(booking_id=booking_id)
         payment = payment_lock(payment_id)
-        if payment.status != Payment.Status.PROCESSING:
-            return
+        if payment.status != Payment.Status.PROCESSING or payment.leased_at >= leased_before:
+            return False
         now = timezone.now()
         payment.status = Payment.Status.FAILED
         payment.decline_reason = "The gateway has no charge for this payment."
         payment.processed_at = now
         payment.save(update_fields=["status", "decline_reason", "processed_at", "updated_at"])
         booking_payment_failed(booking=booking, now=now)
+    return True
 
 
 def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User | None = None) -> Refund:
@@ -395,7 +411,7 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
 
     The booking is cancelled through `booking_cancel`, which calls the refund handler first, so the
     seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
-    payment again changes nothing.
+    payment again changes nothing, also when another refund or cancel of it ran at the same moment.
 
     Raises PermissionDenied (403) without payments.view_payment, PaymentNotRefundable (409) for a
     payment that never succeeded, and what booking_cancel raises (without bookings.change_booking
@@ -411,7 +427,14 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
             f"Payment {payment.pk} is {payment.status}; only a succeeded payment is refunded."
         )
     if payment.booking.status == Booking.Status.CONFIRMED:
-        booking_cancel(booking=payment.booking, actor=actor)
+        try:
+            booking_cancel(booking=payment.booking, actor=actor)
+        except BookingNotCancellable:
+            # Cancelled meanwhile by a cancel or refund running at the same moment, which refunded it
+            # once (the gateway refund is keyed by payment): answered as a refunded payment is.
+            payment.refresh_from_db()
+            if payment.status != Payment.Status.REFUNDED:
+                raise
     else:
         _payment_refund_through_gateway(
             payment_id=payment.pk, reason=f"Refunded by {actor.email}.", actor=actor

@@ -1,10 +1,16 @@
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.bookings.events import booking_confirmed
 from apps.bookings.models import Booking
-from apps.core.models import IdempotencyKey
+from apps.bookings.services import booking_cancel
+from apps.core.models import AuditEvent, IdempotencyKey
 from apps.flights.models import Flight
+from apps.flights.services import flight_update
+from apps.flights.tests.factories import FlightFactory
 from apps.notifications.models import Notification
 from apps.payments.gateway import SimulatedGateway
 from apps.payments.models import GatewayCharge, Payment, Refund
@@ -352,3 +358,92 @@ def test_a_charge_succeeding_after_its_flight_was_cancelled_is_refunded(settings
     assert CONFIRMED == []
     email = Notification.objects.get(booking=booking, kind=Notification.Kind.FLIGHT_CANCELLED)
     assert "refund" in email.body_text
+
+
+@pytest.fixture
+def editable_booking(customer):
+    """A held booking of two on a flight whose fares match its cabins, so that staff can edit it."""
+    return held_booking(owner=customer, flight=FlightFactory(airplane__layout__business_rows=2), passengers=2)
+
+
+def flight_departure_move(flight_id: int, *, seconds_from_now: int) -> None:
+    """Staff move a flight's departure, through the flights service as the admin does."""
+    departure = timezone.now().replace(microsecond=0) + timedelta(seconds=seconds_from_now)
+    flight_update(flight_id=flight_id, data={"departure_time": departure})
+
+
+@pytest.mark.parametrize(
+    ("sale_closed_by", "reason"),
+    [
+        ("departure moved inside the sales cutoff", "Bookings close 30 minutes before departure."),
+        ("the moved departure passed", "The flight has departed."),
+        ("the flight marked departed", "The flight has departed."),
+    ],
+)
+def test_a_booking_whose_flight_is_no_longer_on_sale_is_not_charged(
+    settings, customer_client, editable_booking, sale_closed_by, reason
+):
+    booking = editable_booking
+    # given a held booking whose flight staff moved to depart 15 seconds from now
+    settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = 30
+    flight_departure_move(booking.flight_id, seconds_from_now=15)
+    if sale_closed_by == "the moved departure passed":
+        Flight.objects.filter(pk=booking.flight_id).update(  # 20 seconds later, as the clock goes
+            departure_time=timezone.now() - timedelta(seconds=5)
+        )
+    elif sale_closed_by == "the flight marked departed":
+        flight_update(flight_id=booking.flight_id, data={"status": Flight.Status.DEPARTED})
+
+    # when its owner pays it
+    response = pay(customer_client, payment_body(booking))
+
+    # then it is refused by the sale rule before the gateway is called, and the booking is unchanged
+    assert (response.status_code, response.json()["code"]) == (409, "flight_not_bookable")
+    assert response.json()["detail"] == f"{reason} This booking cannot be paid."
+    assert not GatewayCharge.objects.exists()
+    assert not Payment.objects.exists()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+    assert_seats_held(booking, 2)
+    assert CONFIRMED == []
+
+
+class SaleClosedDuringChargeGateway(SimulatedGateway):
+    """Staff move the flight's departure inside the sales cutoff while the gateway is charging."""
+
+    def charge(self, **kwargs):
+        flight_departure_move(Booking.objects.get().flight_id, seconds_from_now=15)
+        return super().charge(**kwargs)
+
+
+def test_a_charge_succeeding_after_the_sale_closed_is_refunded_and_the_booking_stays_held(
+    settings, customer, customer_client, editable_booking
+):
+    booking = editable_booking
+    settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = 30
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_api.SaleClosedDuringChargeGateway"
+
+    response = pay(customer_client, payment_body(booking))
+
+    # then the charge goes back and the booking is held again (its hold runs out as usual), unpaid
+    assert (response.status_code, response.json()["code"]) == (409, "booking_expired")
+    assert response.json()["detail"] == (
+        "Bookings close 30 minutes before departure. (when the charge succeeded) The charge was refunded."
+    )
+    payment = Payment.objects.get()
+    assert (payment.status, payment.succeeded_for_id) == (Payment.Status.REFUNDED, None)
+    assert Refund.objects.get(payment=payment).amount == payment.amount
+    assert GatewayCharge.objects.get().status == GatewayCharge.Status.REFUNDED
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+    assert_seats_held(booking, 2)
+    assert CONFIRMED == []
+    assert not Notification.objects.filter(
+        booking=booking, kind__in=[Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.PAYMENT_RECEIPT]
+    ).exists()
+    assert list(AuditEvent.objects.filter(subject_ref=str(payment.pk)).values_list("action", "actor_id")) == [
+        (AuditEvent.Action.REFUNDED, None)
+    ]
+    # and its owner may still cancel the hold before departure, with nothing left to refund
+    assert booking_cancel(booking=booking, actor=customer).status == Booking.Status.CANCELLED
+    assert Refund.objects.count() == 1
