@@ -23,7 +23,7 @@ STAFF_PERMISSIONS: dict[str, list[str]] = {
         "change_flight",
     ],
     "bookings": ["view_booking", "change_booking", "view_passenger", "view_seatassignment"],
-    "payments": ["view_payment", "view_refund"],
+    "payments": ["view_payment", "refund_payment", "view_refund"],
     "notifications": ["view_notification", "change_notification"],
     "core": ["view_idempotencykey", "view_auditevent"],
     "django_celery_beat": ["view_periodictask"],

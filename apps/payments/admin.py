@@ -13,6 +13,9 @@ from apps.payments.services import payment_refund
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Money records are written by services only; the admin shows them."""
 
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.refund_payment")
+
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
 
@@ -53,7 +56,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         url = f"{reverse('admin:core_auditevent_changelist')}?{query}"
         return format_html('<a href="{}">Who did what to payment {}</a>', url, obj.pk)
 
-    @admin.action(description="Refund the selected payments (cancels their bookings)", permissions=["view"])
+    @admin.action(description="Refund the selected payments (cancels their bookings)", permissions=["refund"])
     def refund_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         refunded = 0
         for payment in queryset.select_related("booking"):

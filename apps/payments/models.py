@@ -42,6 +42,8 @@ class Payment(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
         indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created_idx")]
+        # Refunding gives money back and cancels the booking: a right of its own, not seeing payments.
+        permissions = [("refund_payment", "Can refund a payment (and cancel its booking)")]
 
     def __str__(self) -> str:
         return f"Payment {self.pk} {self.status} {self.amount} {self.currency}"

@@ -413,13 +413,13 @@ def payment_refund(*, payment: Payment, actor) -> Payment:
     seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
     payment again changes nothing, also when another refund or cancel of it ran at the same moment.
 
-    Raises PermissionDenied (403) without payments.view_payment, PaymentNotRefundable (409) for a
+    Raises PermissionDenied (403) without payments.refund_payment, PaymentNotRefundable (409) for a
     payment that never succeeded, and what booking_cancel raises (without bookings.change_booking
     PermissionDenied 403 or BookingNotFound 404, RefundFailed 503, Busy 409, …).
     """
     # What the admin's refund action asks: the view permission (apps/payments/admin.py: refund_selected).
-    if not staff_may(actor, "payments.view_payment"):
-        raise PermissionDenied("Refunding a payment needs payments.view_payment.")
+    if not staff_may(actor, "payments.refund_payment"):
+        raise PermissionDenied("Refunding a payment needs payments.refund_payment.")
     if payment.status == Payment.Status.REFUNDED:
         return payment
     if payment.status != Payment.Status.SUCCEEDED:

@@ -83,13 +83,13 @@ def test_customers_cannot_use_the_staff_refund(customer, paid_booking):
 
 @pytest.mark.parametrize(
     "granted",
-    [(), ("payments.view_payment", "bookings.view_booking")],
-    ids=["no permission", "view only"],
+    [(), ("payments.view_payment", "bookings.view_booking", "bookings.change_booking")],
+    ids=["no permission", "all but refund_payment"],
 )
 def test_staff_without_the_permissions_cannot_refund(bare_staff_user, paid_booking, granted):
-    # given a confirmed booking's payment, and a staff user with no permission, or who may only look:
-    # refunding needs payments.view_payment (as the admin's refund action does), and cancelling the
-    # booking it refunds bookings.change_booking
+    # given a confirmed booking's payment, and a staff user with no permission, or who may look at
+    # payments and change bookings but not refund: refunding needs payments.refund_payment (as the
+    # admin's refund action does)
     payment = Payment.objects.get(booking=paid_booking)
     actor = with_permissions(bare_staff_user, *granted)
 
@@ -135,6 +135,23 @@ def test_admin_refund_action(client, staff_user, paid_booking):
     assert_refunded(paid_booking)
     paid_booking.refresh_from_db()
     assert paid_booking.status == Booking.Status.CANCELLED
+
+
+def test_the_admin_offers_the_refund_action_only_with_refund_payment(client, bare_staff_user, paid_booking):
+    # given staff who may see payments in the admin and change bookings, but not refund
+    actor = with_permissions(bare_staff_user, "payments.view_payment", "bookings.change_booking")
+    client.force_login(actor)
+    payment = Payment.objects.get(booking=paid_booking)
+
+    # then the changelist does not offer the action, and posting it anyway refunds nothing
+    assert "refund_selected" not in client.get("/admin/payments/payment/").content.decode()
+    client.post("/admin/payments/payment/", {"action": "refund_selected", "_selected_action": [payment.pk]})
+    assert not Refund.objects.exists()
+    assert Booking.objects.get(pk=paid_booking.pk).status == Booking.Status.CONFIRMED
+
+    # when they are granted payments.refund_payment, the action is offered
+    actor = with_permissions(actor, "payments.refund_payment")
+    assert "refund_selected" in client.get("/admin/payments/payment/").content.decode()
 
 
 def test_admin_pages_are_read_only(admin_client, paid_booking):
