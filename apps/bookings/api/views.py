@@ -9,9 +9,22 @@ from rest_framework.views import APIView
 
 from apps.bookings.api.inputs import HoldInput, hold_input
 from apps.bookings.api.serializers import BookingOutput, booking_body
+from apps.bookings.exceptions import (
+    BookingNotCancellable,
+    BookingNotFound,
+    FlightNotBookable,
+    PaymentInProgress,
+    RefundFailed,
+    RefundUnavailable,
+    SeatUnavailable,
+    SeatUnknown,
+    SoldOut,
+)
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.core.api.schema import problems
+from apps.core.exceptions import Busy
 from apps.core.idempotency import (
     IDEMPOTENCY_KEY_PARAMETER,
     TransactionalKey,
@@ -19,7 +32,8 @@ from apps.core.idempotency import (
     idempotent_in_transaction,
 )
 from apps.core.pagination import paginated, paginated_response
-from apps.core.ratelimit import rate_limit, user_key
+from apps.core.ratelimit import RateLimited, rate_limit, user_key
+from apps.flights.exceptions import FlightNotFound
 
 
 class BookingListCreateApi(APIView):
@@ -45,7 +59,12 @@ class BookingListCreateApi(APIView):
         operation_id="bookings_create",
         request=HoldInput,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={201: BookingOutput},
+        responses={
+            201: BookingOutput,
+            **problems(
+                FlightNotFound, SoldOut, SeatUnavailable, FlightNotBookable, Busy, SeatUnknown, RateLimited
+            ),
+        },
     )
     @rate_limit(group="booking", key=user_key, rate_setting="RATELIMIT_BOOKING", fail_open=True)
     @idempotent_in_transaction
@@ -65,7 +84,9 @@ class BookingListCreateApi(APIView):
 class BookingDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="bookings_retrieve", responses={200: BookingOutput})
+    @extend_schema(
+        operation_id="bookings_retrieve", responses={200: BookingOutput, **problems(BookingNotFound)}
+    )
     def get(self, request: Request, reference: str) -> Response:
         booking = booking_get_for_user(reference=reference, user=request.user)
         return Response(booking_body(booking, booking.passengers.all()))
@@ -80,7 +101,17 @@ class BookingCancelApi(APIView):
         operation_id="bookings_cancel",
         request=None,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={200: BookingOutput},
+        responses={
+            200: BookingOutput,
+            **problems(
+                BookingNotFound,
+                BookingNotCancellable,
+                PaymentInProgress,
+                RefundUnavailable,
+                Busy,
+                RefundFailed,
+            ),
+        },
     )
     @idempotent
     def post(self, request: Request, reference: str) -> Response:

@@ -1,7 +1,29 @@
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
+from apps.core.testing.openapi import api_schema
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return api_schema().raw_schema
+
+
+def operations(document: dict):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def problem_codes(response: dict) -> list[str]:
+    """The `code`s a documented problem+json answer may carry."""
+    schema = response["content"]["application/problem+json"]["schema"]
+    return schema["allOf"][1]["properties"]["code"]["enum"]
 
 
 def test_openapi_schema_generates_without_warnings(tmp_path):
@@ -17,3 +39,66 @@ def test_api_docs_page_is_served(client):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+# --- error answers -----------------------------------------------------------------------------------
+
+
+def test_every_operation_documents_its_problems_with_their_headers(document):
+    for method, path, operation in operations(document):
+        responses = operation["responses"]
+        errors = {status: response for status, response in responses.items() if status >= "400"}
+
+        assert "503" in errors, (method, path)  # a database that does not answer, anywhere
+        for status, response in errors.items():
+            assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+            assert problem_codes(response), (method, path, status)
+        if "401" in errors:
+            assert errors["401"]["headers"]["WWW-Authenticate"]["required"] is True
+        for status in ("429", "503"):
+            if status in errors:
+                assert errors[status]["headers"]["Retry-After"]["required"] is True, (method, path)
+
+
+def test_a_hold_documents_each_refusal(document):
+    responses = document["paths"]["/api/v1/bookings"]["post"]["responses"]
+
+    documented = {status: sorted(problem_codes(r)) for status, r in responses.items() if status >= "400"}
+
+    assert documented == {
+        "400": [
+            "idempotency_key_invalid",
+            "idempotency_key_missing",
+            "malformed_request",
+            "validation_error",
+        ],
+        "401": ["authentication_failed", "not_authenticated"],
+        "404": ["flight_not_found"],
+        "409": ["busy", "flight_not_bookable", "idempotency_key_in_use", "seat_unavailable", "sold_out"],
+        "413": ["request_too_large"],
+        "415": ["unsupported_media_type"],
+        "422": ["idempotency_key_reused", "seat_unknown"],
+        "429": ["rate_limited"],
+        "503": ["service_unavailable"],
+    }
+    assert responses["409"]["headers"]["Retry-After"]["required"] is False  # busy and in_use only
+
+
+def test_staff_writes_document_a_403_and_reads_do_not(document):
+    for method, path, operation in operations(document):
+        if path.startswith(("/api/v1/airplanes", "/api/v1/flights")):
+            assert ("403" in operation["responses"]) == (method != "GET"), (method, path)
+
+
+def test_every_documented_code_is_in_the_guide(document):
+    guide = (Path(settings.BASE_DIR) / "docs" / "API.md").read_text()
+    table = guide[guide.index("## Errors") : guide.index("## Rate limits")]
+    codes = {
+        code
+        for _, _, operation in operations(document)
+        for status, response in operation["responses"].items()
+        if status >= "400"
+        for code in problem_codes(response)
+    }
+
+    assert sorted(code for code in codes if f"`{code}`" not in table) == []

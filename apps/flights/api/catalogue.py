@@ -6,9 +6,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.schema import problems
+from apps.core.exceptions import PermissionDenied
 from apps.core.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from apps.core.permissions import IsStaffOrReadOnly
 from apps.flights.api.serializers import AirplaneOutput, AirportOutput, CityOutput
+from apps.flights.exceptions import AirplaneInService, AirplaneNotFound
 from apps.flights.models import Cabin
 from apps.flights.selectors import airplane_get, airplane_list, airport_search, city_list
 from apps.flights.services import airplane_create, airplane_delete, airplane_update
@@ -66,7 +69,7 @@ class AirplaneListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         return paginated_response(request, self, airplane_list(), AirplaneOutput)
 
-    @extend_schema(request=AirplaneInput, responses={201: AirplaneOutput})
+    @extend_schema(request=AirplaneInput, responses={201: AirplaneOutput, **problems(PermissionDenied)})
     def post(self, request: Request) -> Response:
         serializer = AirplaneInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -79,18 +82,21 @@ class AirplaneListCreateApi(APIView):
 class AirplaneDetailApi(APIView):
     permission_classes = [IsStaffOrReadOnly]
 
-    @extend_schema(responses={200: AirplaneOutput})
+    @extend_schema(responses={200: AirplaneOutput, **problems(AirplaneNotFound)})
     def get(self, request: Request, airplane_id: int) -> Response:
         return Response(AirplaneOutput(airplane_get(airplane_id=airplane_id)).data)
 
-    @extend_schema(request=AirplaneInput(partial=True), responses={200: AirplaneOutput})
+    @extend_schema(
+        request=AirplaneInput(partial=True),
+        responses={200: AirplaneOutput, **problems(PermissionDenied, AirplaneNotFound, AirplaneInService)},
+    )
     def patch(self, request: Request, airplane_id: int) -> Response:
         serializer = AirplaneInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         airplane_update(airplane_id=airplane_id, data=serializer.validated_data)
         return Response(AirplaneOutput(airplane_get(airplane_id=airplane_id)).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **problems(PermissionDenied, AirplaneNotFound, AirplaneInService)})
     def delete(self, request: Request, airplane_id: int) -> Response:
         airplane_delete(airplane_id=airplane_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
