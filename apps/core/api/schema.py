@@ -6,6 +6,8 @@
   input where it takes input, 401 where it authenticates, 404 where its path names something, the
   Idempotency-Key's answers where it takes one. A view names the errors of its own rules with
   `problems(...)` in its `extend_schema(responses=...)`.
+- Security: an operation its permissions allow without signing in says so (`{}`), beside the
+  bearer token it also accepts.
 """
 
 from collections import defaultdict
@@ -115,6 +117,24 @@ class AutoSchema(BaseAutoSchema):
             return qualname.replace("Api.", "").replace(".", "")
         return super().get_serializer_name(serializer, direction)
 
+    # --- security ------------------------------------------------------------------------------------
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        """drf-spectacular adds `{}` for AllowAny and IsAuthenticatedOrReadOnly only; the API's own
+        permissions (e.g. IsStaffOrReadOnly) are asked instead."""
+        auths = super().get_auth()
+        if {} not in auths and self._allows_anonymous():
+            auths.append({})
+        return auths
+
+    def _allows_anonymous(self) -> bool:
+        """Whether the view's permissions let a caller without credentials make this request."""
+        request = Request(APIRequestFactory().generic(self.method, self.path))
+        request.user = AnonymousUser()
+        return all(
+            permission.has_permission(request, self.view) for permission in self.view.get_permissions()
+        )
+
     # --- errors --------------------------------------------------------------------------------------
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
@@ -155,14 +175,6 @@ class AutoSchema(BaseAutoSchema):
         if "path" in locations:
             yield NOT_FOUND
         yield UNAVAILABLE
-
-    def _allows_anonymous(self) -> bool:
-        """Whether the view's permissions let a caller without credentials make this request."""
-        request = Request(APIRequestFactory().generic(self.method, self.path))
-        request.user = AnonymousUser()
-        return all(
-            permission.has_permission(request, self.view) for permission in self.view.get_permissions()
-        )
 
     def _problem_response(self, status: int, found: list[Problem]) -> dict[str, Any]:
         self.registry.register_on_missing(

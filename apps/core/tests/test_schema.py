@@ -8,6 +8,23 @@ from apps.core.testing.openapi import api_schema
 
 pytestmark = pytest.mark.django_db
 
+# What anyone may read without signing in (docs/API.md, "Authentication").
+PUBLIC_READS = [
+    ("GET", "/api/v1/cities"),
+    ("GET", "/api/v1/airports"),
+    ("GET", "/api/v1/airplanes"),
+    ("GET", "/api/v1/airplanes/{airplane_id}"),
+    ("GET", "/api/v1/flights"),
+    ("GET", "/api/v1/flights/{flight_id}"),
+    ("GET", "/api/v1/flights/{flight_id}/seats"),
+]
+# What needs no account at all: it signs up, or signs in.
+NO_ACCOUNT = [
+    ("POST", "/api/v1/auth/signup"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/token/refresh"),
+]
+
 
 @pytest.fixture(scope="module")
 def document() -> dict:
@@ -39,6 +56,23 @@ def test_api_docs_page_is_served(client):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+# --- security -----------------------------------------------------------------------------------------
+
+
+def test_public_reads_need_no_sign_in_and_take_a_bearer_token(document):
+    for method, path, operation in operations(document):
+        if (method, path) in PUBLIC_READS:
+            assert operation["security"] == [{"jwtAuth": []}, {}], (method, path)
+
+
+def test_everything_else_needs_a_bearer_token(document):
+    for method, path, operation in operations(document):
+        if (method, path) in NO_ACCOUNT:
+            assert {} in operation["security"], (method, path)
+        elif (method, path) not in PUBLIC_READS:
+            assert operation["security"] == [{"jwtAuth": []}], (method, path)
 
 
 # --- error answers -----------------------------------------------------------------------------------

@@ -23,6 +23,16 @@ def test_a_bad_bearer_token_on_a_public_read_is_a_documented_401():
     assert response.headers["www-authenticate"] == ['Bearer realm="api"']
 
 
+def test_anyone_reads_a_flight_without_signing_in():
+    flight = booking_flight(rows=2, letters="AB")
+
+    response = call_and_validate(
+        "GET", "/api/v1/flights/{flight_id}", path_parameters={"flight_id": flight.pk}
+    )
+
+    assert response.status_code == 200
+
+
 def test_a_customer_writing_the_catalogue_is_a_documented_403(customer):
     response = call_and_validate(
         "DELETE",
