@@ -31,7 +31,7 @@ from apps.core.idempotency import (
     idempotent,
     idempotent_in_transaction,
 )
-from apps.core.pagination import paginated, paginated_response
+from apps.core.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from apps.core.ratelimit import RateLimited, rate_limit, user_key
 from apps.flights.exceptions import FlightNotFound
 
@@ -45,7 +45,9 @@ class BookingListCreateApi(APIView):
         status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
 
     @extend_schema(
-        operation_id="bookings_list", parameters=[FilterInput], responses={200: paginated(BookingOutput)}
+        operation_id="bookings_list",
+        parameters=[FilterInput, *PAGE_PARAMETERS],
+        responses={200: paginated(BookingOutput)},
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterInput(data=request.query_params)

@@ -3,9 +3,9 @@
 - Errors: every operation documents the problem+json answers it gives (docs/API.md, "Errors"), each
   status with the exact `code`s it may carry and the headers sent with it (`Retry-After`,
   `WWW-Authenticate`). The answers of the API's machinery are inferred from the operation: invalid
-  input where it takes input, 401 where it authenticates, 404 where its path names something, the
-  Idempotency-Key's answers where it takes one. A view names the errors of its own rules with
-  `problems(...)` in its `extend_schema(responses=...)`.
+  input where it takes input, 401 where it authenticates, 404 where its path names something or it
+  pages, the Idempotency-Key's answers where it takes one. A view names the errors of its own rules
+  with `problems(...)` in its `extend_schema(responses=...)`.
 - Security: an operation its permissions allow without signing in says so (`{}`), beside the
   bearer token it also accepts.
 """
@@ -32,6 +32,7 @@ from apps.core.idempotency import (
     IdempotencyKeyMissing,
     IdempotencyKeyReused,
 )
+from apps.core.pagination import PageNumberPagination
 from apps.core.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -172,8 +173,8 @@ class AutoSchema(BaseAutoSchema):
             yield AUTHENTICATION_FAILED  # a bearer token that is invalid, expired or of an ended session
         if not self._allows_anonymous():
             yield NOT_AUTHENTICATED
-        if "path" in locations:
-            yield NOT_FOUND
+        if "path" in locations or PageNumberPagination.page_query_param in query:
+            yield NOT_FOUND  # nothing at that path, or a page past the last
         yield UNAVAILABLE
 
     def _problem_response(self, status: int, found: list[Problem]) -> dict[str, Any]:

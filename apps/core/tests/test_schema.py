@@ -24,6 +24,7 @@ NO_ACCOUNT = [
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/token/refresh"),
 ]
+LISTS = ["/api/v1/cities", "/api/v1/airports", "/api/v1/airplanes", "/api/v1/flights", "/api/v1/bookings"]
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,14 @@ def test_every_documented_code_is_in_the_guide(document):
     }
 
     assert sorted(code for code in codes if f"`{code}`" not in table) == []
+
+
+# --- parameters and fields ---------------------------------------------------------------------------
+
+
+def test_lists_say_which_pages_exist(document):
+    for path in LISTS:
+        parameters = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+
+        assert parameters["page"] == {"type": "integer", "minimum": 1}, path
+        assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}, path

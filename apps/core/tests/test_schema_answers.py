@@ -33,6 +33,12 @@ def test_anyone_reads_a_flight_without_signing_in():
     assert response.status_code == 200
 
 
+def test_a_page_past_the_last_is_a_documented_404():
+    response = call_and_validate("GET", "/api/v1/cities", query={"page": 2})
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
 def test_a_customer_writing_the_catalogue_is_a_documented_403(customer):
     response = call_and_validate(
         "DELETE",
