@@ -148,3 +148,9 @@ def test_lists_say_which_pages_exist(document):
 
         assert parameters["page"] == {"type": "integer", "minimum": 1}, path
         assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}, path
+
+
+def test_a_seat_is_null_once_released(document):
+    seat = document["components"]["schemas"]["PassengerOutput"]["properties"]["seat"]
+
+    assert seat["nullable"] is True
