@@ -8,6 +8,8 @@
   with `problems(...)` in its `extend_schema(responses=...)`.
 - Security: an operation its permissions allow without signing in says so (`{}`), beside the
   bearer token it also accepts.
+- Request fields: what the serializers refuse, said where JSON Schema can say it: the digits of a
+  decimal written as a string.
 """
 
 from collections import defaultdict
@@ -20,6 +22,7 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions as drf
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -221,6 +224,31 @@ class AutoSchema(BaseAutoSchema):
             response["headers"] = headers
         return response
 
+    # --- request fields: what the serializers refuse, said in the schema ------------------------------
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema is None or direction != "request":
+            return schema
+        if (
+            isinstance(field, serializers.DecimalField)
+            and "pattern" in schema
+            and field.max_whole_digits
+            and field.decimal_places
+        ):
+            schema["pattern"] = decimal_pattern(field)
+        return schema
+
 
 def _retrying_codes(found: list[Problem]) -> list[str]:
     return [f"`{problem.code}`" for problem in found if problem.retry_after]
+
+
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The decimals `field` takes as text: at least one digit, at most its whole and decimal places,
+    a minus sign only where negative values are allowed, and "" (null) where null is (drf-spectacular's
+    pattern admits "", "-" and ".", and a minus sign whatever `min_value` says)."""
+    sign = "-?" if field.min_value is None or field.min_value < 0 else ""
+    whole, places = field.max_whole_digits, field.decimal_places
+    number = rf"{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})"
+    return rf"^(?:{number})?$" if field.allow_null else rf"^{number}$"

@@ -1,10 +1,14 @@
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from rest_framework import serializers
 
 from apps.core.testing.openapi import api_schema
+from apps.flights.api.flights import FlightInput
+from apps.payments.api.views import PaymentCreateApi
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +158,34 @@ def test_a_seat_is_null_once_released(document):
     seat = document["components"]["schemas"]["PassengerOutput"]["properties"]["seat"]
 
     assert seat["nullable"] is True
+
+
+def decimal_taken(field: serializers.DecimalField, text: str) -> bool:
+    try:
+        field.run_validation(text)
+    except serializers.ValidationError:
+        return False
+    return True
+
+
+DECIMAL_TEXTS = [
+    "", "-", ".", "-.", "+", "0", "00", "7", "-7", "12.5", "12.50", "12.505", ".5", "5.", "-0.01",
+    "12345678", "123456789", "1234567890", "12345678901", "1e3", " 5", "5 ", "1,5", "0x10", "NaN",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("schema_name", "field"),
+    [
+        ("PaymentCreateInputRequest", PaymentCreateApi.Input().fields["amount"]),  # not negative
+        ("FlightInputRequest", FlightInput().fields["base_fare"]),
+        ("FlightInputRequest", FlightInput().fields["first_fare"]),  # nullable
+    ],
+)
+def test_a_decimals_pattern_admits_only_what_its_field_takes(document, schema_name, field):
+    pattern = document["components"]["schemas"][schema_name]["properties"][field.field_name]["pattern"]
+
+    admitted = [text for text in DECIMAL_TEXTS if re.search(pattern, text)]
+
+    assert {"0", "12.5", ".5", "5."} <= set(admitted)
+    assert [text for text in admitted if not decimal_taken(field, text)] == []
