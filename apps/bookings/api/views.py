@@ -50,7 +50,9 @@ class BookingListCreateApi(APIView):
         responses={200: paginated(BookingOutput)},
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterInput(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads a blank value of a form-like input as "not given",
+        # so `status=` would list every booking instead of being refused.
+        filters = self.FilterInput(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         bookings = booking_list(user=request.user, status=filters.validated_data.get("status"))
         return paginated_response(

@@ -196,6 +196,15 @@ def test_list_filters_by_status(customer, customer_client, flight):
     assert "status" in bad.json()["errors"]
 
 
+def test_a_blank_status_is_a_400_naming_it_not_every_booking(customer, customer_client, flight):
+    hold(customer, flight)
+
+    response = customer_client.get(URL, {"status": ""})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["status"]
+
+
 def test_a_cancelled_bookings_answer_has_no_seats_as_the_schema_says(customer, flight):
     booking = booking_cancel(booking=hold(customer, flight, count=2), actor=customer)
 
