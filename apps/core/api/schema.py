@@ -8,8 +8,8 @@
   with `problems(...)` in its `extend_schema(responses=...)`.
 - Security: an operation its permissions allow without signing in says so (`{}`), beside the
   bearer token it also accepts.
-- Request fields: what the serializers refuse, said where JSON Schema can say it: the digits of a
-  decimal written as a string.
+- Request fields: what the serializers refuse, said where JSON Schema can say it: a nested list's
+  bounds, text that must not be blank, the digits of a decimal written as a string.
 """
 
 from collections import defaultdict
@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from apps.core.api.exception_handler import DRF_CODES, REQUEST_TOO_LARGE
+from apps.core.api.fields import NOT_BLANK
 from apps.core.exceptions import ApplicationError, NotFound, ServiceUnavailable, ValidationFailed
 from apps.core.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -230,13 +231,27 @@ class AutoSchema(BaseAutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if schema is None or direction != "request":
             return schema
-        if (
+        if isinstance(field, serializers.ListSerializer):
+            # drf-spectacular leaves out a nested list's bounds (`many=True, min_length=…`).
+            fewest = field.min_length if field.min_length is not None else int(not field.allow_empty)
+            if fewest:
+                schema["minItems"] = fewest
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        elif (
             isinstance(field, serializers.DecimalField)
             and "pattern" in schema
             and field.max_whole_digits
             and field.decimal_places
         ):
             schema["pattern"] = decimal_pattern(field)
+        elif (
+            type(field) is serializers.CharField
+            and field.trim_whitespace
+            and not field.allow_blank
+            and "pattern" not in schema
+        ):
+            schema["pattern"] = NOT_BLANK
         return schema
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from apps.core.testing.openapi import api_schema
 from apps.flights.api.flights import FlightInput
+from apps.flights.models import MAX_PARTY_SIZE
 from apps.payments.api.views import PaymentCreateApi
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,37 @@ def test_lists_say_which_pages_exist(document):
 
         assert parameters["page"] == {"type": "integer", "minimum": 1}, path
         assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}, path
+
+
+def test_nested_lists_are_bounded_as_their_serializers_bound_them(document):
+    schemas = document["components"]["schemas"]
+    passengers = schemas["HoldInputRequest"]["properties"]["passengers"]
+    sections = schemas["AirplaneInputRequest"]["properties"]["cabin_sections"]
+
+    assert (passengers["minItems"], passengers["maxItems"]) == (1, MAX_PARTY_SIZE)
+    assert sections["minItems"] == 1
+
+
+WHITESPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+
+
+def test_text_that_must_not_be_blank_says_so_as_python_strips_it(document):
+    signup = document["components"]["schemas"]["UserSignupInputRequest"]["properties"]
+    name = signup["name"]["pattern"]
+
+    assert [space for space in WHITESPACE if re.search(name, space * 3)] == []
+    assert re.search(name, " Asha ")
+    assert re.search(name, "\ufeff")  # not whitespace to Python: a name str.strip() keeps
+    assert "pattern" not in signup["password"]  # a password is taken as typed, spaces too
+
+
+def test_an_idempotency_key_is_described_as_it_is_checked(document):
+    parameters = document["paths"]["/api/v1/bookings"]["post"]["parameters"]
+    key = next(parameter for parameter in parameters if parameter["name"] == "Idempotency-Key")
+
+    assert key["required"] is True
+    assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 255)
+    assert [space for space in WHITESPACE if re.search(key["schema"]["pattern"], space)] == []
 
 
 def test_a_seat_is_null_once_released(document):
