@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
 from apps.accounts.services import auth_session_end, auth_session_refresh, auth_session_start, user_create
 from apps.accounts.tokens import SessionRefreshToken
+from apps.core.api.fields import StringField
 from apps.core.api.schema import problems
 from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, ip_key, rate_limit
 
@@ -31,8 +32,8 @@ class UserSignupApi(APIView):
 
     class Input(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        name = serializers.CharField(max_length=150)
+        password = StringField(max_length=128, trim_whitespace=False)
+        name = StringField(max_length=150)
 
     @extend_schema(
         request=Input, responses={201: UserOutput, **problems(RateLimited, RateLimiterUnavailable)}
@@ -86,7 +87,7 @@ class UserTokenRefreshApi(APIView):
     authentication_classes: list = []
 
     class Input(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StringField()
 
     class Output(serializers.Serializer):
         access = serializers.CharField()
@@ -106,7 +107,7 @@ class UserLogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class Input(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StringField()
 
     @extend_schema(request=Input, responses={204: None})
     def post(self, request: Request) -> Response:

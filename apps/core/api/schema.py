@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from apps.core.api.exception_handler import DRF_CODES, REQUEST_TOO_LARGE
-from apps.core.api.fields import NOT_BLANK
+from apps.core.api.fields import NOT_BLANK, StringField
 from apps.core.exceptions import ApplicationError, NotFound, ServiceUnavailable, ValidationFailed
 from apps.core.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -246,7 +246,7 @@ class AutoSchema(BaseAutoSchema):
         ):
             schema["pattern"] = decimal_pattern(field)
         elif (
-            type(field) is serializers.CharField
+            type(field) in (serializers.CharField, StringField)
             and field.trim_whitespace
             and not field.allow_blank
             and "pattern" not in schema

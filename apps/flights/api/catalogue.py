@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.fields import StringField
 from apps.core.api.schema import problems
 from apps.core.exceptions import PermissionDenied
 from apps.core.pagination import PAGE_PARAMETERS, paginated, paginated_response
@@ -51,12 +52,12 @@ class CabinSectionInput(serializers.Serializer):
     cabin = serializers.ChoiceField(choices=Cabin.choices)
     first_row = serializers.IntegerField()
     last_row = serializers.IntegerField()
-    seat_letters = serializers.CharField(max_length=12)
+    seat_letters = StringField(max_length=12)
 
 
 class AirplaneInput(serializers.Serializer):
-    model_name = serializers.CharField(max_length=50)
-    registration = serializers.CharField(max_length=10)
+    model_name = StringField(max_length=50)
+    registration = StringField(max_length=10)
     cabin_sections = CabinSectionInput(many=True, allow_empty=False)
 
 

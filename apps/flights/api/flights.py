@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.fields import StringField
 from apps.core.api.schema import problems
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.http import json_bytes_response
@@ -210,20 +211,20 @@ READ_ONLY_FLIGHT_FIELDS = ("total_seats", "available_seats", "version")
 
 
 class FlightInput(serializers.Serializer):
-    flight_number = serializers.CharField(max_length=8)
+    flight_number = StringField(max_length=8)
     airplane_id = serializers.IntegerField(min_value=1)
-    departure_airport = serializers.CharField(max_length=3, help_text="IATA code")
-    arrival_airport = serializers.CharField(max_length=3, help_text="IATA code")
+    departure_airport = StringField(max_length=3, help_text="IATA code")
+    arrival_airport = StringField(max_length=3, help_text="IATA code")
     departure_time = serializers.DateTimeField()
     arrival_time = serializers.DateTimeField()
-    currency = serializers.CharField(max_length=3, required=False)
+    currency = StringField(max_length=3, required=False)
     base_fare = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="The economy fare.")
     premium_economy_fare = serializers.DecimalField(
         max_digits=10, decimal_places=2, required=False, allow_null=True
     )
     business_fare = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
     first_fare = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
-    gate = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    gate = StringField(max_length=8, required=False, allow_blank=True)
     status = FlightStatusField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.bookings.exceptions import BookingNotFound, BookingNotPayable, FlightNotBookable, PaymentInProgress
+from apps.core.api.fields import StringField
 from apps.core.api.schema import problems
 from apps.core.exceptions import Busy
 from apps.core.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -41,12 +42,10 @@ class PaymentCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class Input(serializers.Serializer):
-        booking_reference = serializers.CharField(max_length=16)
+        booking_reference = StringField(max_length=16)
         amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
         currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3)
-        payment_method = serializers.CharField(
-            max_length=64, help_text="A gateway card token, e.g. tok_visa."
-        )
+        payment_method = StringField(max_length=64, help_text="A gateway card token, e.g. tok_visa.")
 
     @extend_schema(
         request=Input,
