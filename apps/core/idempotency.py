@@ -39,13 +39,13 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from apps.core.api.fields import NOT_BLANK
 from apps.core.exceptions import ApplicationError, Conflict, UnprocessableEntity
 from apps.core.models import IdempotencyKey
 
@@ -59,7 +59,8 @@ _REPLAYED_RESPONSE_HEADERS = ("Location", "WWW-Authenticate")
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=IDEMPOTENCY_HEADER,
-    type=OpenApiTypes.STR,
+    # Spaces only count as no key at all.
+    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": NOT_BLANK},
     location=OpenApiParameter.HEADER,
     required=True,
     description=(

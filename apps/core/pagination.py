@@ -6,23 +6,33 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import pagination, serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exceptions import NotFound
+
+MAX_PAGE_SIZE = 100
+
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="1-based page number."),
-    OpenApiParameter("page_size", int, description="Results per page, 1 to 100 (default 20)."),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="1-based page number."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        description=f"Results per page, 1 to {MAX_PAGE_SIZE} (default 20).",
+    ),
 ]
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`page` and `page_size` (≤ 100); a malformed or out-of-range value is a 400 naming it."""
+    """`page` and `page_size` (≤ 100); a malformed or out-of-range value is a 400 naming it, a page
+    past the last a 404 naming it."""
 
     page_size_query_param = "page_size"
-    max_page_size = 100
+    max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
@@ -41,17 +51,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         try:
             return super().paginate_queryset(queryset, request, view)
-        except NotFound:
-            raise ValidationError({"page": ["Past the last page."]}) from None
+        except drf_exceptions.NotFound:
+            raise _past_the_last_page() from None
 
     def counted_page_response(self, request, items: list[Any], *, number: int, count: int) -> Response:
         """The response for page `number` of a list fetched a page at a time (`items`, of `count` in
         all), with the same links and errors as a paginated queryset's."""
         if number > 1 and not items:
-            raise ValidationError({"page": ["Past the last page."]})
+            raise _past_the_last_page()
         self.request = request
         self.page = Page(items, number, Paginator(range(count), self.get_page_size(request)))
         return self.get_paginated_response(items)
+
+
+def _past_the_last_page() -> NotFound:
+    # A well-formed page number that names no page: nothing there (as for an unknown id).
+    return NotFound("Past the last page.", errors={"page": ["Past the last page."]})
 
 
 def paginated(output: type[serializers.Serializer]) -> serializers.Serializer:

@@ -30,6 +30,7 @@ class RateLimited(ApplicationError):
     code = "rate_limited"
     http_status = 429
     title = "Too many requests"
+    retry_after = 1  # always sent: `RateLimit.check` gives the seconds left in the window
 
 
 class RateLimiterUnavailable(ServiceUnavailable):

@@ -8,11 +8,14 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from apps.accounts.exceptions import SessionRefused
 from apps.accounts.models import User
 from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
 from apps.accounts.services import auth_session_end, auth_session_refresh, auth_session_start, user_create
 from apps.accounts.tokens import SessionRefreshToken
-from apps.core.ratelimit import ip_key, rate_limit
+from apps.core.api.fields import StringField
+from apps.core.api.schema import problems
+from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, ip_key, rate_limit
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -29,10 +32,12 @@ class UserSignupApi(APIView):
 
     class Input(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        name = serializers.CharField(max_length=150)
+        password = StringField(max_length=128, trim_whitespace=False)
+        name = StringField(max_length=150)
 
-    @extend_schema(request=Input, responses={201: UserOutput})
+    @extend_schema(
+        request=Input, responses={201: UserOutput, **problems(RateLimited, RateLimiterUnavailable)}
+    )
     @rate_limit(group="signup", key=ip_key, rate_setting="RATELIMIT_SIGNUP", fail_open=False)
     def post(self, request: Request) -> Response:
         serializer = self.Input(data=request.data)
@@ -60,6 +65,12 @@ class UserTokenObtainApi(TokenObtainPairView):
 
     serializer_class = UserTokenObtainSerializer
 
+    @extend_schema(
+        responses={
+            200: UserTokenObtainSerializer,
+            **problems(SessionRefused, RateLimited, RateLimiterUnavailable),
+        }
+    )
     @rate_limit(**SIGNIN_RATE_LIMIT)
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
@@ -76,13 +87,13 @@ class UserTokenRefreshApi(APIView):
     authentication_classes: list = []
 
     class Input(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StringField()
 
     class Output(serializers.Serializer):
         access = serializers.CharField()
         refresh = serializers.CharField()
 
-    @extend_schema(request=Input, responses={200: Output})
+    @extend_schema(request=Input, responses={200: Output, **problems(SessionRefused)})
     def post(self, request: Request) -> Response:
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -96,7 +107,7 @@ class UserLogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class Input(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StringField()
 
     @extend_schema(request=Input, responses={204: None})
     def post(self, request: Request) -> Response:

@@ -69,6 +69,16 @@ def test_signup_with_missing_fields_names_them(api_client):
     assert set(response.json()["errors"]) == {"email", "password", "name"}
 
 
+def test_signup_takes_text_as_strings_only_as_its_schema_says(api_client):
+    response = api_client.post(
+        SIGNUP, {"email": "asha@example.com", "password": 40817.5193, "name": 7}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"password": ["Not a valid string."], "name": ["Not a valid string."]}
+    assert not User.objects.filter(email="asha@example.com").exists()
+
+
 def test_token_pair_then_me_shows_the_user_and_role(api_client):
     user = UserFactory(staff=True)
     pair = obtain_pair(api_client, user.email)

@@ -12,6 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.fields import StringField
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import MAX_PARTY_SIZE
 
@@ -22,13 +23,13 @@ ID_MAX = 2**63 - 1  # a BIGINT primary key
 
 class HoldInput(serializers.Serializer):
     class PassengerInput(serializers.Serializer):
-        first_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
-        last_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+        first_name = StringField(max_length=NAME_MAX_LENGTH)
+        last_name = StringField(max_length=NAME_MAX_LENGTH)
 
     flight_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     passengers = PassengerInput(many=True, min_length=1, max_length=MAX_PARTY_SIZE)
     seats = serializers.ListField(
-        child=serializers.CharField(max_length=SEAT_MAX_LENGTH),
+        child=StringField(max_length=SEAT_MAX_LENGTH),
         required=False,
         max_length=MAX_PARTY_SIZE,
         help_text="One seat code per passenger, e.g. 12A; leave out to have seats assigned.",
@@ -144,10 +145,10 @@ def _text(data: dict, field: str, key: str, errors: dict[str, list[str]], *, max
     if value is None:
         errors[key] = [NULL]
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str):  # as StringField: text is a JSON string, never a number
         errors[key] = ["Not a valid string."]
         return ""
-    text = str(value).strip()
+    text = value.strip()
     if not text:
         errors[key] = ["This field may not be blank."]
     elif len(text) > max_length:

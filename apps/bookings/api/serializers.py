@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -29,7 +28,7 @@ class PassengerOutput(serializers.Serializer):
     last_name = serializers.CharField()
     seat = serializers.SerializerMethodField(help_text="Seat code; null once the seat is released.")
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_seat(self, passenger: Passenger) -> str | None:
         return _active_seat_code(passenger)
 

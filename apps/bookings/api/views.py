@@ -9,17 +9,31 @@ from rest_framework.views import APIView
 
 from apps.bookings.api.inputs import HoldInput, hold_input
 from apps.bookings.api.serializers import BookingOutput, booking_body
+from apps.bookings.exceptions import (
+    BookingNotCancellable,
+    BookingNotFound,
+    FlightNotBookable,
+    PaymentInProgress,
+    RefundFailed,
+    RefundUnavailable,
+    SeatUnavailable,
+    SeatUnknown,
+    SoldOut,
+)
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.core.api.schema import problems
+from apps.core.exceptions import Busy
 from apps.core.idempotency import (
     IDEMPOTENCY_KEY_PARAMETER,
     TransactionalKey,
     idempotent,
     idempotent_in_transaction,
 )
-from apps.core.pagination import paginated, paginated_response
-from apps.core.ratelimit import rate_limit, user_key
+from apps.core.pagination import PAGE_PARAMETERS, paginated, paginated_response
+from apps.core.ratelimit import RateLimited, rate_limit, user_key
+from apps.flights.exceptions import FlightNotFound
 
 
 class BookingListCreateApi(APIView):
@@ -31,10 +45,14 @@ class BookingListCreateApi(APIView):
         status = serializers.ChoiceField(choices=Booking.Status.choices, required=False)
 
     @extend_schema(
-        operation_id="bookings_list", parameters=[FilterInput], responses={200: paginated(BookingOutput)}
+        operation_id="bookings_list",
+        parameters=[FilterInput, *PAGE_PARAMETERS],
+        responses={200: paginated(BookingOutput)},
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterInput(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads a blank value of a form-like input as "not given",
+        # so `status=` would list every booking instead of being refused.
+        filters = self.FilterInput(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         bookings = booking_list(user=request.user, status=filters.validated_data.get("status"))
         return paginated_response(
@@ -45,7 +63,12 @@ class BookingListCreateApi(APIView):
         operation_id="bookings_create",
         request=HoldInput,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={201: BookingOutput},
+        responses={
+            201: BookingOutput,
+            **problems(
+                FlightNotFound, SoldOut, SeatUnavailable, FlightNotBookable, Busy, SeatUnknown, RateLimited
+            ),
+        },
     )
     @rate_limit(group="booking", key=user_key, rate_setting="RATELIMIT_BOOKING", fail_open=True)
     @idempotent_in_transaction
@@ -65,7 +88,9 @@ class BookingListCreateApi(APIView):
 class BookingDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="bookings_retrieve", responses={200: BookingOutput})
+    @extend_schema(
+        operation_id="bookings_retrieve", responses={200: BookingOutput, **problems(BookingNotFound)}
+    )
     def get(self, request: Request, reference: str) -> Response:
         booking = booking_get_for_user(reference=reference, user=request.user)
         return Response(booking_body(booking, booking.passengers.all()))
@@ -80,7 +105,17 @@ class BookingCancelApi(APIView):
         operation_id="bookings_cancel",
         request=None,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={200: BookingOutput},
+        responses={
+            200: BookingOutput,
+            **problems(
+                BookingNotFound,
+                BookingNotCancellable,
+                PaymentInProgress,
+                RefundUnavailable,
+                Busy,
+                RefundFailed,
+            ),
+        },
     )
     @idempotent
     def post(self, request: Request, reference: str) -> Response:

@@ -18,8 +18,9 @@ from apps.bookings.services import booking_cancel
 from apps.bookings.tests.factories import booking_flight, hold, make_status, passengers
 from apps.bookings.tests.racing import race
 from apps.core.models import IdempotencyKey
+from apps.core.testing.openapi import call_and_validate
 from apps.flights.models import Flight
-from conftest import authenticated_client
+from conftest import access_token_for, authenticated_client
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +195,28 @@ def test_list_filters_by_status(customer, customer_client, flight):
     assert [b["reference"] for b in response.json()["results"]] == [held.reference]
     assert bad.status_code == 400
     assert "status" in bad.json()["errors"]
+
+
+def test_a_blank_status_is_a_400_naming_it_not_every_booking(customer, customer_client, flight):
+    hold(customer, flight)
+
+    response = customer_client.get(URL, {"status": ""})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["status"]
+
+
+def test_a_cancelled_bookings_answer_has_no_seats_as_the_schema_says(customer, flight):
+    booking = booking_cancel(booking=hold(customer, flight, count=2), actor=customer)
+
+    response = call_and_validate(
+        "GET",
+        "/api/v1/bookings/{reference}",
+        path_parameters={"reference": booking.reference},
+        headers={"Authorization": f"Bearer {access_token_for(customer)}"},
+    )
+
+    assert [passenger["seat"] for passenger in response.json()["passengers"]] == [None, None]
 
 
 def test_list_runs_a_constant_number_of_queries(customer, customer_client, flight):

@@ -46,3 +46,13 @@ def test_the_hand_written_check_agrees_with_the_serializer(body):
         with pytest.raises(ValidationFailed) as refused:
             hold_input(body)
         assert refused.value.errors == _flatten(serializers.ValidationError(serializer.errors).detail)
+
+
+def test_a_name_or_seat_given_as_a_number_is_refused_as_the_schema_says_text():
+    with pytest.raises(ValidationFailed) as refused:
+        hold_input({"flight_id": 7, "passengers": [{"first_name": 5, "last_name": "Rao"}], "seats": [12]})
+
+    assert refused.value.errors == {
+        "passengers.0.first_name": ["Not a valid string."],
+        "seats.0": ["Not a valid string."],
+    }

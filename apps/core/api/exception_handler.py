@@ -17,8 +17,9 @@ from apps.core.problems import PROBLEM_CONTENT_TYPE, problem_body
 logger = logging.getLogger(__name__)
 
 BEARER_CHALLENGE = 'Bearer realm="api"'
+REQUEST_TOO_LARGE = ("request_too_large", "Request body too large")
 
-_DRF_CODES: dict[type[drf.APIException], tuple[str, str]] = {
+DRF_CODES: dict[type[drf.APIException], tuple[str, str]] = {
     drf.ParseError: ("malformed_request", "Malformed request body"),
     drf.NotAuthenticated: ("not_authenticated", "Authentication required"),
     drf.AuthenticationFailed: ("authentication_failed", "Authentication failed"),
@@ -70,10 +71,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return _problem(exc.http_status, body, headers)
     if isinstance(exc, RequestDataTooBig):
         # Django raises it when DRF first reads the body, before any parser: the view got no data.
+        code, title = REQUEST_TOO_LARGE
         body = problem_body(
             status=413,
-            code="request_too_large",
-            title="Request body too large",
+            code=code,
+            title=title,
             detail=f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
         )
         return _problem(413, body)
@@ -92,7 +94,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return _problem(400, body)
     if isinstance(exc, drf.APIException):
         code, title = next(
-            ((c, t) for cls, (c, t) in _DRF_CODES.items() if isinstance(exc, cls)),
+            ((c, t) for cls, (c, t) in DRF_CODES.items() if isinstance(exc, cls)),
             ("error", "Request failed"),
         )
         headers = {}

@@ -14,11 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.exceptions import ValidationFailed
+from apps.core.api.fields import StringField
+from apps.core.api.schema import problems
+from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.http import json_bytes_response
 from apps.core.pagination import PAGE_PARAMETERS, PageNumberPagination, paginated
 from apps.core.permissions import ModelPermissionsOrReadOnly
-from apps.core.ratelimit import ip_key, rate_limit_for
+from apps.core.ratelimit import RateLimited, ip_key, rate_limit_for
 from apps.flights.api.serializers import (
     FlightOutput,
     FlightStatusField,
@@ -28,6 +30,7 @@ from apps.flights.api.serializers import (
     json_bytes,
     seat_map_body,
 )
+from apps.flights.exceptions import FlightHasBookings, FlightNotFound
 from apps.flights.models import MAX_PARTY_SIZE, Flight
 from apps.flights.search_cache import cached_json, search_token
 from apps.flights.selectors import (
@@ -207,20 +210,20 @@ READ_ONLY_FLIGHT_FIELDS = ("total_seats", "available_seats", "version")
 
 
 class FlightInput(serializers.Serializer):
-    flight_number = serializers.CharField(max_length=8)
+    flight_number = StringField(max_length=8)
     airplane_id = serializers.IntegerField(min_value=1)
-    departure_airport = serializers.CharField(max_length=3, help_text="IATA code")
-    arrival_airport = serializers.CharField(max_length=3, help_text="IATA code")
+    departure_airport = StringField(max_length=3, help_text="IATA code")
+    arrival_airport = StringField(max_length=3, help_text="IATA code")
     departure_time = serializers.DateTimeField()
     arrival_time = serializers.DateTimeField()
-    currency = serializers.CharField(max_length=3, required=False)
+    currency = StringField(max_length=3, required=False)
     base_fare = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="The economy fare.")
     premium_economy_fare = serializers.DecimalField(
         max_digits=10, decimal_places=2, required=False, allow_null=True
     )
     business_fare = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
     first_fare = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
-    gate = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    gate = StringField(max_length=8, required=False, allow_blank=True)
     status = FlightStatusField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +244,7 @@ class FlightListCreateApi(APIView):
     @extend_schema(
         operation_id="flights_search",
         parameters=[FlightSearchInput, *PAGE_PARAMETERS],
-        responses={200: paginated(FlightOutput)},
+        responses={200: paginated(FlightOutput), **problems(RateLimited)},
     )
     def get(self, request: Request) -> HttpResponse:
         """Answered from the cache as stored bytes when it can be: the version, the entry and the
@@ -281,7 +284,7 @@ class FlightListCreateApi(APIView):
             headers={"X-Cache": "hit" if answer.hit else "miss"},
         )
 
-    @extend_schema(request=FlightInput, responses={201: FlightOutput})
+    @extend_schema(request=FlightInput, responses={201: FlightOutput, **problems(PermissionDenied)})
     def post(self, request: Request) -> Response:
         serializer = FlightInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -293,7 +296,7 @@ class FlightDetailApi(APIView):
     permission_classes = [ModelPermissionsOrReadOnly]
     permission_model = Flight
 
-    @extend_schema(responses={200: FlightOutput})
+    @extend_schema(responses={200: FlightOutput, **problems(FlightNotFound)})
     def get(self, request: Request, flight_id: int) -> HttpResponse:
         """From the cache as stored bytes under the catalogue version, for FLIGHT_CACHE_TTL_SECONDS
         at most (the availability it shows may lag that long; booking never trusts it)."""
@@ -306,14 +309,17 @@ class FlightDetailApi(APIView):
             request, answer.body, etag=answer.etag, max_age=settings.FLIGHT_CACHE_TTL_SECONDS
         )
 
-    @extend_schema(request=FlightInput(partial=True), responses={200: FlightOutput})
+    @extend_schema(
+        request=FlightInput(partial=True),
+        responses={200: FlightOutput, **problems(PermissionDenied, FlightNotFound, FlightHasBookings)},
+    )
     def patch(self, request: Request, flight_id: int) -> Response:
         serializer = FlightInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         flight_update(flight_id=flight_id, data=serializer.validated_data)
         return Response(FlightOutput(flight_get(flight_id=flight_id)).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **problems(PermissionDenied, FlightNotFound, FlightHasBookings)})
     def delete(self, request: Request, flight_id: int) -> Response:
         flight_delete(flight_id=flight_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -325,7 +331,7 @@ class FlightSeatMapApi(APIView):
     permission_classes = [ModelPermissionsOrReadOnly]
     permission_model = Flight
 
-    @extend_schema(responses={200: SeatMapOutput})
+    @extend_schema(responses={200: SeatMapOutput, **problems(FlightNotFound)})
     def get(self, request: Request, flight_id: int) -> HttpResponse:
         """From the cache, as the flight's detail is (FLIGHT_CACHE_TTL_SECONDS at most behind)."""
         answer = cached_json(

@@ -1,12 +1,17 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.bookings.exceptions import BookingNotFound, BookingNotPayable, FlightNotBookable, PaymentInProgress
+from apps.core.api.fields import StringField
+from apps.core.api.schema import problems
+from apps.core.exceptions import Busy
 from apps.core.idempotency import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PARAMETER, idempotent
-from apps.core.ratelimit import rate_limit, user_key
+from apps.core.ratelimit import RateLimited, rate_limit, user_key
+from apps.payments.exceptions import AlreadyPaid, AmountMismatch, PaymentDeclined, PaymentGatewayTimeout
 from apps.payments.models import Payment
 from apps.payments.selectors import payment_get_for_user
 from apps.payments.services import payment_create
@@ -37,27 +42,28 @@ class PaymentCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class Input(serializers.Serializer):
-        booking_reference = serializers.CharField(max_length=16)
+        booking_reference = StringField(max_length=16)
         amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
         currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3)
-        payment_method = serializers.CharField(
-            max_length=64, help_text="A gateway card token, e.g. tok_visa."
-        )
+        payment_method = StringField(max_length=64, help_text="A gateway card token, e.g. tok_visa.")
 
     @extend_schema(
         request=Input,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: PaymentOutput,
-            400: OpenApiResponse(description="Invalid input or a missing/invalid Idempotency-Key."),
-            402: OpenApiResponse(description="payment_declined: the gateway's reason is the detail."),
-            404: OpenApiResponse(description="No such booking (or another user's)."),
-            409: OpenApiResponse(
-                description="already_paid, booking_expired, payment_in_progress or idempotency_key_in_use."
+            **problems(
+                PaymentDeclined,
+                BookingNotFound,
+                AlreadyPaid,
+                BookingNotPayable,
+                FlightNotBookable,
+                PaymentInProgress,
+                Busy,
+                AmountMismatch,
+                RateLimited,
+                PaymentGatewayTimeout,
             ),
-            422: OpenApiResponse(description="amount_mismatch or idempotency_key_reused."),
-            429: OpenApiResponse(description="rate_limited: too many payment attempts."),
-            504: OpenApiResponse(description="gateway_timeout: retry with the same Idempotency-Key."),
         },
     )
     # The limit is checked before the key is claimed, so a 429 is never stored as the answer.
@@ -77,7 +83,7 @@ class PaymentCreateApi(APIView):
 class PaymentDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: PaymentOutput, 404: OpenApiResponse(description="No such payment.")})
+    @extend_schema(responses={200: PaymentOutput})
     def get(self, request: Request, payment_id: int) -> Response:
         payment = payment_get_for_user(payment_id=payment_id, user=request.user)
         return Response(PaymentOutput(payment).data)
