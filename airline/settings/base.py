@@ -181,6 +181,8 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:signin"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+# A password reset link works for an hour (and only until the password changes or the user signs in).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -243,6 +245,8 @@ RATELIMIT_SIGNUP = env("RATELIMIT_SIGNUP", default="5/m")  # per client IP
 RATELIMIT_BOOKING = env("RATELIMIT_BOOKING", default="30/m")  # per user
 RATELIMIT_PAYMENT = env("RATELIMIT_PAYMENT", default="20/m")  # per user
 RATELIMIT_SEARCH = env("RATELIMIT_SEARCH", default="300/m")  # per client IP
+RATELIMIT_PASSWORD_RESET = env("RATELIMIT_PASSWORD_RESET", default="10/h")  # requests per client IP
+RATELIMIT_PASSWORD_RESET_EMAIL = env("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h")  # e-mails per address
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=30)

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from apps.accounts.events import PasswordResetRequested, password_reset_requested
 from apps.accounts.exceptions import SessionRefused
 from apps.accounts.models import AuthSession, User
 from apps.accounts.selectors import auth_session_user_get_live
@@ -39,6 +40,27 @@ def user_create(*, email: str, password: str, name: str) -> User:
             return User.objects.create_user(email=email, password=password, name=name)
     except IntegrityError:
         raise ValidationFailed(REGISTRATION_REFUSED, errors={"email": [REGISTRATION_REFUSED]}) from None
+
+
+# --- Passwords -----------------------------------------------------------------------------------
+
+
+def password_reset_send(*, user: User, link: str) -> None:
+    """E-mail `user` the link to choose a new password (through the outbox: a subscriber writes the
+    row in this transaction). `link` carries RESET_TOKEN_MARK where the token goes: the sender makes
+    the token when it sends, so no usable link is stored."""
+    with transaction.atomic():
+        password_reset_requested.publish(PasswordResetRequested(user=user, link=link))
+
+
+def user_password_changed(*, user: User) -> None:
+    """After a password change or reset: end every API session of `user` at once.
+
+    Their access tokens are refused from the next request on (JWT authentication reads the user
+    through the session). The website's other sessions end by themselves: Django checks each session's
+    password hash, and the page that changed the password renews only its own.
+    """
+    AuthSession.objects.filter(user=user).delete()
 
 
 # --- API sessions (apps/accounts/models.py: AuthSession) -------------------------------------------------

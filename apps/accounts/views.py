@@ -1,16 +1,18 @@
 import copy
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
-from apps.accounts.forms import SignInForm, SignUpForm
+from apps.accounts.forms import PasswordResetRequestForm, SignInForm, SignUpForm
 from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
-from apps.accounts.services import user_create
+from apps.accounts.services import user_create, user_password_changed
 from apps.core.exceptions import ValidationFailed
 from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, ip_key, rate_limit_check
 from apps.core.views import page_rate_limit, rate_limit_message
@@ -82,3 +84,60 @@ def admin_signin(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(error.retry_after)
         return response
     return admin.site.login(request)
+
+
+# --- Passwords: Django's own views and tokens; the e-mail goes through the outbox ------------------
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """The same page follows for every address, known or not (PasswordResetRequestForm)."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs, valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user_password_changed(user=form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Keeps this browser signed in (Django renews its session); every other session ends."""
+
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user_password_changed(user=form.user)
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+password_reset = sensitive_post_parameters()(
+    page_rate_limit(
+        group="password_reset", key=ip_key, rate_setting="RATELIMIT_PASSWORD_RESET", fail_open=False
+    )(PasswordResetRequestView.as_view())
+)
+# Guessing the current password is signing in: the same per-IP limit.
+password_change = page_rate_limit(**SIGNIN_RATE_LIMIT)(PasswordChangeView.as_view())

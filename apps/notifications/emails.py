@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import dateformat
 
@@ -65,6 +66,20 @@ def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     context = {**context, "subject": subject}
     text = render_to_string(f"notifications/{kind}.txt", context)
     html = render_to_string(f"notifications/{kind}.html", context)
+    return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
+
+
+def render_password_reset_email(*, name: str, link: str) -> RenderedEmail:
+    """The password reset e-mail; `link` still carries the token's mark (apps/accounts/events.py)."""
+    subject = "Reset your Airline password"
+    context = {
+        "subject": subject,
+        "customer_name": name,
+        "link": link,
+        "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
+    text = render_to_string("notifications/password_reset.txt", context)
+    html = render_to_string("notifications/password_reset.html", context)
     return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
 
 

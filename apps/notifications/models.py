@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from apps.bookings.models import Booking
@@ -15,6 +16,7 @@ class Notification(TimeStampedModel):
         HOLD_EXPIRED = "hold_expired", "Hold expired"
         FLIGHT_REMINDER = "flight_reminder", "Flight reminder"
         FLIGHT_CANCELLED = "flight_cancelled", "Flight cancelled by the airline"
+        PASSWORD_RESET = "password_reset", "Password reset link"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -39,6 +41,14 @@ class Notification(TimeStampedModel):
     queued_at = models.DateTimeField(null=True, blank=True)
     booking = models.ForeignKey(
         Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # The account an e-mail is about when it is not about a booking (a password reset link).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
 
     class Meta:

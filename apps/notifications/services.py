@@ -16,12 +16,15 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from apps.accounts.events import RESET_TOKEN_MARK
+from apps.accounts.models import User
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
 from apps.core.locking import lock_rows, locked_transaction
@@ -32,6 +35,7 @@ from apps.notifications.emails import (
     booking_email_context,
     render_at_send,
     render_booking_email,
+    render_password_reset_email,
 )
 from apps.notifications.exceptions import EmailDeliveryDeferred, NotificationInFlight
 from apps.notifications.models import Notification
@@ -39,6 +43,7 @@ from apps.notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 Status = Notification.Status
+Kind = Notification.Kind
 
 # The relay queues a new row within about a second; the retry job looks at it only after this, so
 # the two rarely race (and the send's claim makes a race harmless).
@@ -141,14 +146,15 @@ def notification_send(*, notification_id: int) -> bool:
     try:
         if not notification.subject and notification.kind in RENDERED_AT_SEND:
             _render_stored(notification)
+        text, html = _with_secrets(notification)
         message = EmailMultiAlternatives(
             subject=notification.subject,
-            body=notification.body_text,
+            body=text,
             to=[notification.recipient],
             headers={"X-Airline-Notification": f"{notification.kind}/{notification.pk}"},
         )
-        if notification.body_html:
-            message.attach_alternative(notification.body_html, "text/html")
+        if html:
+            message.attach_alternative(html, "text/html")
         message.send()
     except Exception as error:  # every failure is recorded on the row; transient ones are retried
         _failure_record(notification, error)
@@ -314,6 +320,32 @@ def _failure_record(notification: Notification, error: Exception) -> None:
         raise EmailDeliveryDeferred(description) from error
     claimed.update(status=Status.FAILED, next_attempt_at=None, last_error=description)
     logger.warning("Email %s failed after %s attempt(s): %s", notification.pk, attempts, description)
+
+
+def password_reset_notification_create(*, user: User, link: str) -> Notification:
+    """Write the password reset e-mail for `user` to the outbox. The row keeps `link` with the token's
+    mark in it; the sender puts a token made at sending time in its place (`_with_secrets`)."""
+    email = render_password_reset_email(name=user.name, link=link)
+    return Notification.objects.create(
+        kind=Kind.PASSWORD_RESET,
+        user=user,
+        recipient=user.email,
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
+    )
+
+
+def _with_secrets(notification: Notification) -> tuple[str, str]:
+    """The bodies to send: as stored, except that a password reset link gets its token now, so the
+    outbox (and the admin that shows it) never holds a usable link."""
+    if notification.kind != Kind.PASSWORD_RESET:
+        return notification.body_text, notification.body_html
+    token = default_token_generator.make_token(notification.user)
+    return (
+        notification.body_text.replace(RESET_TOKEN_MARK, token),
+        notification.body_html.replace(RESET_TOKEN_MARK, token),
+    )
 
 
 def _render_stored(notification: Notification) -> None:

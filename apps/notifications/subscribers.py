@@ -1,8 +1,14 @@
-"""Booking events → outbox rows, written inside the publisher's transaction (apps/core/events.py)."""
+"""Booking and account events → outbox rows, written inside the publisher's transaction
+(apps/core/events.py)."""
 
+from apps.accounts import events as account_events
 from apps.bookings import events
 from apps.notifications.models import Notification
-from apps.notifications.services import notification_bare_create, notifications_create
+from apps.notifications.services import (
+    notification_bare_create,
+    notifications_create,
+    password_reset_notification_create,
+)
 
 Kind = Notification.Kind
 
@@ -26,7 +32,12 @@ def on_booking_expired(event: events.BookingExpired) -> None:
     notification_bare_create(booking=event.booking, kind=Kind.HOLD_EXPIRED)
 
 
+def on_password_reset_requested(event: account_events.PasswordResetRequested) -> None:
+    password_reset_notification_create(user=event.user, link=event.link)
+
+
 def subscribe_all() -> None:
+    account_events.password_reset_requested.subscribe(on_password_reset_requested)
     events.booking_held.subscribe(on_booking_held)
     events.booking_confirmed.subscribe(on_booking_confirmed)
     events.booking_cancelled.subscribe(on_booking_cancelled)
