@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
+from apps.bookings.calendar import booking_calendar, booking_calendar_filename
 from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
@@ -181,6 +183,17 @@ def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if booking.status in (Booking.Status.HELD, Booking.Status.PAYING):
         return redirect("payments:pay", reference=booking.reference)
     return render(request, "bookings/ticket.html", {"booking": booking})
+
+
+@login_required
+def booking_calendar_download(request: HttpRequest, reference: str) -> HttpResponse:
+    """The confirmed booking's flight as a calendar entry (.ics); a booking not confirmed has none."""
+    booking = _booking_or_404(request, reference)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise Http404("Only a confirmed booking has a calendar entry")
+    response = HttpResponse(booking_calendar(booking), content_type=CALENDAR_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{booking_calendar_filename(booking)}"'
+    return response
 
 
 @login_required

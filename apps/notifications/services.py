@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from apps.accounts.events import RESET_TOKEN_MARK
 from apps.accounts.models import User
+from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
+from apps.bookings.calendar import booking_calendar, booking_calendar_filename
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
 from apps.core.locking import lock_rows, locked_transaction
@@ -155,6 +157,13 @@ def notification_send(*, notification_id: int) -> bool:
         )
         if html:
             message.attach_alternative(html, "text/html")
+        if notification.kind == Kind.BOOKING_CONFIRMED and notification.booking_id:
+            booking = Booking.objects.select_related(
+                "flight__departure_airport__city", "flight__arrival_airport__city"
+            ).get(pk=notification.booking_id)
+            message.attach(
+                booking_calendar_filename(booking), booking_calendar(booking), CALENDAR_CONTENT_TYPE
+            )
         message.send()
     except Exception as error:  # every failure is recorded on the row; transient ones are retried
         _failure_record(notification, error)
@@ -334,6 +343,16 @@ def password_reset_notification_create(*, user: User, link: str) -> Notification
         body_text=email.text,
         body_html=email.html,
     )
+
+
+def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
+    """(filename, content, type) of what goes with the e-mail: the e-ticket carries a calendar entry."""
+    if notification.kind != Kind.BOOKING_CONFIRMED or notification.booking_id is None:
+        return []
+    booking = Booking.objects.select_related(
+        "flight__departure_airport__city", "flight__arrival_airport__city"
+    ).get(pk=notification.booking_id)
+    return [(booking_calendar_filename(booking), booking_calendar(booking), CALENDAR_CONTENT_TYPE)]
 
 
 def _with_secrets(notification: Notification) -> tuple[str, str]:
