@@ -238,6 +238,9 @@ FLIGHT_CACHE_TTL_SECONDS = env.int("FLIGHT_CACHE_TTL_SECONDS", default=5)
 IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="apps.payments.gateway.SimulatedGateway")
+# Online check-in opens this many hours before departure and closes this many minutes before it.
+CHECK_IN_OPENS_HOURS = env.int("CHECK_IN_OPENS_HOURS", default=48)
+CHECK_IN_CLOSES_MINUTES = env.int("CHECK_IN_CLOSES_MINUTES", default=60)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Rate limits ("count/period", period s, m, h or d), counted in the shared cache (docs/API.md, "Rate limits").
 RATELIMIT_SIGNIN = env("RATELIMIT_SIGNIN", default="10/m")  # per client IP

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, Passenger
 from apps.core.events import Event
 
 
@@ -57,7 +57,16 @@ class BookingExpired:
     booking: Booking
 
 
+@dataclass(frozen=True, slots=True)
+class BookingCheckedIn:
+    """`passengers` of the CONFIRMED `booking` were checked in now (each with its check-in number)."""
+
+    booking: Booking
+    passengers: list[Passenger]
+
+
 booking_held = Event("booking.held", BookingHeld)
 booking_confirmed = Event("booking.confirmed", BookingConfirmed)
 booking_cancelled = Event("booking.cancelled", BookingCancelled)
 booking_expired = Event("booking.expired", BookingExpired)
+booking_checked_in = Event("booking.checked_in", BookingCheckedIn)

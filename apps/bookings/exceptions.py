@@ -71,3 +71,11 @@ class RefundUnavailable(Conflict):
 class RefundFailed(ServiceUnavailable):
     code = "refund_failed"
     title = "The refund did not go through; the booking is unchanged"
+
+
+class CheckInUnavailable(Conflict):
+    """Online check-in is not open for this booking now: not paid, the flight not flying, or outside the
+    window (opens CHECK_IN_OPENS_HOURS before departure, closes CHECK_IN_CLOSES_MINUTES before it)."""
+
+    code = "check_in_unavailable"
+    title = "Online check-in is not open for this booking"

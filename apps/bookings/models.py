@@ -62,6 +62,10 @@ class Passenger(models.Model):
     position = models.PositiveSmallIntegerField(help_text="1-based order within the booking.")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
+    # Online check-in (apps/bookings/services/check_in.py): when, and the passenger's check-in sequence
+    # number on the flight (1, 2, … in check-in order), which the boarding pass carries.
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    check_in_number = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["booking", "position"]

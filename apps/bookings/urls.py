@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.bookings import views
+from apps.bookings import check_in_views, views
 
 app_name = "bookings"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="detail"),
     path("bookings/<str:reference>/cancel/", views.booking_cancel_page, name="cancel"),
     path("bookings/<str:reference>/calendar.ics", views.booking_calendar_download, name="calendar"),
+    path("bookings/<str:reference>/check-in/", check_in_views.check_in_page, name="check_in"),
+    path(
+        "bookings/<str:reference>/boarding-pass/<int:position>/",
+        check_in_views.boarding_pass_page,
+        name="boarding_pass",
+    ),
 ]

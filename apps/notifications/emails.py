@@ -17,10 +17,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import dateformat
 
+from apps.bookings.boarding import boarding_passes
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
+from apps.bookings.services.check_in import check_in_window
 from apps.core.templatetags.airline import local_time
 from apps.flights.models import Airport, Cabin
 from apps.notifications.models import Notification
@@ -37,6 +40,7 @@ SUBJECTS: dict[str, str] = {
     Kind.HOLD_EXPIRED: "Your hold {reference} has expired",
     Kind.FLIGHT_REMINDER: "Reminder: {flight_number} to {destination} departs {departure}",
     Kind.FLIGHT_CANCELLED: "Flight {flight_number} on {date} is cancelled (booking {reference})",
+    Kind.BOARDING_PASSES: "Boarding passes: {flight_number} to {destination}, {date} (booking {reference})",
 }
 
 _BLANK_LINES = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
@@ -84,15 +88,36 @@ def render_password_reset_email(*, name: str, link: str) -> RenderedEmail:
 
 
 # Kinds written without their text and rendered by the sender: they need no payment or refund detail,
-# and they are written under a flight lock (a hold; the sweeper's batch of expiries), where rendering
-# would make every other buyer of that flight wait.
-RENDERED_AT_SEND = frozenset({Kind.BOOKING_HELD, Kind.HOLD_EXPIRED})
+# and they are written under a flight lock (a hold; the sweeper's batch of expiries; a check-in), where
+# rendering would make every other buyer of that flight wait. The boarding passes e-mail also shows
+# every passenger checked in by the time it is sent (a later check-in of the rest sends it again).
+RENDERED_AT_SEND = frozenset({Kind.BOOKING_HELD, Kind.HOLD_EXPIRED, Kind.BOARDING_PASSES})
 
 
 def render_at_send(notification: Notification) -> RenderedEmail:
     """The email of an outbox row written without its text (a kind of RENDERED_AT_SEND)."""
     booking = Booking.objects.select_related("owner", "flight").get(pk=notification.booking_id)
-    return render_booking_email(notification.kind, booking_email_context(booking))
+    context = booking_email_context(booking)
+    if notification.kind == Kind.BOARDING_PASSES:
+        context["boarding_passes"] = [
+            {
+                "name": f"{boarding.passenger.first_name} {boarding.passenger.last_name}",
+                "seat": boarding.seat_code,
+                "cabin": Cabin(boarding.cabin).label,
+                "number": boarding.check_in_number,
+                "boarding": local_time(boarding.boarding_at, booking.flight.departure_airport),
+                "url": _site_url(
+                    reverse("bookings:boarding_pass", args=[booking.reference, boarding.passenger.position])
+                ),
+            }
+            for boarding in boarding_passes(booking)
+        ]
+    return render_booking_email(notification.kind, context)
+
+
+def _site_url(path: str) -> str:
+    """An absolute link when the site's address is known (SITE_URL), else none."""
+    return f"{settings.SITE_URL.rstrip('/')}{path}" if settings.SITE_URL else ""
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -148,6 +173,8 @@ def booking_email_context(
             "arrival": local_time(flight.arrival_time, arrival_airport),
             "duration": f"{duration_minutes // 60} h {duration_minutes % 60:02d} min",
             "gate": flight.gate or "Shown at the airport",
+            "check_in_opens": local_time(check_in_window(flight).opens_at, departure_airport),
+            "check_in_closes": local_time(check_in_window(flight).closes_at, departure_airport),
         },
         "pay_by": local_time(booking.hold_expires_at, departure_airport),
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),

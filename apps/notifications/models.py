@@ -16,6 +16,7 @@ class Notification(TimeStampedModel):
         HOLD_EXPIRED = "hold_expired", "Hold expired"
         FLIGHT_REMINDER = "flight_reminder", "Flight reminder"
         FLIGHT_CANCELLED = "flight_cancelled", "Flight cancelled by the airline"
+        BOARDING_PASSES = "boarding_passes", "Boarding passes"
         PASSWORD_RESET = "password_reset", "Password reset link"
 
     class Status(models.TextChoices):

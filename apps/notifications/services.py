@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.accounts.events import RESET_TOKEN_MARK
 from apps.accounts.models import User
+from apps.bookings.boarding import boarding_passes
 from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from apps.bookings.calendar import booking_calendar, booking_calendar_filename
 from apps.bookings.events import PaymentReceipt
@@ -157,13 +158,8 @@ def notification_send(*, notification_id: int) -> bool:
         )
         if html:
             message.attach_alternative(html, "text/html")
-        if notification.kind == Kind.BOOKING_CONFIRMED and notification.booking_id:
-            booking = Booking.objects.select_related(
-                "flight__departure_airport__city", "flight__arrival_airport__city"
-            ).get(pk=notification.booking_id)
-            message.attach(
-                booking_calendar_filename(booking), booking_calendar(booking), CALENDAR_CONTENT_TYPE
-            )
+        for attachment in _attachments(notification):
+            message.attach(*attachment)
         message.send()
     except Exception as error:  # every failure is recorded on the row; transient ones are retried
         _failure_record(notification, error)
@@ -345,14 +341,52 @@ def password_reset_notification_create(*, user: User, link: str) -> Notification
     )
 
 
+ATTACHING_KINDS = (Kind.BOOKING_CONFIRMED, Kind.BOARDING_PASSES)
+PNG = "image/png"
+
+
 def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
-    """(filename, content, type) of what goes with the e-mail: the e-ticket carries a calendar entry."""
-    if notification.kind != Kind.BOOKING_CONFIRMED or notification.booking_id is None:
+    """(filename, content, type) of what goes with the e-mail: the e-ticket carries a calendar entry,
+    the boarding passes e-mail a barcode image per checked-in passenger."""
+    if notification.booking_id is None or notification.kind not in (
+        Kind.BOOKING_CONFIRMED,
+        Kind.BOARDING_PASSES,
+    ):
         return []
     booking = Booking.objects.select_related(
         "flight__departure_airport__city", "flight__arrival_airport__city"
     ).get(pk=notification.booking_id)
-    return [(booking_calendar_filename(booking), booking_calendar(booking), CALENDAR_CONTENT_TYPE)]
+    if notification.kind == Kind.BOOKING_CONFIRMED:
+        return [(booking_calendar_filename(booking), booking_calendar(booking), CALENDAR_CONTENT_TYPE)]
+    return [
+        (
+            f"boarding-pass-{booking.reference}-{boarding.passenger.position}.png",
+            boarding.qr_png(),
+            "image/png",
+        )
+        for boarding in boarding_passes(booking)
+    ]
+
+
+def boarding_passes_notification_write(*, booking: Booking) -> None:
+    """Write (or write again) the boarding passes e-mail of `booking`, rendered when it is sent.
+
+    One row per booking ((kind, booking) is unique): when more passengers check in later, the row goes
+    back to pending with its text cleared, so the next send shows every pass.
+    """
+    again = Notification.objects.filter(kind=Kind.BOARDING_PASSES, booking=booking).update(
+        status=Status.PENDING,
+        subject="",
+        body_text="",
+        body_html="",
+        attempts=0,
+        last_error="",
+        next_attempt_at=None,
+        sent_at=None,
+        queued_at=None,
+    )
+    if not again:
+        notification_bare_create(booking=booking, kind=Kind.BOARDING_PASSES)
 
 
 def _with_secrets(notification: Notification) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from apps.accounts import events as account_events
 from apps.bookings import events
 from apps.notifications.models import Notification
 from apps.notifications.services import (
+    boarding_passes_notification_write,
     notification_bare_create,
     notifications_create,
     password_reset_notification_create,
@@ -32,6 +33,10 @@ def on_booking_expired(event: events.BookingExpired) -> None:
     notification_bare_create(booking=event.booking, kind=Kind.HOLD_EXPIRED)
 
 
+def on_booking_checked_in(event: events.BookingCheckedIn) -> None:
+    boarding_passes_notification_write(booking=event.booking)
+
+
 def on_password_reset_requested(event: account_events.PasswordResetRequested) -> None:
     password_reset_notification_create(user=event.user, link=event.link)
 
@@ -42,3 +47,4 @@ def subscribe_all() -> None:
     events.booking_confirmed.subscribe(on_booking_confirmed)
     events.booking_cancelled.subscribe(on_booking_cancelled)
     events.booking_expired.subscribe(on_booking_expired)
+    events.booking_checked_in.subscribe(on_booking_checked_in)

@@ -7,6 +7,7 @@ from apps.bookings.services.cancellation import (
     flight_bookings_cancel,
     register_refund_handler,
 )
+from apps.bookings.services.check_in import booking_check_in
 from apps.bookings.services.expiry import booking_holds_expire
 from apps.bookings.services.holds import booking_hold_create
 from apps.bookings.services.paying import (
@@ -19,6 +20,7 @@ from apps.bookings.services.paying import (
 __all__ = [
     "booking_cancel",
     "booking_cancel_after_refund",
+    "booking_check_in",
     "booking_hold_create",
     "booking_holds_expire",
     "booking_payment_failed",

@@ -17,6 +17,7 @@ from apps.bookings.exceptions import (
 )
 from apps.bookings.models import Booking
 from apps.bookings.selectors import staff_sees_all_bookings
+from apps.bookings.services.check_in import check_in_window
 from apps.bookings.services.lifecycle import cancel_locked
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ApplicationError, PermissionDenied
@@ -63,7 +64,8 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     Raises BookingNotFound (404) or PermissionDenied (403) as said; PaymentInProgress (409) while a payment
     is running; RefundUnavailable (409) for a confirmed booking when no refund handler is
     registered; RefundFailed (503) when the refund did not go through; BookingNotCancellable (409)
-    when it is already cancelled or expired, or its flight has departed; Busy (409) on lock conflicts.
+    when it is already cancelled or expired, or its flight has departed, or (for
+    its owner) when passengers are checked in and check-in has closed; Busy (409) on lock conflicts.
     """
     if actor.pk != booking.owner_id and not staff_may(actor, "bookings.change_booking"):
         if staff_sees_all_bookings(actor):
@@ -72,8 +74,16 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     log_context_update(booking_reference=booking.reference)
     # Once the flight has left, a cancel would refund a ticket that was (or could have been) flown.
     flight = Flight.objects.only("status", "departure_time").get(pk=booking.flight_id)
-    if flight.has_departed(timezone.now()):
+    now = timezone.now()
+    if flight.has_departed(now):
         raise BookingNotCancellable("The flight has departed; the booking can no longer be cancelled.")
+    # Checked in, past check-in's close, the passengers are expected at the gate: the airline decides.
+    if (
+        actor.pk == booking.owner_id
+        and now >= check_in_window(flight).closes_at
+        and booking.passengers.filter(checked_in_at__isnull=False).exists()
+    ):
+        raise BookingNotCancellable("Check-in has closed and passengers are checked in; ask the airline.")
     return _booking_cancel(booking, by_airline=False, actor=actor)
 
 

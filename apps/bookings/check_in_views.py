@@ -1,0 +1,99 @@
+"""The website's online check-in: the check-in page of a booking and each passenger's boarding pass."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from apps.bookings.boarding import boarding_pass
+from apps.bookings.exceptions import BookingNotFound
+from apps.bookings.models import Booking
+from apps.bookings.selectors import booking_get_for_user
+from apps.bookings.services import booking_check_in
+from apps.bookings.services.check_in import check_in_refusal, check_in_window
+from apps.core.exceptions import ApplicationError
+from apps.flights.seating import airplane_layout, is_taken, layout_seats
+
+
+@login_required
+def check_in_page(request: HttpRequest, reference: str) -> HttpResponse:
+    """GET: who is checked in, who can be, and the free seats each may move to; POST: check them in."""
+    booking = _booking_or_404(request, reference)
+    flight = booking.flight
+    refusal = check_in_refusal(booking, flight, timezone.now())
+    errors: list[str] = []
+    if request.method == "POST" and refusal is None:
+        positions = [int(value) for value in request.POST.getlist("passenger") if value.isdigit()]
+        seats = {
+            int(name.removeprefix("seat-")): value
+            for name, value in request.POST.items()
+            if name.startswith("seat-") and name.removeprefix("seat-").isdigit() and value
+        }
+        try:
+            booking_check_in(booking=booking, actor=request.user, passenger_positions=positions, seats=seats)
+        except ApplicationError as error:
+            errors = [message for messages_ in (error.errors or {}).values() for message in messages_]
+            errors = errors or [error.detail]
+        else:
+            messages.success(
+                request, "You are checked in: your boarding passes are below and on their way by e-mail."
+            )
+            return redirect("bookings:detail", reference=booking.reference)
+    passengers = list(booking.passengers.select_related("seat_assignment").order_by("position"))
+    return render(
+        request,
+        "bookings/check_in.html",
+        {
+            "booking": booking,
+            "flight": flight,
+            "refusal": refusal,
+            "window": check_in_window(flight),
+            "errors": errors,
+            "rows": [(passenger, _seat_choices(flight, passenger)) for passenger in passengers],
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def boarding_pass_page(request: HttpRequest, reference: str, position: int) -> HttpResponse:
+    booking = _booking_or_404(request, reference)
+    passenger = booking.passengers.select_related("seat_assignment").filter(position=position).first()
+    if passenger is None or passenger.check_in_number is None or booking.status != Booking.Status.CONFIRMED:
+        raise Http404("No boarding pass")
+    return render(
+        request,
+        "bookings/boarding_pass.html",
+        {
+            "booking": booking,
+            "flight": booking.flight,
+            "boarding": boarding_pass(booking, booking.flight, passenger),
+        },
+    )
+
+
+def _seat_choices(flight, passenger) -> list[str]:
+    """The passenger's seat, then every free seat of its cabin, in seat order (read, not locked: the
+    check-in itself decides under the flight's lock)."""
+    current = passenger.seat_assignment
+    if current is None or current.active is None:
+        return []
+    layout = airplane_layout(flight.airplane_id, flight.airplane.updated_at)
+    free = [
+        seat.code
+        for seat in layout_seats(layout)
+        if seat.cabin == current.cabin and not is_taken(flight.seats_taken, seat.position)
+    ]
+    return [current.seat_code, *free]
+
+
+def _booking_or_404(request: HttpRequest, reference: str) -> Booking:
+    """The signed-in traveller's own booking: only they check in and carry its boarding passes."""
+    try:
+        booking = booking_get_for_user(reference=reference, user=request.user)
+    except BookingNotFound:
+        raise Http404("No such booking") from None
+    if booking.owner_id != request.user.pk:
+        raise Http404("No such booking")
+    return booking
