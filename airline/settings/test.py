@@ -22,7 +22,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Races of hundreds of requests from one user must not trip the limits; rate-limit tests set their own.
 RATELIMIT_SIGNIN = RATELIMIT_SIGNUP = RATELIMIT_BOOKING = RATELIMIT_PAYMENT = RATELIMIT_SEARCH = "100000/m"
-RATELIMIT_PASSWORD_RESET = RATELIMIT_PASSWORD_RESET_EMAIL = "100000/m"
+RATELIMIT_PASSWORD_RESET = RATELIMIT_PASSWORD_RESET_EMAIL = RATELIMIT_MANAGE_BOOKING = "100000/m"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "airline-test")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,25 +1,24 @@
 """The website's online check-in: the check-in page of a booking and each passenger's boarding pass."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.bookings.access import booking_for_visitor, booking_visitor_required
 from apps.bookings.boarding import boarding_pass
-from apps.bookings.exceptions import BookingNotFound
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user
 from apps.bookings.services import booking_check_in
 from apps.bookings.services.check_in import check_in_refusal, check_in_window
 from apps.core.exceptions import ApplicationError
 from apps.flights.seating import airplane_layout, is_taken, layout_seats
 
 
-@login_required
+@booking_visitor_required
 def check_in_page(request: HttpRequest, reference: str) -> HttpResponse:
     """GET: who is checked in, who can be, and the free seats each may move to; POST: check them in."""
-    booking = _booking_or_404(request, reference)
+    booking, actor = _owners_booking(request, reference)
     flight = booking.flight
     refusal = check_in_refusal(booking, flight, timezone.now())
     errors: list[str] = []
@@ -31,7 +30,7 @@ def check_in_page(request: HttpRequest, reference: str) -> HttpResponse:
             if name.startswith("seat-") and name.removeprefix("seat-").isdigit() and value
         }
         try:
-            booking_check_in(booking=booking, actor=request.user, passenger_positions=positions, seats=seats)
+            booking_check_in(booking=booking, actor=actor, passenger_positions=positions, seats=seats)
         except ApplicationError as error:
             errors = [message for messages_ in (error.errors or {}).values() for message in messages_]
             errors = errors or [error.detail]
@@ -56,9 +55,9 @@ def check_in_page(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@login_required
+@booking_visitor_required
 def boarding_pass_page(request: HttpRequest, reference: str, position: int) -> HttpResponse:
-    booking = _booking_or_404(request, reference)
+    booking, _ = _owners_booking(request, reference)
     passenger = booking.passengers.select_related("seat_assignment").filter(position=position).first()
     if passenger is None or passenger.check_in_number is None or booking.status != Booking.Status.CONFIRMED:
         raise Http404("No boarding pass")
@@ -88,12 +87,10 @@ def _seat_choices(flight, passenger) -> list[str]:
     return [current.seat_code, *free]
 
 
-def _booking_or_404(request: HttpRequest, reference: str) -> Booking:
-    """The signed-in traveller's own booking: only they check in and carry its boarding passes."""
-    try:
-        booking = booking_get_for_user(reference=reference, user=request.user)
-    except BookingNotFound:
-        raise Http404("No such booking") from None
-    if booking.owner_id != request.user.pk:
+def _owners_booking(request: HttpRequest, reference: str) -> tuple[Booking, User]:
+    """The booking and its owner acting (signed in, or through Manage booking): only they check in and
+    carry its boarding passes, not staff."""
+    booking, actor = booking_for_visitor(request, reference)
+    if actor.pk != booking.owner_id:
         raise Http404("No such booking")
-    return booking
+    return booking, actor

@@ -64,6 +64,12 @@ def booking_get_for_user(*, reference: str, user: User) -> Booking:
     return booking
 
 
+def booking_get_by_reference(*, reference: str) -> Booking | None:
+    """One booking by reference, with what its pages show, whoever it belongs to: for a caller who
+    proved they may see it some other way (apps/bookings/access.py)."""
+    return _bookings_with_details().filter(reference=reference.strip().upper()).first()
+
+
 def booking_get_owned(*, reference: str, user: User) -> Booking:
     """The caller's own booking (what they may pay); anyone else's, staff's too, is BookingNotFound (404)."""
     booking = Booking.objects.filter(reference=reference.strip().upper(), owner=user).first()

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from apps.bookings import check_in_views, views
+from apps.bookings import check_in_views, manage_views, views
 
 app_name = "bookings"
 
 urlpatterns = [
     path("bookings/", views.booking_list_page, name="list"),
+    path("manage/", manage_views.manage_booking, name="manage"),
+    path("manage/open/<str:token>/", manage_views.manage_link, name="manage_link"),
     path("bookings/new/", views.booking_new, name="new"),
     path("bookings/<str:reference>/", views.booking_detail, name="detail"),
     path("bookings/<str:reference>/cancel/", views.booking_cancel_page, name="cancel"),

@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from apps.bookings.access import booking_for_visitor, booking_visitor_required
 from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from apps.bookings.calendar import booking_calendar, booking_calendar_filename
-from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
+from apps.bookings.exceptions import FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user, booking_list
+from apps.bookings.selectors import booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.core.exceptions import ApplicationError
 from apps.core.idempotency import (
@@ -176,19 +177,19 @@ def booking_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "bookings/list.html", {"bookings": bookings})
 
 
-@login_required
+@booking_visitor_required
 def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """The e-ticket of a confirmed booking; a hold goes to its pay page."""
-    booking = _booking_or_404(request, reference)
+    booking, _ = booking_for_visitor(request, reference)
     if booking.status in (Booking.Status.HELD, Booking.Status.PAYING):
         return redirect("payments:pay", reference=booking.reference)
     return render(request, "bookings/ticket.html", {"booking": booking})
 
 
-@login_required
+@booking_visitor_required
 def booking_calendar_download(request: HttpRequest, reference: str) -> HttpResponse:
     """The confirmed booking's flight as a calendar entry (.ics); a booking not confirmed has none."""
-    booking = _booking_or_404(request, reference)
+    booking, _ = booking_for_visitor(request, reference)
     if booking.status != Booking.Status.CONFIRMED:
         raise Http404("Only a confirmed booking has a calendar entry")
     response = HttpResponse(booking_calendar(booking), content_type=CALENDAR_CONTENT_TYPE)
@@ -196,26 +197,21 @@ def booking_calendar_download(request: HttpRequest, reference: str) -> HttpRespo
     return response
 
 
-@login_required
+@booking_visitor_required
 @require_POST
 def booking_cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
-    booking = _booking_or_404(request, reference)
+    booking, actor = booking_for_visitor(request, reference)
     was_confirmed = booking.status == Booking.Status.CONFIRMED
     try:
-        booking_cancel(booking=booking, actor=request.user)
+        booking_cancel(booking=booking, actor=actor)
     except ApplicationError as error:
         messages.error(request, f"Booking {booking.reference} was not cancelled: {error.detail}")
     else:
         refund = " Your payment will be refunded in full." if was_confirmed else ""
         messages.success(request, f"Booking {booking.reference} is cancelled and its seats released.{refund}")
+    if not request.user.is_authenticated:  # a visitor through Manage booking has no list to go back to
+        return redirect("bookings:detail", reference=booking.reference)
     return redirect("bookings:list")
-
-
-def _booking_or_404(request: HttpRequest, reference: str) -> Booking:
-    try:
-        return booking_get_for_user(reference=reference, user=request.user)
-    except BookingNotFound:
-        raise Http404("No such booking") from None
 
 
 def _seat_map_url(flight_id: int, travellers: int, seats: list[str] | None = None) -> str:

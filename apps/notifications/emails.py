@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat
 
+from apps.bookings.access import manage_link_token
 from apps.bookings.boarding import boarding_passes
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
@@ -180,6 +181,8 @@ def booking_email_context(
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),
         "refunded": refunded,
         "payment": None,
+        # Opens the booking without an account (apps/bookings/access.py).
+        "manage_url": _site_url(reverse("bookings:manage_link", args=[manage_link_token(booking)])),
     }
     if receipt is not None:
         context["payment"] = {

@@ -1,13 +1,11 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from apps.bookings.exceptions import BookingNotFound
+from apps.bookings.access import booking_for_visitor, booking_visitor_required
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user
 from apps.core.exceptions import ApplicationError
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
@@ -17,14 +15,11 @@ from apps.payments.services import payment_create
 
 
 @never_cache
-@login_required
+@booking_visitor_required
 @page_rate_limit(group="payment", key=user_key, rate_setting="RATELIMIT_PAYMENT", fail_open=True)
 def booking_pay(request: HttpRequest, reference: str) -> HttpResponse:
     """The hold page: a countdown to the hold's expiry and the pay form (POST pays, then redirects)."""
-    try:
-        booking = booking_get_for_user(reference=reference, user=request.user)
-    except BookingNotFound:
-        raise Http404("No such booking") from None
+    booking, actor = booking_for_visitor(request, reference)
     if request.method != "POST":
         if booking.status == Booking.Status.CONFIRMED:
             return redirect("bookings:detail", reference=booking.reference)
@@ -34,7 +29,7 @@ def booking_pay(request: HttpRequest, reference: str) -> HttpResponse:
         return _render(request, booking, form, status=400)
     try:
         payment_create(
-            user=request.user,
+            user=actor,
             booking_reference=booking.reference,
             amount=booking.total_amount,
             currency=booking.currency,

@@ -89,3 +89,26 @@ def test_check_in_works_without_javascript(browser_page_without_js):
 
     page.get_by_text("You are checked in").wait_for()
     assert page.get_by_role("link", name="Boarding pass: Vikram RAO").is_visible()
+
+
+def test_a_traveller_without_an_account_finds_the_booking_checks_in_and_opens_the_pass(browser_page):
+    web, page = browser_page, browser_page.page
+    booking = paid_booking(UserFactory())
+
+    web.goto("/")
+    page.get_by_role("link", name="Manage booking").click()
+    page.get_by_role("heading", name="Manage a booking").wait_for()
+    page.get_by_label("Booking reference").fill(booking.reference.lower())
+    page.get_by_label("Last name").fill("rao")
+    web.snap("manage booking")
+    page.get_by_role("button", name="Find my booking").click()
+    page.get_by_role("heading", name="E-ticket").wait_for()
+    web.snap("booking found")
+
+    page.get_by_role("link", name="Check in online").click()
+    page.get_by_role("button", name="Check in").click()
+    page.get_by_text("You are checked in").wait_for()
+    page.get_by_role("link", name="Boarding pass: Vikram RAO").click()
+    page.get_by_role("heading", name="Boarding pass").wait_for()
+
+    assert page.get_by_test_id("passenger").inner_text() == "RAO / VIKRAM"
