@@ -133,6 +133,8 @@ def booking_email_context(
             "arrival": local_time(flight.arrival_time, arrival_airport),
             "duration": f"{duration_minutes // 60} h {duration_minutes % 60:02d} min",
             "gate": flight.gate or "Shown at the airport",
+            # What the airline told its travellers when it cancelled the flight (flight_cancel).
+            "cancellation_reason": flight.cancellation_reason,
         },
         "pay_by": local_time(booking.hold_expires_at, departure_airport),
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),
