@@ -7,6 +7,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from apps.core.exceptions import ApplicationError
 from apps.flights.models import CANCELLATION_REASON_MAX_LENGTH, Airplane, Airport, CabinSection, City, Flight
@@ -164,6 +166,7 @@ class FlightAdmin(admin.ModelAdmin):
         "available_seats",
         "total_seats",
         "base_fare",
+        "operations",
     ]
     list_select_related = ["departure_airport", "arrival_airport"]
     list_filter = [
@@ -184,6 +187,11 @@ class FlightAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["cancel_flights"]
+
+    @admin.display(description="Operations")
+    def operations(self, obj: Flight) -> str:
+        # The page is the bookings app's (its load and manifest are bookings' seats): named, not imported.
+        return format_html('<a href="{}">Operations</a>', reverse("flight_operations:page", args=[obj.pk]))
 
     def save_model(self, request: HttpRequest, obj: Flight, form: FlightAdminForm, change: bool) -> None:
         data = form.service_data()
