@@ -149,7 +149,6 @@ class FlightActionForm(ActionForm):
         required=False,
         max_length=CANCELLATION_REASON_MAX_LENGTH,
         label="Reason (told to travellers)",
-        widget=forms.TextInput(attrs={"size": 40}),
     )
 
 
