@@ -216,7 +216,7 @@ class FlightAdmin(admin.ModelAdmin):
         permissions=["cancel_flight"],
     )
     def cancel_flights(self, request: HttpRequest, queryset: QuerySet[Flight]) -> None:
-        # The action bar's reason (FlightActionForm); without one travellers are told only that it is off.
+        # The reason typed in the action bar (FlightActionForm); left empty, travellers are given none.
         reason = request.POST.get("reason", "")
         for flight in queryset.order_by("pk"):
             try:
