@@ -19,6 +19,7 @@ from apps.bookings.services import booking_hold_create
 from apps.core.models import AuditEvent
 from apps.core.testing import browser as browser_fixtures
 from apps.flights.models import Flight
+from apps.flights.tests.factories import FlightFactory
 from apps.flights.tests.test_views import Route, route_bom_del
 from apps.notifications.models import Notification
 from apps.payments.models import Payment, Refund
@@ -68,13 +69,23 @@ def test_staff_find_a_flight_read_its_manifest_download_it_and_cancel_it_with_a_
     assert confirmed.status == Booking.Status.CONFIRMED
     web.sign_in_as(UserFactory(email="ops@airline.example", name="Ops Desk", staff=True))
 
-    # given the flight list, when staff search it by route, they see the route's three flights
+    # given the flight list with another route's flight too, when staff filter it by the route's
+    # departure and arrival airports, they see the route's three flights
+    FlightFactory(
+        flight_number="AI999", departure_time=flight.departure_time, arrival_time=flight.arrival_time
+    )
     web.goto("/admin/flights/flight/")
-    page.get_by_role("textbox", name="Search").fill("BOM DEL")
-    page.get_by_role("button", name="Search").click()
-    page.wait_for_url(re.compile(r"q=BOM\+DEL"))
+    filters = page.locator("#changelist-filter")
+    filters.locator("details", has_text="By departure airport").get_by_role(
+        "link", name=re.compile("^BOM ")
+    ).click()
+    page.wait_for_url(re.compile(r"departure_airport__id__exact="))
+    filters.locator("details", has_text="By arrival airport").get_by_role(
+        "link", name=re.compile("^DEL ")
+    ).click()
+    page.wait_for_url(re.compile(r"arrival_airport__id__exact="))
     rows = page.locator("#result_list tbody tr")
-    assert rows.count() == 3
+    assert sorted(rows.locator("th").all_inner_texts()) == ["AI101", "AI205", "AI877"]
     web.snap("flights found by route")
 
     # when they open the 09:30 flight's operations page from its row
