@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Before the admin's own URLs: its login page, under the sign-in limit (apps/accounts/views.py).
     path(f"{settings.ADMIN_URL}login/", admin_signin, name="admin-signin"),
+    # Before the admin's own URLs too: a flight's operations page (apps/bookings/flight_operations/).
+    path(f"{settings.ADMIN_URL}flights/flight/", include("apps.bookings.flight_operations.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     # The development mail viewer: answers only under DEBUG, to this machine (apps/core/devmail).
     path("dev/mail/", include("apps.core.devmail.urls")),

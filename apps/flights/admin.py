@@ -4,12 +4,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from apps.core.exceptions import ApplicationError
-from apps.flights.models import Airplane, Airport, CabinSection, City, Flight
+from apps.flights.models import CANCELLATION_REASON_MAX_LENGTH, Airplane, Airport, CabinSection, City, Flight
 from apps.flights.services import (
+    FLIGHT_CANCEL_PERMISSIONS,
     FLIGHT_WRITABLE_FIELDS_IN_ORDER,
     airplane_capacity_refresh,
     flight_cancel,
@@ -138,9 +142,20 @@ class FlightAdminForm(forms.ModelForm):
         return cleaned_data
 
 
+class FlightActionForm(ActionForm):
+    """The changelist's action bar, with the reason the cancel action tells travellers."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=CANCELLATION_REASON_MAX_LENGTH,
+        label="Reason (told to travellers)",
+    )
+
+
 @admin.register(Flight)
 class FlightAdmin(admin.ModelAdmin):
     form = FlightAdminForm
+    action_form = FlightActionForm
     list_display = [
         "flight_number",
         "departure_airport",
@@ -150,6 +165,7 @@ class FlightAdmin(admin.ModelAdmin):
         "available_seats",
         "total_seats",
         "base_fare",
+        "operations",
     ]
     list_select_related = ["departure_airport", "arrival_airport"]
     list_filter = [
@@ -161,8 +177,20 @@ class FlightAdmin(admin.ModelAdmin):
     date_hierarchy = "departure_time"
     search_fields = ["flight_number", "departure_airport__iata_code", "arrival_airport__iata_code"]
     autocomplete_fields = ["airplane", "departure_airport", "arrival_airport"]
-    readonly_fields = ["total_seats", "available_seats", "version", "created_at", "updated_at"]
+    readonly_fields = [
+        "total_seats",
+        "available_seats",
+        "cancellation_reason",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["cancel_flights"]
+
+    @admin.display(description="Operations")
+    def operations(self, obj: Flight) -> str:
+        # The page is the bookings app's (its load and manifest are bookings' seats): named, not imported.
+        return format_html('<a href="{}">Operations</a>', reverse("flight_operations:page", args=[obj.pk]))
 
     def save_model(self, request: HttpRequest, obj: Flight, form: FlightAdminForm, change: bool) -> None:
         data = form.service_data()
@@ -181,18 +209,18 @@ class FlightAdmin(admin.ModelAdmin):
 
     def has_cancel_flight_permission(self, request: HttpRequest) -> bool:
         # Cancelling a flight cancels its bookings too: both grants are needed.
-        return request.user.has_perm("flights.change_flight") and request.user.has_perm(
-            "bookings.change_booking"
-        )
+        return request.user.has_perms(FLIGHT_CANCEL_PERMISSIONS)
 
     @admin.action(
         description="Cancel selected flights (cancels their bookings, refunds confirmed ones)",
         permissions=["cancel_flight"],
     )
     def cancel_flights(self, request: HttpRequest, queryset: QuerySet[Flight]) -> None:
+        # The reason typed in the action bar (FlightActionForm); left empty, travellers are given none.
+        reason = request.POST.get("reason", "")
         for flight in queryset.order_by("pk"):
             try:
-                flight_cancel(flight_id=flight.pk, actor=request.user)
+                flight_cancel(flight_id=flight.pk, actor=request.user, reason=reason)
             except ApplicationError as error:
                 self.message_user(request, f"{flight}: {error.detail}", messages.ERROR)
                 continue

@@ -21,6 +21,8 @@ flight_number_validator = RegexValidator(
 MAX_PARTY_SIZE = 9
 # The largest layout: 150 rows of at most 11 seat letters (A–K), with room to spare.
 MAX_SEATS = 2000
+# What the airline may tell travellers about why it cancelled a flight (a sentence or two).
+CANCELLATION_REASON_MAX_LENGTH = 500
 
 
 class Cabin(models.TextChoices):
@@ -119,6 +121,9 @@ class Flight(TimeStampedModel):
     first_fare = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     gate = models.CharField(max_length=8, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    # Why the airline cancelled the flight, in words for its travellers (the website, the emails);
+    # written once, by `flight_cancel` (apps/flights/services/flights.py).
+    cancellation_reason = models.TextField(blank=True, default="", max_length=CANCELLATION_REASON_MAX_LENGTH)
     total_seats = models.PositiveIntegerField()
     available_seats = models.PositiveIntegerField()
     # Which seats are taken, one character per seat in layout order ("1" taken; "0" or past the end

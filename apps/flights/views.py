@@ -99,7 +99,8 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
         seat_map = flight_seat_map(flight_id=flight_id)
     except FlightNotFound:
         raise Http404("No such flight") from None
-    if flight.status != flight.Status.SCHEDULED:
+    # A cancelled flight says so with the airline's reason (templates/flights/_cancellation_notice.html).
+    if flight.status == flight.Status.DEPARTED:
         messages.warning(
             request, f"This flight is {flight.get_status_display().lower()} and cannot be booked."
         )

@@ -176,6 +176,8 @@ def booking_email_context(
             "gate": flight.gate or "Shown at the airport",
             "check_in_opens": local_time(check_in_window(flight).opens_at, departure_airport),
             "check_in_closes": local_time(check_in_window(flight).closes_at, departure_airport),
+            # What the airline told its travellers when it cancelled the flight (flight_cancel).
+            "cancellation_reason": flight.cancellation_reason,
         },
         "pay_by": local_time(booking.hold_expires_at, departure_airport),
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),

@@ -13,6 +13,9 @@ may; `admin`, a superuser.
 
 OPTIONS (DRF's metadata, the same for everyone) and HEAD (GET without a body) are left out.
 
+Staff pages in the admin outside the ModelAdmins (the flight operations page) have a matrix of their
+own, STAFF_PAGES, checked against their URL namespaces the same way.
+
 The same walk feeds malformed bodies to every route and method that takes one, as a caller who may
 call it: each must be a 4xx problem that changes nothing and claims no Idempotency-Key.
 """
@@ -27,8 +30,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from rest_framework.test import APIClient
 
 from apps.accounts.models import AuthSession, User
@@ -362,3 +366,60 @@ def test_a_malformed_body_is_a_4xx_problem_that_changes_nothing(world, route, me
     assert response.json()["code"] == expected_code
     assert _state(world) == before
     assert IdempotencyKey.objects.count() == keys_before
+
+
+# --- Staff pages in the admin --------------------------------------------------------------------------
+# Pages behind `admin.site.admin_view` (session sign-in, not the API's tokens): anyone who is not active
+# staff is sent to the admin's sign-in page, staff without the model permissions are refused (403). The
+# cancel is POSTed without its confirmation, so an allowed one answers the "are you sure?" page.
+
+ADMIN_SIGN_IN = 302
+STAFF_PAGE = (ADMIN_SIGN_IN, ADMIN_SIGN_IN, ADMIN_SIGN_IN, 200, 403, 200)
+
+STAFF_PAGES: dict[tuple[str, str], Case] = {
+    ("flight_operations:page", "GET"): Case(STAFF_PAGE),
+    ("flight_operations:manifest_csv", "GET"): Case(STAFF_PAGE),
+    ("flight_operations:cancel", "POST"): Case(
+        STAFF_PAGE, body=lambda world, actor: {"reason": "A technical fault."}
+    ),
+}
+STAFF_PAGE_NAMESPACES = ("flight_operations",)
+
+
+def test_every_staff_page_has_an_entry():
+    resolver = get_resolver()
+    in_url_conf = {
+        f"{namespace}:{name}"
+        for namespace in STAFF_PAGE_NAMESPACES
+        for name in resolver.namespace_dict[namespace][1].reverse_dict
+        if isinstance(name, str)
+    }
+
+    assert in_url_conf == {name for name, _ in STAFF_PAGES}, "add these to STAFF_PAGES: who may open them?"
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "actor"),
+    [
+        pytest.param(name, method, actor, id=f"{method} {name} as {actor}")
+        for (name, method) in STAFF_PAGES
+        for actor in ACTORS
+    ],
+)
+def test_staff_pages_authorization(world, client, name, method, actor):
+    case = STAFF_PAGES[(name, method)]
+    expected = case.expected[ACTORS.index(actor)]
+    if actor != "anonymous":
+        client.force_login(world.users[actor])
+    url = reverse(name, kwargs=flight_id(world))
+    body = {} if case.body is None else case.body(world, actor)
+    before = _state(world)
+
+    response = client.generic(method, url, urlencode(body), "application/x-www-form-urlencoded")
+
+    assert response.status_code == expected
+    if expected == ADMIN_SIGN_IN:
+        assert response["Location"].startswith(reverse("admin:login"))
+    assert _state(world) == before
+    world.flight.refresh_from_db()
+    assert world.flight.status == Flight.Status.SCHEDULED

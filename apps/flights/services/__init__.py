@@ -8,6 +8,7 @@ from apps.flights.services.airplanes import (
     layout_errors,
 )
 from apps.flights.services.flights import (
+    FLIGHT_CANCEL_PERMISSIONS,
     FLIGHT_WRITABLE_FIELDS,
     FLIGHT_WRITABLE_FIELDS_IN_ORDER,
     flight_cancel,
@@ -18,6 +19,7 @@ from apps.flights.services.flights import (
 )
 
 __all__ = [
+    "FLIGHT_CANCEL_PERMISSIONS",
     "FLIGHT_WRITABLE_FIELDS",
     "FLIGHT_WRITABLE_FIELDS_IN_ORDER",
     "airplane_capacity_refresh",

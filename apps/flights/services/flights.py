@@ -26,6 +26,7 @@ from apps.flights.exceptions import FlightHasBookings, FlightNotCancellable
 from apps.flights.locks import airplane_lock, flight_lock
 from apps.flights.models import (
     CABIN_FARE_FIELDS,
+    CANCELLATION_REASON_MAX_LENGTH,
     FLIGHT_NUMBER_PATTERN,
     Airplane,
     Airport,
@@ -56,6 +57,10 @@ FLIGHT_WRITABLE_FIELDS_IN_ORDER = (
     "status",
 )
 FLIGHT_WRITABLE_FIELDS = frozenset(FLIGHT_WRITABLE_FIELDS_IN_ORDER)
+
+# What cancelling a flight needs: it cancels the flight's bookings too. The admin's cancel action and
+# the flight operations page (apps/bookings/flight_operations/) ask the same.
+FLIGHT_CANCEL_PERMISSIONS = ("flights.change_flight", "bookings.change_booking")
 
 
 def _flight_errors(
@@ -303,18 +308,28 @@ def flight_delete(*, flight_id: int) -> None:
 
 
 @retry_on_lock_conflict
-def flight_cancel(*, flight_id: int, actor: User) -> Flight:
+def flight_cancel(*, flight_id: int, actor: User, reason: str = "") -> Flight:
     """The airline cancels a flight: it leaves search at once and `flight_cancelled` is published.
+
+    `reason` is told to its travellers (the flight and booking pages, the "flight cancelled" email):
+    stored as `cancellation_reason`, surrounding blanks dropped, at most
+    CANCELLATION_REASON_MAX_LENGTH characters (ValidationFailed, 400, naming `reason`), and in the
+    audit row's detail.
 
     The bookings app cancels and refunds its bookings when this commits (and its periodic job
     finishes any it could not reach then). Audited "flight_cancelled" once: cancelling a cancelled
-    flight changes nothing. Raises PermissionDenied (403) without flights.change_flight and
-    bookings.change_booking, FlightNotFound (404), FlightNotCancellable (409) for a departed flight.
+    flight changes nothing, its first reason included. Raises PermissionDenied (403) without
+    flights.change_flight and bookings.change_booking, FlightNotFound (404), FlightNotCancellable
+    (409) for a departed flight.
     """
-    # What the admin's cancel action asks (apps/flights/admin.py: has_cancel_flight_permission): the
-    # flight's bookings are cancelled too.
-    if not staff_may(actor, "flights.change_flight", "bookings.change_booking"):
+    if not staff_may(actor, *FLIGHT_CANCEL_PERMISSIONS):
         raise PermissionDenied("Cancelling a flight needs flights.change_flight and bookings.change_booking.")
+    reason = reason.strip()
+    if len(reason) > CANCELLATION_REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            "The reason is too long.",
+            errors={"reason": [f"Must be at most {CANCELLATION_REASON_MAX_LENGTH} characters."]},
+        )
     with locked_transaction():
         flight = flight_lock(flight_id=flight_id)
         if flight.has_departed(timezone.now()):
@@ -322,7 +337,8 @@ def flight_cancel(*, flight_id: int, actor: User) -> Flight:
         if flight.status == Flight.Status.CANCELLED:
             return flight
         flight.status = Flight.Status.CANCELLED
-        flight.save(update_fields=["status", "updated_at"])
+        flight.cancellation_reason = reason
+        flight.save(update_fields=["status", "cancellation_reason", "updated_at"])
         audit_record(
             action=Action.FLIGHT_CANCELLED,
             subject_type=Subject.FLIGHT,
@@ -331,6 +347,7 @@ def flight_cancel(*, flight_id: int, actor: User) -> Flight:
             detail={
                 "flight_number": flight.flight_number,
                 "departure_time": flight.departure_time.isoformat(),
+                "reason": reason,
             },
         )
         # A cancelled flight must leave search results at once, not after the cache TTL.
