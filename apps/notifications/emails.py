@@ -11,7 +11,6 @@ pass and the airport screens say), with the zone's abbreviation.
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from django.utils import dateformat
 
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
+from apps.core.money import money_display
 from apps.core.templatetags.airline import local_time
 from apps.flights.models import Airport, Cabin
 from apps.notifications.models import Notification
@@ -80,10 +80,6 @@ def render_at_send(notification: Notification) -> RenderedEmail:
     return render_booking_email(notification.kind, booking_email_context(booking))
 
 
-def money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"
-
-
 def _airport(airport: Airport) -> dict[str, str]:
     return {"code": airport.iata_code, "name": airport.name, "city": airport.city.name}
 
@@ -122,7 +118,7 @@ def booking_email_context(
     context: dict[str, Any] = {
         "reference": booking.reference,
         "customer_name": booking.owner.name or booking.owner.email,
-        "total": money(booking.total_amount, booking.currency),
+        "total": money_display(booking.total_amount, booking.currency, symbol=False),
         "passengers": passengers,
         "origin": _airport(departure_airport),
         "destination": _airport(arrival_airport),
@@ -141,7 +137,7 @@ def booking_email_context(
     }
     if receipt is not None:
         context["payment"] = {
-            "amount": money(receipt.amount, receipt.currency),
+            "amount": money_display(receipt.amount, receipt.currency, symbol=False),
             "reference": receipt.gateway_reference,
             "method": _payment_method_label(receipt.payment_method),
             "date": local_time(receipt.paid_at, departure_airport),
