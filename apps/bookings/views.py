@@ -4,13 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user, booking_list
+from apps.bookings.selectors import booking_get_for_user, booking_list, bookings_money_attach
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.core.exceptions import ApplicationError
 from apps.core.idempotency import (
@@ -170,17 +171,22 @@ def _hold_once(
 
 @login_required
 def booking_list_page(request: HttpRequest) -> HttpResponse:
-    bookings = booking_list(user=request.user).filter(owner=request.user)
+    bookings = bookings_money_attach(booking_list(user=request.user).filter(owner=request.user))
     return render(request, "bookings/list.html", {"bookings": bookings})
 
 
 @login_required
 def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """The e-ticket of a confirmed booking; a hold goes to its pay page."""
+    """The e-ticket of a confirmed booking (with its cancel button while it can be cancelled), or
+    what became of a cancelled or expired one and its money; a hold goes to its pay page."""
     booking = _booking_or_404(request, reference)
     if booking.status in (Booking.Status.HELD, Booking.Status.PAYING):
         return redirect("payments:pay", reference=booking.reference)
-    return render(request, "bookings/ticket.html", {"booking": booking})
+    (booking,) = bookings_money_attach([booking])
+    cancellable = booking.status == Booking.Status.CONFIRMED and not booking.flight.has_departed(
+        timezone.now()
+    )
+    return render(request, "bookings/ticket.html", {"booking": booking, "cancellable": cancellable})
 
 
 @login_required
