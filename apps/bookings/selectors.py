@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.exceptions import BookingNotFound
@@ -73,6 +74,48 @@ def booking_get_owned(*, reference: str, user: User) -> Booking:
     if booking is None:
         raise BookingNotFound()
     return booking
+
+
+def booking_own_with_seats(
+    *, user: User, flight_id: int, seats: list[str]
+) -> tuple[Booking | None, list[str]]:
+    """The user's own active booking (held, paying or confirmed) on a flight that has exactly `seats`,
+    if there is one, and which of `seats` the user's active bookings there hold: what a passenger
+    form resubmitted after its seats were held (back, then submit again) should lead to."""
+    rows = list(
+        SeatAssignment.objects.filter(
+            flight_id=flight_id,
+            active=True,
+            booking__owner=user,
+            booking__status__in=Booking.ACTIVE_STATUSES,
+            booking__seat_assignments__seat_code__in=seats,
+        )
+        .values_list("booking_id", "seat_code")
+        .distinct()
+    )
+    seats_by_booking: dict[int, set[str]] = {}
+    for booking_id, code in rows:
+        seats_by_booking.setdefault(booking_id, set()).add(code)
+    own = sorted({code for codes in seats_by_booking.values() for code in codes} & set(seats))
+    exact = [booking_id for booking_id, codes in seats_by_booking.items() if codes == set(seats)]
+    return (booking_get(booking_id=exact[0]) if exact else None), own
+
+
+def booking_own_hold_with_names(
+    *, user: User, flight_id: int, names: list[tuple[str, str]]
+) -> Booking | None:
+    """The user's own unexpired hold on a flight whose passengers are exactly `names`, in order (the
+    same people cannot fly twice on one flight): what an "any seat" passenger form submitted again
+    from a fresh page should lead to instead of a second hold."""
+    holds = _bookings_with_details().filter(
+        owner=user, flight_id=flight_id, status=Booking.Status.HELD, hold_expires_at__gt=timezone.now()
+    )
+    wanted = [(first.strip().casefold(), last.strip().casefold()) for first, last in names]
+    for booking in holds:
+        held = [(p.first_name.casefold(), p.last_name.casefold()) for p in booking.passengers.all()]
+        if held == wanted:
+            return booking
+    return None
 
 
 @dataclass(frozen=True)

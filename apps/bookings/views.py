@@ -11,7 +11,15 @@ from django.views.decorators.http import require_POST
 from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_get_for_user, booking_list, bookings_money_attach
+from apps.bookings.selectors import (
+    booking_get,
+    booking_get_for_user,
+    booking_get_owned,
+    booking_list,
+    booking_own_hold_with_names,
+    booking_own_with_seats,
+    bookings_money_attach,
+)
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.core.exceptions import ApplicationError
 from apps.core.idempotency import (
@@ -19,6 +27,7 @@ from apps.core.idempotency import (
     IdempotencyKeyReused,
     IdempotencyKeyTaken,
     TransactionalKey,
+    idempotency_answer_recorded,
     request_fingerprint,
 )
 from apps.core.ratelimit import user_key
@@ -59,18 +68,41 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         )
         hold_form, status = HoldForm.fresh(), 400
     elif posted and formset.is_valid():
+        passengers = [form.cleaned_data for form in formset]
+        if not seats:
+            earlier = booking_own_hold_with_names(
+                user=request.user,
+                flight_id=flight_id,
+                names=[(p["first_name"], p["last_name"]) for p in passengers],
+            )
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
         try:
             reference, replayed = _hold_once(
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
                 flight_id=flight_id,
-                passengers=[form.cleaned_data for form in formset],
+                passengers=passengers,
                 seats=seats,
             )
-        except (SeatUnavailable, SeatUnknown) as error:
-            messages.error(
-                request, f"{error.detail} Someone else got there first: here is the seat map as it is now."
-            )
+        except SeatUnavailable as error:
+            earlier, own = booking_own_with_seats(user=request.user, flight_id=flight_id, seats=seats)
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
+            if own:
+                messages.error(
+                    request,
+                    f"You already hold seat(s) {', '.join(own)} on this flight in another booking (see My "
+                    "bookings). Choose other seats, or cancel that booking first.",
+                )
+            else:
+                messages.error(
+                    request,
+                    f"{error.detail} Someone else got there first: here is the seat map as it is now.",
+                )
+            return redirect(_seat_map_url(flight_id, count, seats))
+        except SeatUnknown as error:
+            messages.error(request, f"{error.detail} Here is the seat map as it is now.")
             return redirect(_seat_map_url(flight_id, count, seats))
         except SoldOut as error:
             messages.error(request, f"Sorry, this flight no longer has {count} seat(s) free. {error.detail}")
@@ -84,6 +116,12 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             messages.info(request, "We are holding your seats from your first click: your booking is below.")
             return redirect("bookings:list")
         except IdempotencyKeyReused:
+            answer = idempotency_answer_recorded(
+                owner=request.user, key=hold_form.cleaned_data["idempotency_key"]
+            )
+            earlier = _own_booking(request, (answer or {}).get("reference", ""))
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
             messages.error(
                 request,
                 "This page was already used to hold seats with other details: that booking is below. "
@@ -126,6 +164,41 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _resume(request: HttpRequest, booking: Booking, passengers: list[dict]) -> HttpResponse:
+    """Lead a passenger form sent again (back, then submit) to the traveller's own earlier booking of
+    the same seats or people, saying so, instead of holding seats a second time."""
+    seats = ", ".join(p.seat_assignment.seat_code for p in booking.passengers.all())
+    if booking.status == Booking.Status.CONFIRMED:
+        messages.info(
+            request, f"You already booked this in booking {booking.reference}: nothing was booked twice."
+        )
+        return redirect("bookings:detail", reference=booking.reference)
+    if booking.status == Booking.Status.HELD and booking.hold_expires_at <= timezone.now():
+        messages.error(
+            request,
+            f"Your earlier hold of seat(s) {seats} (booking {booking.reference}) has run out and nothing was "
+            "charged. Its seats are released within a minute; then choose them again.",
+        )
+        return redirect("payments:pay", reference=booking.reference)
+    note = (
+        f"Seat(s) {seats} are already held for you in booking {booking.reference}: nothing was booked twice."
+    )
+    held_names = [(p.first_name, p.last_name) for p in booking.passengers.all()]
+    if held_names != [(p["first_name"].strip(), p["last_name"].strip()) for p in passengers]:
+        note += " It keeps the names you entered first; to change them, cancel it and book again."
+    messages.info(request, note)
+    return redirect("payments:pay", reference=booking.reference)
+
+
+def _own_booking(request: HttpRequest, reference: str) -> Booking | None:
+    if not reference:
+        return None
+    try:
+        return booking_get(booking_id=booking_get_owned(reference=reference, user=request.user).pk)
+    except BookingNotFound:
+        return None
 
 
 def _hold_once(

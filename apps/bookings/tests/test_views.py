@@ -179,16 +179,94 @@ def test_a_submission_while_the_first_is_still_holding_goes_to_my_bookings(clien
     assert not Booking.objects.exists()
 
 
-def test_the_same_page_sent_back_with_other_names_holds_nothing_more(client, customer, route):
+def test_the_same_page_sent_back_with_other_names_resumes_its_hold_and_holds_nothing_more(
+    client, customer, route
+):
     client.force_login(customer)
     url = new_booking_url(route.midday, "")
     client.post(url, names(1, key="page-1"))
 
     response = client.post(url, names(1, key="page-1") | {"passenger-0-first_name": "Ravi"}, follow=True)
 
-    assert response.redirect_chain == [("/bookings/", 302)]
-    assert "This page was already used to hold seats" in response.content.decode()
+    booking = Booking.objects.get()
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"already held for you in booking {booking.reference}: nothing was booked twice" in (
+        response.content.decode()
+    )
+    assert "It keeps the names you entered first" in response.content.decode()
     assert list(Booking.objects.values_list("passengers__first_name", flat=True)) == ["Asha0"]
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 67
+
+
+@pytest.mark.parametrize("other_names", [False, True])
+def test_a_fresh_passenger_page_for_seats_already_held_resumes_that_hold(
+    client, customer, route, other_names
+):
+    # given the traveller held 1A and 1D, went back and was given a new page (a new key)
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "1A", "1D")
+    first = client.post(url, names(2, key="first-page"))
+    booking = Booking.objects.get()
+    again = names(2, key="second-page") | ({"passenger-1-first_name": "Ravi"} if other_names else {})
+
+    # when they fill it in again and submit
+    response = client.post(url, again, follow=True)
+
+    # then they are on their hold's pay page, told so plainly; nothing more was held
+    html = response.content.decode()
+    assert first["Location"] == f"/bookings/{booking.reference}/pay/"
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"Seat(s) 1A, 1D are already held for you in booking {booking.reference}" in html
+    assert ("It keeps the names you entered first" in html) is other_names
+    assert "Someone else got there first" not in html
+    assert Booking.objects.count() == 1
+    assert sorted(booking.seat_assignments.filter(active=True).values_list("seat_code", flat=True)) == [
+        "1A",
+        "1D",
+    ]
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
+
+
+def test_a_fresh_page_for_any_seats_with_the_same_travellers_resumes_their_hold(client, customer, route):
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "", "")
+    client.post(url, names(2, key="first-page"))
+    booking = Booking.objects.get()
+
+    response = client.post(url, names(2, key="second-page"), follow=True)
+
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"already held for you in booking {booking.reference}" in response.content.decode()
+    assert Booking.objects.count() == 1
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
+
+
+def test_a_paid_booking_of_those_seats_leads_to_its_ticket(client, customer, route):
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "2C")
+    client.post(url, names(1, key="first-page"))
+    booking = paid(Booking.objects.get(), customer)
+
+    response = client.post(url, names(1, key="second-page"), follow=True)
+
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/", 302)]
+    assert f"You already booked this in booking {booking.reference}" in response.content.decode()
+    assert Booking.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
+def test_seats_partly_held_in_another_own_booking_are_named_as_the_travellers_own(client, customer, route):
+    client.force_login(customer)
+    client.post(new_booking_url(route.midday, "1A"), names(1, key="first-page"))
+
+    response = client.post(
+        new_booking_url(route.midday, "1A", "1D"), names(2, key="second-page"), follow=True
+    )
+
+    assert "You already hold seat(s) 1A on this flight in another booking" in response.content.decode()
+    assert "Someone else got there first" not in response.content.decode()
+    assert Booking.objects.count() == 1
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 67
 
 
 def test_a_failed_hold_lets_the_same_page_try_again(client, customer, route):
