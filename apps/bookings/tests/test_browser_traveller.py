@@ -82,3 +82,28 @@ def test_back_from_the_pay_page_and_submitting_again_resumes_the_travellers_own_
     assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
     web.goto("/bookings/")
     assert page.locator("[data-reference]").count() == 1
+
+
+def test_when_the_countdown_reaches_zero_the_page_says_only_that_the_hold_ended(
+    browser_page, route, traveller, settings
+):
+    web, page = browser_page, browser_page.page
+    settings.BOOKING_HOLD_SECONDS = 4  # the hold the passenger form makes lasts 4 s
+    web.sign_in_as(traveller)
+    web.goto(f"/bookings/new/?flight={route.midday.pk}&seats=2A")
+    fill_names(page, ("Asha", "Rao"))
+    page.get_by_role("button", name="Hold seats and continue to payment").click()
+    page.get_by_role("heading", name="Pay to confirm").wait_for()
+    held_banner = page.get_by_text("Your seats are held.")
+    assert held_banner.is_visible()
+
+    # when the open page's countdown reaches zero
+    page.get_by_text("Your hold has expired and the seats are released.").wait_for()
+
+    # then the held banner, the countdown and the pay button are gone, and the heading says it ended
+    assert page.get_by_role("heading", level=1).inner_text() == "Your hold has ended"
+    assert not held_banner.is_visible()
+    assert not page.locator("[data-countdown]").is_visible()
+    assert not page.get_by_role("button", name=re.compile("^Pay ")).is_visible()
+    assert page.get_by_role("alert").filter(has_text="Nothing was charged").is_visible()
+    web.snap("countdown reached zero")
