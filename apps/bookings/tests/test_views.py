@@ -326,6 +326,23 @@ def test_missing_names_are_field_errors_and_hold_nothing(client, customer, route
     assert not Booking.objects.exists()
 
 
+def test_an_empty_passenger_form_asks_for_the_names_in_words_not_forms(client, customer, route):
+    client.force_login(customer)
+    empty = names(2) | {f"passenger-{i}-{field}": "" for i in (0, 1) for field in ("first_name", "last_name")}
+
+    response = client.post(new_booking_url(route.midday, "3A", "3C"), empty)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a first and last name for each of the 2 travellers." in html
+    assert html.count("Enter this traveller&#x27;s first name.") == 2
+    assert html.count("Enter this traveller&#x27;s last name.") == 2
+    assert "forms" not in " ".join(response.context["formset"].non_form_errors())
+    assert "This field is required" not in html
+    assert not Booking.objects.exists()
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 68
+
+
 @pytest.mark.parametrize(
     ("seats", "message"),
     [(("3A", ""), "Choose a seat for every traveller"), (("3A", "3A"), "different seat")],
