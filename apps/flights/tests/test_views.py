@@ -204,3 +204,44 @@ def test_seat_map_of_an_unknown_flight_is_404(client, db):
     response = client.get("/flights/999999/")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "heading", "reason"),
+    [
+        (
+            {"status": Flight.Status.CANCELLED},
+            "This flight is cancelled",
+            "The airline cancelled flight AI205",
+        ),
+        (
+            {"status": Flight.Status.DEPARTED},
+            "This flight can no longer be booked",
+            "The flight has departed.",
+        ),
+        ("cutoff", "This flight can no longer be booked", "Bookings close"),
+    ],
+)
+def test_a_flight_no_longer_on_sale_says_why_and_offers_no_seats(
+    client, route, settings, change, heading, reason
+):
+    if change == "cutoff":
+        settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = 60 * 24 * 30  # five days out is inside it
+    else:
+        Flight.objects.filter(pk=route.midday.pk).update(**change)
+
+    response = client.get(f"/flights/{route.midday.pk}/", {"travellers": 2})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"<h1>{heading}</h1>" in html
+    assert reason in html
+    assert "Choose 2 seats" not in html
+    assert "seats free" not in html
+    assert "data-seat=" not in html
+    assert "<select" not in html
+    assert "Continue to passenger details" not in html
+    assert (
+        f'href="/flights/?origin=BOM&amp;destination=DEL&amp;date={route.day.isoformat()}&amp;travellers=2"'
+        in html
+    )
