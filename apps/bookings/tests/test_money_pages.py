@@ -131,6 +131,10 @@ def test_the_e_ticket_offers_a_cancel_that_shows_the_refund_first(customer, rout
     assert f'action="/bookings/{booking.reference}/cancel/"' in html
     assert f'data-confirm="Cancel booking {booking.reference}? ₹5,200 will be refunded to your card."' in html
     assert "You get ₹5,200 back in full." in html
+    listed = client.get("/bookings/").content.decode()
+    assert (
+        f'data-confirm="Cancel booking {booking.reference}? ₹5,200 will be refunded to your card."' in listed
+    )
 
     client.post(f"/bookings/{booking.reference}/cancel/")
 
