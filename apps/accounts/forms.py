@@ -26,7 +26,16 @@ class SignUpForm(forms.Form):
 
 
 class SignInForm(AuthenticationForm):
-    """Django's sign-in form with the email address as the username."""
+    """Django's sign-in form with the email address as the username.
+
+    One answer for an unknown email and a wrong password, as the API's sign-in gives (the hasher runs
+    for both: Django's ModelBackend), so the page never tells which addresses have an account.
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The email or password is wrong.",
+    }
 
     username = forms.EmailField(
         label="Email",

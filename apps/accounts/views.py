@@ -12,10 +12,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.accounts.forms import PasswordResetRequestForm, SignInForm, SignUpForm
 from apps.accounts.ratelimits import SIGNIN_RATE_LIMIT
-from apps.accounts.services import user_create, user_password_changed
+from apps.accounts.services import REGISTRATION_REFUSED, user_create, user_password_changed
 from apps.core.exceptions import ValidationFailed
 from apps.core.ratelimit import RateLimited, RateLimiterUnavailable, ip_key, rate_limit_check
 from apps.core.views import page_rate_limit, rate_limit_message
+
+SIGNUP_REFUSED = "We could not create an account with this email address. If it is yours, sign in instead."
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -31,18 +33,27 @@ def _safe_next(request: HttpRequest) -> str:
 @page_rate_limit(group="signup", key=ip_key, rate_setting="RATELIMIT_SIGNUP", fail_open=False)
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
+    offer_signin = False
     if request.method == "POST" and form.is_valid():
         try:
             user = user_create(**form.cleaned_data)
         except ValidationFailed as error:
             for field, field_errors in (error.errors or {"__all__": [error.detail]}).items():
                 for message in field_errors:
+                    if message == REGISTRATION_REFUSED:
+                        # The API's generic refusal, in words: no more than it says (a registered
+                        # address is refused only once the password passed), and the way forward.
+                        message, offer_signin = SIGNUP_REFUSED, True
                     form.add_error(field if field in form.fields else None, message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome aboard, {user.name}. Your account is ready.")
             return redirect(_safe_next(request))
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+    return render(
+        request,
+        "accounts/signup.html",
+        {"form": form, "next": _safe_next(request), "offer_signin": offer_signin},
+    )
 
 
 class SignInView(auth_views.LoginView):

@@ -37,10 +37,22 @@ class HoldForm(IdempotentForm):
 
 class PassengerForm(forms.Form):
     first_name = forms.CharField(
-        label="First name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        label="First name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={
+            "required": "Enter this traveller's first name.",
+            "max_length": "Shorten the first name to at most %(limit_value)d characters.",
+        },
     )
     last_name = forms.CharField(
-        label="Last name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+        label="Last name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        error_messages={
+            "required": "Enter this traveller's last name.",
+            "max_length": "Shorten the last name to at most %(limit_value)d characters.",
+        },
     )
 
 
@@ -48,4 +60,13 @@ def passenger_formset(count: int, data=None) -> forms.BaseFormSet:
     formset_class = forms.formset_factory(
         PassengerForm, extra=0, min_num=count, max_num=count, validate_min=True, validate_max=True
     )
-    return formset_class(data, prefix="passenger")
+    # Django's own words ("Please submit at least 2 forms.") speak of forms, not travellers.
+    travellers = f"each of the {count} travellers" if count > 1 else "the traveller"
+    return formset_class(
+        data,
+        prefix="passenger",
+        error_messages={
+            "too_few_forms": f"Enter a first and last name for {travellers}.",
+            "too_many_forms": f"Enter one first and last name for {travellers}, no more.",
+        },
+    )

@@ -1,16 +1,20 @@
 """Reads of bookings, shaped for the API, the pages and the admin."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.bookings.exceptions import BookingNotFound
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.core.exceptions import ValidationFailed
+from apps.core.models import AuditEvent
 from apps.core.permissions import staff_may
 from apps.flights.models import Flight
 from apps.flights.seating import TAKEN, airplane_positions, taken_positions
@@ -76,6 +80,113 @@ def booking_get_owned(*, reference: str, user: User) -> Booking:
     if booking is None:
         raise BookingNotFound()
     return booking
+
+
+def booking_own_with_seats(
+    *, user: User, flight_id: int, seats: list[str]
+) -> tuple[Booking | None, list[str]]:
+    """The user's own active booking (held, paying or confirmed) on a flight that has exactly `seats`,
+    if there is one, and which of `seats` the user's active bookings there hold: what a passenger
+    form resubmitted after its seats were held (back, then submit again) should lead to."""
+    rows = list(
+        SeatAssignment.objects.filter(
+            flight_id=flight_id,
+            active=True,
+            booking__owner=user,
+            booking__status__in=Booking.ACTIVE_STATUSES,
+            booking__seat_assignments__seat_code__in=seats,
+        )
+        .values_list("booking_id", "seat_code")
+        .distinct()
+    )
+    seats_by_booking: dict[int, set[str]] = {}
+    for booking_id, code in rows:
+        seats_by_booking.setdefault(booking_id, set()).add(code)
+    own = sorted({code for codes in seats_by_booking.values() for code in codes} & set(seats))
+    exact = [booking_id for booking_id, codes in seats_by_booking.items() if codes == set(seats)]
+    return (booking_get(booking_id=exact[0]) if exact else None), own
+
+
+def booking_own_hold_with_names(
+    *, user: User, flight_id: int, names: list[tuple[str, str]]
+) -> Booking | None:
+    """The user's own unexpired hold on a flight whose passengers are exactly `names`, in order (the
+    same people cannot fly twice on one flight): what an "any seat" passenger form submitted again
+    from a fresh page should lead to instead of a second hold."""
+    holds = _bookings_with_details().filter(
+        owner=user, flight_id=flight_id, status=Booking.Status.HELD, hold_expires_at__gt=timezone.now()
+    )
+    wanted = [(first.strip().casefold(), last.strip().casefold()) for first, last in names]
+    for booking in holds:
+        held = [(p.first_name.casefold(), p.last_name.casefold()) for p in booking.passengers.all()]
+        if held == wanted:
+            return booking
+    return None
+
+
+@dataclass(frozen=True)
+class MoneyRecord:
+    """What happened to a booking's money, from the payment and refund records (the payments app's)."""
+
+    paid: Decimal | None = None  # the amount charged, kept or given back since
+    paid_at: datetime | None = None
+    refunded: Decimal | None = None
+    refunded_at: datetime | None = None
+
+
+MoneyReader = Callable[[list[int]], dict[int, MoneyRecord]]
+
+_money_reader: MoneyReader | None = None
+
+
+def register_money_reader(reader: MoneyReader) -> None:
+    """Let the payments app tell what each booking was charged and refunded (bookings must not import
+    payments, as for refunds: apps/bookings/services/cancellation.py, `register_refund_handler`).
+
+    `reader(booking_ids)` answers in one query, leaving out bookings never charged.
+    """
+    global _money_reader
+    _money_reader = reader
+
+
+class CancelledBy:
+    """Who cancelled a booking, as its traveller is told."""
+
+    TRAVELLER = "traveller"
+    AIRLINE_FLIGHT = "airline_flight"  # the airline cancelled the flight
+    AIRLINE = "airline"  # airline staff cancelled this booking
+
+
+def bookings_money_attach(bookings: Iterable[Booking]) -> list[Booking]:
+    """Give each booking `money` (its MoneyRecord) and, when cancelled, `cancelled_by` (CancelledBy),
+    from the real records: the payments and refunds, and the cancellation's audit row. Two queries
+    whatever the number of bookings."""
+    bookings = list(bookings)
+    records = _money_reader([booking.pk for booking in bookings]) if _money_reader and bookings else {}
+    cancelled = [booking.reference for booking in bookings if booking.status == Booking.Status.CANCELLED]
+    by_staff = (
+        {
+            reference: bool(detail.get("by_airline"))
+            for reference, detail in AuditEvent.objects.filter(
+                subject_type=AuditEvent.Subject.BOOKING,
+                action=AuditEvent.Action.STAFF_CANCELLED,
+                subject_ref__in=cancelled,
+            ).values_list("subject_ref", "detail")
+        }
+        if cancelled
+        else {}
+    )
+    for booking in bookings:
+        booking.money = records.get(booking.pk, MoneyRecord())
+        booking.cancelled_by = None
+        if booking.status == Booking.Status.CANCELLED:
+            if booking.reference not in by_staff:
+                booking.cancelled_by = CancelledBy.TRAVELLER
+            elif by_staff[booking.reference]:
+                booking.cancelled_by = CancelledBy.AIRLINE_FLIGHT
+            else:
+                booking.cancelled_by = CancelledBy.AIRLINE
+    return bookings
 
 
 def booking_get(*, booking_id: int) -> Booking:

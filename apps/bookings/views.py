@@ -4,23 +4,33 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.bookings.access import booking_for_visitor, booking_visitor_required
 from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from apps.bookings.calendar import booking_calendar, booking_calendar_filename
-from apps.bookings.exceptions import FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
+from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
-from apps.bookings.selectors import booking_list
+from apps.bookings.selectors import (
+    booking_get,
+    booking_get_owned,
+    booking_list,
+    booking_own_hold_with_names,
+    booking_own_with_seats,
+    bookings_money_attach,
+)
 from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.bookings.services.cancellation import booking_cancel_refusal
 from apps.core.exceptions import ApplicationError
 from apps.core.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     IdempotencyKeyTaken,
     TransactionalKey,
+    idempotency_answer_recorded,
     request_fingerprint,
 )
 from apps.core.ratelimit import user_key
@@ -61,18 +71,41 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         )
         hold_form, status = HoldForm.fresh(), 400
     elif posted and formset.is_valid():
+        passengers = [form.cleaned_data for form in formset]
+        if not seats:
+            earlier = booking_own_hold_with_names(
+                user=request.user,
+                flight_id=flight_id,
+                names=[(p["first_name"], p["last_name"]) for p in passengers],
+            )
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
         try:
             reference, replayed = _hold_once(
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
                 flight_id=flight_id,
-                passengers=[form.cleaned_data for form in formset],
+                passengers=passengers,
                 seats=seats,
             )
-        except (SeatUnavailable, SeatUnknown) as error:
-            messages.error(
-                request, f"{error.detail} Someone else got there first: here is the seat map as it is now."
-            )
+        except SeatUnavailable as error:
+            earlier, own = booking_own_with_seats(user=request.user, flight_id=flight_id, seats=seats)
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
+            if own:
+                messages.error(
+                    request,
+                    f"You already hold seat(s) {', '.join(own)} on this flight in another booking (see My "
+                    "bookings). Choose other seats, or cancel that booking first.",
+                )
+            else:
+                messages.error(
+                    request,
+                    f"{error.detail} Someone else got there first: here is the seat map as it is now.",
+                )
+            return redirect(_seat_map_url(flight_id, count, seats))
+        except SeatUnknown as error:
+            messages.error(request, f"{error.detail} Here is the seat map as it is now.")
             return redirect(_seat_map_url(flight_id, count, seats))
         except SoldOut as error:
             messages.error(request, f"Sorry, this flight no longer has {count} seat(s) free. {error.detail}")
@@ -86,6 +119,12 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             messages.info(request, "We are holding your seats from your first click: your booking is below.")
             return redirect("bookings:list")
         except IdempotencyKeyReused:
+            answer = idempotency_answer_recorded(
+                owner=request.user, key=hold_form.cleaned_data["idempotency_key"]
+            )
+            earlier = _own_booking(request, (answer or {}).get("reference", ""))
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
             messages.error(
                 request,
                 "This page was already used to hold seats with other details: that booking is below. "
@@ -128,6 +167,41 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _resume(request: HttpRequest, booking: Booking, passengers: list[dict]) -> HttpResponse:
+    """Lead a passenger form sent again (back, then submit) to the traveller's own earlier booking of
+    the same seats or people, saying so, instead of holding seats a second time."""
+    seats = ", ".join(p.seat_assignment.seat_code for p in booking.passengers.all())
+    if booking.status == Booking.Status.CONFIRMED:
+        messages.info(
+            request, f"You already booked this in booking {booking.reference}: nothing was booked twice."
+        )
+        return redirect("bookings:detail", reference=booking.reference)
+    if booking.status == Booking.Status.HELD and booking.hold_expires_at <= timezone.now():
+        messages.error(
+            request,
+            f"Your earlier hold of seat(s) {seats} (booking {booking.reference}) has run out and nothing was "
+            "charged. Its seats are released within a minute; then choose them again.",
+        )
+        return redirect("payments:pay", reference=booking.reference)
+    note = (
+        f"Seat(s) {seats} are already held for you in booking {booking.reference}: nothing was booked twice."
+    )
+    held_names = [(p.first_name, p.last_name) for p in booking.passengers.all()]
+    if held_names != [(p["first_name"].strip(), p["last_name"].strip()) for p in passengers]:
+        note += " It keeps the names you entered first; to change them, cancel it and book again."
+    messages.info(request, note)
+    return redirect("payments:pay", reference=booking.reference)
+
+
+def _own_booking(request: HttpRequest, reference: str) -> Booking | None:
+    if not reference:
+        return None
+    try:
+        return booking_get(booking_id=booking_get_owned(reference=reference, user=request.user).pk)
+    except BookingNotFound:
+        return None
 
 
 def _hold_once(
@@ -173,17 +247,23 @@ def _hold_once(
 
 @login_required
 def booking_list_page(request: HttpRequest) -> HttpResponse:
-    bookings = booking_list(user=request.user).filter(owner=request.user)
+    bookings = bookings_money_attach(booking_list(user=request.user).filter(owner=request.user))
     return render(request, "bookings/list.html", {"bookings": bookings})
 
 
 @booking_visitor_required
 def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """The e-ticket of a confirmed booking; a hold goes to its pay page."""
+    """The e-ticket of a confirmed booking (with its cancel button while it can be cancelled), or
+    what became of a cancelled or expired one and its money; a hold goes to its pay page."""
     booking, _ = booking_for_visitor(request, reference)
     if booking.status in (Booking.Status.HELD, Booking.Status.PAYING):
         return redirect("payments:pay", reference=booking.reference)
-    return render(request, "bookings/ticket.html", {"booking": booking})
+    (booking,) = bookings_money_attach([booking])
+    cancellable = (
+        booking.status == Booking.Status.CONFIRMED
+        and booking_cancel_refusal(booking, booking.flight, timezone.now(), by_owner=True) is None
+    )
+    return render(request, "bookings/ticket.html", {"booking": booking, "cancellable": cancellable})
 
 
 @booking_visitor_required

@@ -355,6 +355,18 @@ class TransactionalKey:
         return row
 
 
+def idempotency_answer_recorded(*, owner: Any, key: str) -> Any | None:
+    """The body answered under `owner`'s `key`, whatever request it answered (None while none is
+    recorded). Where the key is a page's own (apps/core/forms.py: IdempotentForm), the page sent again
+    with other data is led to what it did the first time."""
+    row = (
+        IdempotencyKey.objects.filter(owner=owner, key=key, state=IdempotencyKey.State.COMPLETED)
+        .only("response_body")
+        .first()
+    )
+    return None if row is None else row.response_body
+
+
 def idempotent_in_transaction(view_method: Callable[..., Response]) -> Callable[..., Response]:
     """Make a DRF APIView handler idempotent under `Idempotency-Key` for work that is one database
     transaction: the handler gets `idempotency=` a TransactionalKey and records its answer with it

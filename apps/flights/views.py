@@ -1,11 +1,14 @@
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.forms import FlightSearchForm, SeatChoiceForm
@@ -99,10 +102,23 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
         seat_map = flight_seat_map(flight_id=flight_id)
     except FlightNotFound:
         raise Http404("No such flight") from None
-    # A cancelled flight says so with the airline's reason (templates/flights/_cancellation_notice.html).
-    if flight.status == flight.Status.DEPARTED:
-        messages.warning(
-            request, f"This flight is {flight.get_status_display().lower()} and cannot be booked."
+    # A flight no longer on sale (cancelled, departed, or inside the booking cutoff: the sale rule,
+    # Flight.sale_closed_reason) says why and offers no seats to choose.
+    sale_closed = flight.sale_closed_reason(timezone.now())
+    if sale_closed:
+        departs = flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone)).date()
+        search = urlencode(
+            {
+                "origin": flight.departure_airport.iata_code,
+                "destination": flight.arrival_airport.iata_code,
+                "date": departs.isoformat(),
+                "travellers": travellers,
+            }
+        )
+        return render(
+            request,
+            "flights/flight_closed.html",
+            {"flight": flight, "reason": sale_closed, "search_url": f"{reverse('flights:results')}?{search}"},
         )
     cabins = _cabins(seat_map.seats)
     available = [seat for seat in seat_map.seats if seat.status == "available" and seat.fare is not None]

@@ -11,7 +11,6 @@ pass and the airport screens say), with the zone's abbreviation.
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from apps.bookings.boarding import boarding_passes
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
 from apps.bookings.services.check_in import check_in_window
+from apps.core.money import money_display
 from apps.core.templatetags.airline import local_time
 from apps.flights.models import Airport, Cabin
 from apps.notifications.models import Notification
@@ -121,10 +121,6 @@ def _site_url(path: str) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}" if settings.SITE_URL else ""
 
 
-def money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"
-
-
 def _airport(airport: Airport) -> dict[str, str]:
     return {"code": airport.iata_code, "name": airport.name, "city": airport.city.name}
 
@@ -163,7 +159,7 @@ def booking_email_context(
     context: dict[str, Any] = {
         "reference": booking.reference,
         "customer_name": booking.owner.name or booking.owner.email,
-        "total": money(booking.total_amount, booking.currency),
+        "total": money_display(booking.total_amount, booking.currency, symbol=False),
         "passengers": passengers,
         "origin": _airport(departure_airport),
         "destination": _airport(arrival_airport),
@@ -188,7 +184,7 @@ def booking_email_context(
     }
     if receipt is not None:
         context["payment"] = {
-            "amount": money(receipt.amount, receipt.currency),
+            "amount": money_display(receipt.amount, receipt.currency, symbol=False),
             "reference": receipt.gateway_reference,
             "method": _payment_method_label(receipt.payment_method),
             "date": local_time(receipt.paid_at, departure_airport),

@@ -1,6 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from apps.bookings.models import Booking
+from apps.bookings.selectors import MoneyRecord
 from apps.core.exceptions import NotFound
 from apps.core.permissions import staff_may
 from apps.payments.models import Payment
@@ -43,3 +44,25 @@ def payments_refunded_with_booking_confirmed(*, refunded_before, limit: int = 10
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def bookings_money_records(booking_ids: list[int]) -> dict[int, MoneyRecord]:
+    """What each of these bookings was charged and refunded (one query): the succeeded payment, or
+    any payment refunded since (one charged after its booking could no longer be confirmed, too).
+    Bookings with neither were never charged and are left out."""
+    records: dict[int, MoneyRecord] = {}
+    charged = (
+        Payment.objects.filter(booking_id__in=booking_ids)
+        .filter(Q(status=Payment.Status.SUCCEEDED) | Q(refund__isnull=False))
+        .select_related("refund")
+        .order_by("created_at", "pk")
+    )
+    for payment in charged:
+        refund = getattr(payment, "refund", None)
+        records[payment.booking_id] = MoneyRecord(
+            paid=payment.amount,
+            paid_at=payment.processed_at,
+            refunded=refund.amount if refund else None,
+            refunded_at=refund.created_at if refund else None,
+        )
+    return records

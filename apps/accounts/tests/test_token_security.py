@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from apps.accounts.models import User
 from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
+from apps.accounts.views import SIGNUP_REFUSED
 from conftest import authenticated_client
 
 pytestmark = pytest.mark.django_db
@@ -316,5 +317,5 @@ def test_website_sign_up_with_a_registered_email_says_no_more_than_the_api(clien
     strong = client.post("/signup/", {"name": "A", "email": "taken@example.com", "password": TEST_PASSWORD})
 
     assert set(weak.context["form"].errors) == {"password"}
-    assert strong.context["form"].errors == {"email": ["Could not register this email address."]}
+    assert strong.context["form"].errors == {"email": [SIGNUP_REFUSED]}
     assert User.objects.filter(email="taken@example.com").count() == 1

@@ -5,6 +5,7 @@ from django.test import Client
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
+from apps.accounts.views import SIGNUP_REFUSED
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_sign_up_with_a_registered_email_is_an_error_on_the_email(client):
 
     response = client.post("/signup/", {"name": "X", "email": "taken@example.com", "password": TEST_PASSWORD})
 
-    assert response.context["form"].errors["email"] == ["Could not register this email address."]
+    assert response.context["form"].errors["email"] == [SIGNUP_REFUSED]
     assert "already" not in response.content.decode()
     assert User.objects.filter(email="taken@example.com").count() == 1
 
@@ -55,6 +56,32 @@ def test_sign_in_goes_to_next_and_a_wrong_password_does_not(client):
     assert right.status_code == 302
     assert right["Location"] == "/bookings/"
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_plain_answer(client):
+    UserFactory(email="asha@example.com")
+
+    wrong_password = client.post("/signin/", {"username": "asha@example.com", "password": "nope-nope"})
+    unknown_email = client.post("/signin/", {"username": "nobody@example.com", "password": "nope-nope"})
+
+    assert wrong_password.context["form"].non_field_errors() == ["The email or password is wrong."]
+    assert unknown_email.context["form"].non_field_errors() == ["The email or password is wrong."]
+    assert "case-sensitive" not in wrong_password.content.decode()
+    assert wrong_password.content.decode().count("The email or password is wrong.") == 1
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_registered_email_offers_to_sign_in_instead(client):
+    UserFactory(email="taken@example.com")
+
+    response = client.post(
+        "/signup/?next=/bookings/", {"name": "X", "email": "taken@example.com", "password": TEST_PASSWORD}
+    )
+
+    html = response.content.decode()
+    assert "We could not create an account with this email address. If it is yours, sign in instead." in html
+    assert 'href="/signin/?next=/bookings/" data-testid="signin-instead">Sign in instead</a>' in html
+    assert User.objects.filter(email="taken@example.com").count() == 1
 
 
 def test_sign_in_refuses_an_offsite_next(client):

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -72,19 +73,29 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
             raise PermissionDenied("Cancelling another customer's booking needs bookings.change_booking.")
         raise BookingNotFound()
     log_context_update(booking_reference=booking.reference)
-    # Once the flight has left, a cancel would refund a ticket that was (or could have been) flown.
     flight = Flight.objects.only("status", "departure_time").get(pk=booking.flight_id)
-    now = timezone.now()
+    refusal = booking_cancel_refusal(booking, flight, timezone.now(), by_owner=actor.pk == booking.owner_id)
+    if refusal:
+        raise BookingNotCancellable(refusal)
+    return _booking_cancel(booking, by_airline=False, actor=actor)
+
+
+def booking_cancel_refusal(booking: Booking, flight: Flight, now: datetime, *, by_owner: bool) -> str | None:
+    """Why the flight's time rules refuse cancelling `booking` at `now` (a sentence), or None.
+
+    Once the flight has left, a cancel would refund a ticket that was (or could have been) flown. Once
+    check-in has closed with passengers checked in, they are expected at the gate: the airline decides,
+    not the owner online. (The booking's own state is checked under its lock when cancelling.)
+    """
     if flight.has_departed(now):
-        raise BookingNotCancellable("The flight has departed; the booking can no longer be cancelled.")
-    # Checked in, past check-in's close, the passengers are expected at the gate: the airline decides.
+        return "The flight has departed; the booking can no longer be cancelled."
     if (
-        actor.pk == booking.owner_id
+        by_owner
         and now >= check_in_window(flight).closes_at
         and booking.passengers.filter(checked_in_at__isnull=False).exists()
     ):
-        raise BookingNotCancellable("Check-in has closed and passengers are checked in; ask the airline.")
-    return _booking_cancel(booking, by_airline=False, actor=actor)
+        return "Check-in has closed and passengers are checked in; ask the airline."
+    return None
 
 
 def _booking_cancel(booking: Booking, *, by_airline: bool, actor: User) -> Booking:

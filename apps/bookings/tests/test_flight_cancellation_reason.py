@@ -76,7 +76,7 @@ def test_travellers_see_the_reason_on_the_flight_page_and_their_booking_page(
     for page in (flight_page, booking_page):
         html = page.content.decode()
         assert "<strong>Reason:</strong> Weather &lt;at&gt; the destination." in html
-        assert f"Airline has cancelled flight {flight.flight_number}" in html
+        assert f"The airline cancelled flight {flight.flight_number}" in html
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
     assert "Cancelled" in booking_page.content.decode()
 
@@ -93,6 +93,6 @@ def test_a_flight_cancelled_without_a_reason_says_only_that(
     html = client.get(reverse("bookings:detail", args=[booking.reference])).content.decode()
     email = Notification.objects.get(booking=booking, kind=Notification.Kind.FLIGHT_CANCELLED)
 
-    assert f"Airline has cancelled flight {flight.flight_number}." in html
+    assert f"The airline cancelled flight {flight.flight_number}." in html
     assert "Reason:" not in html
     assert "Reason:" not in email.body_text

@@ -70,7 +70,7 @@ def test_passenger_page_shows_the_chosen_seats_and_their_total(client, customer,
 
     assert response.status_code == 200
     assert [seat.code for seat in response.context["chosen"]] == ["1A", "3B"]
-    assert "₹22,400.00" in response.content.decode()  # 18,500 business + 3,900 economy
+    assert "₹22,400" in response.content.decode()  # 18,500 business + 3,900 economy
     assert len(response.context["formset"].forms) == 2
 
 
@@ -179,16 +179,94 @@ def test_a_submission_while_the_first_is_still_holding_goes_to_my_bookings(clien
     assert not Booking.objects.exists()
 
 
-def test_the_same_page_sent_back_with_other_names_holds_nothing_more(client, customer, route):
+def test_the_same_page_sent_back_with_other_names_resumes_its_hold_and_holds_nothing_more(
+    client, customer, route
+):
     client.force_login(customer)
     url = new_booking_url(route.midday, "")
     client.post(url, names(1, key="page-1"))
 
     response = client.post(url, names(1, key="page-1") | {"passenger-0-first_name": "Ravi"}, follow=True)
 
-    assert response.redirect_chain == [("/bookings/", 302)]
-    assert "This page was already used to hold seats" in response.content.decode()
+    booking = Booking.objects.get()
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"already held for you in booking {booking.reference}: nothing was booked twice" in (
+        response.content.decode()
+    )
+    assert "It keeps the names you entered first" in response.content.decode()
     assert list(Booking.objects.values_list("passengers__first_name", flat=True)) == ["Asha0"]
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 67
+
+
+@pytest.mark.parametrize("other_names", [False, True])
+def test_a_fresh_passenger_page_for_seats_already_held_resumes_that_hold(
+    client, customer, route, other_names
+):
+    # given the traveller held 1A and 1D, went back and was given a new page (a new key)
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "1A", "1D")
+    first = client.post(url, names(2, key="first-page"))
+    booking = Booking.objects.get()
+    again = names(2, key="second-page") | ({"passenger-1-first_name": "Ravi"} if other_names else {})
+
+    # when they fill it in again and submit
+    response = client.post(url, again, follow=True)
+
+    # then they are on their hold's pay page, told so plainly; nothing more was held
+    html = response.content.decode()
+    assert first["Location"] == f"/bookings/{booking.reference}/pay/"
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"Seat(s) 1A, 1D are already held for you in booking {booking.reference}" in html
+    assert ("It keeps the names you entered first" in html) is other_names
+    assert "Someone else got there first" not in html
+    assert Booking.objects.count() == 1
+    assert sorted(booking.seat_assignments.filter(active=True).values_list("seat_code", flat=True)) == [
+        "1A",
+        "1D",
+    ]
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
+
+
+def test_a_fresh_page_for_any_seats_with_the_same_travellers_resumes_their_hold(client, customer, route):
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "", "")
+    client.post(url, names(2, key="first-page"))
+    booking = Booking.objects.get()
+
+    response = client.post(url, names(2, key="second-page"), follow=True)
+
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert f"already held for you in booking {booking.reference}" in response.content.decode()
+    assert Booking.objects.count() == 1
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 66
+
+
+def test_a_paid_booking_of_those_seats_leads_to_its_ticket(client, customer, route):
+    client.force_login(customer)
+    url = new_booking_url(route.midday, "2C")
+    client.post(url, names(1, key="first-page"))
+    booking = paid(Booking.objects.get(), customer)
+
+    response = client.post(url, names(1, key="second-page"), follow=True)
+
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/", 302)]
+    assert f"You already booked this in booking {booking.reference}" in response.content.decode()
+    assert Booking.objects.count() == 1
+    assert Payment.objects.count() == 1
+
+
+def test_seats_partly_held_in_another_own_booking_are_named_as_the_travellers_own(client, customer, route):
+    client.force_login(customer)
+    client.post(new_booking_url(route.midday, "1A"), names(1, key="first-page"))
+
+    response = client.post(
+        new_booking_url(route.midday, "1A", "1D"), names(2, key="second-page"), follow=True
+    )
+
+    assert "You already hold seat(s) 1A on this flight in another booking" in response.content.decode()
+    assert "Someone else got there first" not in response.content.decode()
+    assert Booking.objects.count() == 1
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 67
 
 
 def test_a_failed_hold_lets_the_same_page_try_again(client, customer, route):
@@ -246,6 +324,23 @@ def test_missing_names_are_field_errors_and_hold_nothing(client, customer, route
     assert response.status_code == 200
     assert response.context["formset"].forms[1].errors["last_name"]
     assert not Booking.objects.exists()
+
+
+def test_an_empty_passenger_form_asks_for_the_names_in_words_not_forms(client, customer, route):
+    client.force_login(customer)
+    empty = names(2) | {f"passenger-{i}-{field}": "" for i in (0, 1) for field in ("first_name", "last_name")}
+
+    response = client.post(new_booking_url(route.midday, "3A", "3C"), empty)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a first and last name for each of the 2 travellers." in html
+    assert html.count("Enter this traveller&#x27;s first name.") == 2
+    assert html.count("Enter this traveller&#x27;s last name.") == 2
+    assert "forms" not in " ".join(response.context["formset"].non_form_errors())
+    assert "This field is required" not in html
+    assert not Booking.objects.exists()
+    assert Flight.objects.get(pk=route.midday.pk).available_seats == 68
 
 
 @pytest.mark.parametrize(

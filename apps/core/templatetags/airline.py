@@ -9,19 +9,17 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import dateformat, timezone
 
-register = template.Library()
+from apps.core.money import money_display
 
-CURRENCY_SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+register = template.Library()
 
 
 @register.filter
 def money(amount: Decimal | None, currency: str = "") -> str:
-    """4500 with "INR" → "₹4,500.00"; an unknown currency is written as its code."""
+    """4500 with "INR" → "₹4,500": the rule is apps/core/money.py's, for every page and email."""
     if amount in (None, ""):
         return ""
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    number = f"{Decimal(amount):,.2f}"
-    return f"{symbol}{number}" if symbol else f"{number} {currency}".strip()
+    return money_display(amount, currency)
 
 
 class Located(Protocol):

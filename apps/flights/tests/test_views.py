@@ -90,7 +90,7 @@ def test_results_show_local_times_duration_fare_and_seats_left(client, route):
     assert "06:00" in html
     assert "08:15" in html
     assert "2h 15m" in html
-    assert "₹5,200.00" in html
+    assert "₹5,200" in html
     assert "68 seats left" in html
 
 
@@ -122,7 +122,7 @@ def test_a_repeated_search_is_answered_from_the_search_cache_without_sql(
     assert second["X-Cache"] == "hit"
     assert flight_numbers(second) == flight_numbers(first) == ["AI205", "AI101", "AI877"]
     assert second.context["page"].paginator.count == 3
-    assert "₹3,900.00" in second.content.decode()
+    assert "₹3,900" in second.content.decode()
     assert "AI205 · " in second.content.decode()  # the cached flights still carry their airplane and airports
 
 
@@ -154,8 +154,8 @@ def test_a_staff_edit_shows_in_the_very_next_search(
     after = results_for(client, route)
     assert edited.status_code == 200
     assert after["X-Cache"] == "miss"
-    assert "₹4,100.00" in after.content.decode()
-    assert "₹3,900.00" not in after.content.decode()
+    assert "₹4,100" in after.content.decode()
+    assert "₹3,900" not in after.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ def test_seat_map_shows_cabins_taken_seats_and_one_select_per_traveller(client, 
     assert 'data-seat="3C"' in html
     assert 'value="3C"' not in html
     assert 'value="3D"' in html
-    assert "₹18,500.00" in html
+    assert "₹18,500" in html
     taken = [cell for cabin in response.context["cabins"] for _, row in cabin.rows for cell in row]
     assert [seat.code for seat in taken if hasattr(seat, "status") and seat.status == "taken"] == ["3C"]
 
@@ -204,3 +204,44 @@ def test_seat_map_of_an_unknown_flight_is_404(client, db):
     response = client.get("/flights/999999/")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "heading", "reason"),
+    [
+        (
+            {"status": Flight.Status.CANCELLED},
+            "This flight is cancelled",
+            "The airline cancelled flight AI205",
+        ),
+        (
+            {"status": Flight.Status.DEPARTED},
+            "This flight can no longer be booked",
+            "The flight has departed.",
+        ),
+        ("cutoff", "This flight can no longer be booked", "Bookings close"),
+    ],
+)
+def test_a_flight_no_longer_on_sale_says_why_and_offers_no_seats(
+    client, route, settings, change, heading, reason
+):
+    if change == "cutoff":
+        settings.BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = 60 * 24 * 30  # five days out is inside it
+    else:
+        Flight.objects.filter(pk=route.midday.pk).update(**change)
+
+    response = client.get(f"/flights/{route.midday.pk}/", {"travellers": 2})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"<h1>{heading}</h1>" in html
+    assert reason in html
+    assert "Choose 2 seats" not in html
+    assert "seats free" not in html
+    assert "data-seat=" not in html
+    assert "<select" not in html
+    assert "Continue to passenger details" not in html
+    assert (
+        f'href="/flights/?origin=BOM&amp;destination=DEL&amp;date={route.day.isoformat()}&amp;travellers=2"'
+        in html
+    )

@@ -46,7 +46,7 @@ def test_booking_held_writes_a_bare_pending_email_that_the_sender_renders_with_t
     assert booking.reference in notification.subject
     assert "Fri 1 Mar 2030, 15:45 IST" in notification.body_text
     assert "(Fri 1 Mar 2030, 10:15 UTC)" in notification.body_text
-    assert "INR 9,000.00" in notification.body_text
+    assert "INR 9,000" in notification.body_text
     assert "Fri 1 Mar 2030, 15:45 IST" in notification.body_html
     (message,) = mail.outbox
     assert message.subject == notification.subject
@@ -107,11 +107,11 @@ def test_booking_confirmed_writes_the_e_ticket_and_the_receipt(django_capture_on
     assert "Asha Rao                         Seat 12A  Economy" in ticket.body_text
     receipt = Notification.objects.get(kind=Kind.PAYMENT_RECEIPT)
     for content in (receipt.body_text, receipt.body_html):
-        assert "INR 9,000.00" in content
+        assert "INR 9,000" in content
         assert payment.gateway_reference in content
         assert "Card (Visa)" in content
     assert "tok_visa" not in receipt.body_text + receipt.body_html
-    assert receipt.subject == f"Payment receipt: INR 9,000.00 for booking {booking.reference}"
+    assert receipt.subject == f"Payment receipt: INR 9,000 for booking {booking.reference}"
     assert callbacks == []
     assert (ticket.queued_at, receipt.queued_at) == (None, None)
 
@@ -132,9 +132,9 @@ def test_text_bodies_are_not_html_escaped_and_html_bodies_are():
 @pytest.mark.parametrize(
     ("refunded", "by_airline", "kind", "subject_end", "phrase"),
     [
-        (True, False, Kind.BOOKING_CANCELLED, "cancelled, refund issued", "A refund of INR 9,000.00"),
+        (True, False, Kind.BOOKING_CANCELLED, "cancelled, refund issued", "A refund of INR 9,000"),
         (False, False, Kind.BOOKING_CANCELLED, "cancelled", "nothing to refund"),
-        (True, True, Kind.FLIGHT_CANCELLED, "is cancelled (booking", "A full refund of INR 9,000.00"),
+        (True, True, Kind.FLIGHT_CANCELLED, "is cancelled (booking", "A full refund of INR 9,000"),
         (False, True, Kind.FLIGHT_CANCELLED, "is cancelled (booking", "No payment was taken"),
     ],
 )
@@ -151,7 +151,7 @@ def test_booking_cancelled_writes_the_cancellation_or_flight_cancelled_email(
     assert notification.kind == kind
     assert subject_end in notification.subject
     assert phrase in notification.body_text
-    assert phrase.replace("INR 9,000.00", "<strong>INR 9,000.00</strong>") in notification.body_html
+    assert phrase.replace("INR 9,000", "<strong>INR 9,000</strong>") in notification.body_html
 
 
 def test_booking_expired_writes_a_bare_hold_expired_email_rendered_when_sent():

@@ -36,12 +36,16 @@
     });
   }
 
-  /* Live countdown to the hold's expiry; counts from the server's "seconds left" (no clock skew). */
+  /* Live countdown to the hold's expiry; counts from the server's "seconds left" (no clock skew).
+     At zero the page says what a reload would: the hold, its messages and the pay form go, the
+     heading changes and the expired notice shows. */
   function countdown(box) {
     var clock = box.querySelector("[data-countdown-clock]");
     var deadline = Date.now() + parseInt(box.dataset.secondsLeft, 10) * 1000;
     var expiredNote = document.querySelector("[data-countdown-expired]");
     var form = document.querySelector("[data-pay-form]");
+    var heading = document.querySelector("[data-countdown-heading]");
+    var messages = document.querySelector(".messages");
     function tick() {
       var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       var minutes = Math.floor(left / 60);
@@ -51,6 +55,9 @@
       if (left > 0) return;
       clearInterval(timer);
       box.classList.add("is-expired");
+      box.hidden = true;
+      if (messages) messages.hidden = true;  /* "your seats are held" and the like: no longer true */
+      if (heading) heading.textContent = heading.dataset.countdownHeading;
       if (expiredNote) expiredNote.hidden = false;
       if (form) {
         form.querySelectorAll("button, input").forEach(function (el) { el.disabled = true; });
