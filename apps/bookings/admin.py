@@ -65,6 +65,11 @@ class FlightFilter(admin.SimpleListFilter):
             for f in flight
         ]
 
+    def has_output(self) -> bool:
+        # Django applies only the filters it shows: shown whenever a flight is asked for, even one
+        # that does not exist (the list is then empty, not every booking).
+        return self.value() is not None
+
     def queryset(self, request: HttpRequest, queryset: QuerySet[Booking]) -> QuerySet[Booking] | None:
         if self.value() is None:
             return None
