@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings import events
+from apps.core.testing.admin import changelist_queries
 from apps.notifications.models import Notification
 from apps.notifications.services import notifications_claim_unqueued
 from apps.notifications.tests.support import booking_make, payment_make, receipt_of
@@ -140,3 +141,21 @@ def test_staff_without_the_change_permission_cannot_resend(client, outbox):
     assert 'value="resend"' not in listing.content.decode()
     receipt.refresh_from_db()
     assert receipt.status == Status.FAILED
+
+
+def test_the_outbox_list_costs_the_same_queries_for_3_rows_as_for_30(client, staff_user):
+    client.force_login(staff_user)
+
+    def emails(count: int) -> None:
+        for _ in range(count):
+            events.booking_held.publish(events.BookingHeld(booking=booking_make()))
+
+    emails(3)
+    few = changelist_queries(client, CHANGELIST)
+    emails(27)
+
+    many = changelist_queries(client, CHANGELIST)
+
+    assert len(client.get(CHANGELIST).context["cl"].result_list) == 30
+    assert len(many) == len(few), "\n".join(many)
+    assert len(many) <= 10, "\n".join(many)
