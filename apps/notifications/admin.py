@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from apps.core.admin_display import utc_moment
 from apps.core.email_preview import email_html_view
+from apps.notifications.emails import RENDERED_AT_SEND, render_at_send
 from apps.notifications.exceptions import NotificationInFlight
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_resend
@@ -60,7 +61,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def html_preview(self, obj: Notification) -> str:
         # A frame of its own under its own policy (apps/core/email_preview.py); a srcdoc frame would
         # inherit the admin's policy, which refuses the e-mail's inline styles.
-        if not obj.body_html:
+        if not obj.body_html and obj.kind not in RENDERED_AT_SEND:
             return "–"
         url = reverse("admin:notifications_notification_html", args=[obj.pk])
         return format_html(
@@ -79,11 +80,17 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def html_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         notification = self.get_object(request, str(object_id))
-        if notification is None or not notification.body_html:
+        if notification is None:
             raise Http404("No such e-mail.")
         if not self.has_view_permission(request, notification):
             raise PermissionDenied
-        return HttpResponse(notification.body_html, content_type="text/html; charset=utf-8")
+        html = notification.body_html
+        if not html and notification.kind in RENDERED_AT_SEND and notification.booking_id:
+            # Not sent yet, so not rendered yet: shown as the sender will render it (nothing is stored).
+            html = render_at_send(notification).html
+        if not html:
+            raise Http404("This e-mail has no HTML part.")
+        return HttpResponse(html, content_type="text/html; charset=utf-8")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

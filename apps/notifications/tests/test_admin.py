@@ -159,3 +159,17 @@ def test_the_outbox_list_costs_the_same_queries_for_3_rows_as_for_30(client, sta
     assert len(client.get(CHANGELIST).context["cl"].result_list) == 30
     assert len(many) == len(few), "\n".join(many)
     assert len(many) <= 10, "\n".join(many)
+
+
+def test_an_email_not_rendered_yet_is_previewed_as_it_will_be_sent_and_nothing_is_stored(admin_client):
+    # given a "seats held" e-mail, which the sender renders when it sends it
+    booking = booking_make()
+    events.booking_held.publish(events.BookingHeld(booking=booking))
+    held = Notification.objects.get(booking=booking)
+
+    response = admin_client.get(reverse("admin:notifications_notification_html", args=[held.pk]))
+
+    assert response.status_code == 200
+    assert booking.reference in response.content.decode()
+    held.refresh_from_db()
+    assert (held.body_html, held.subject) == ("", "")
