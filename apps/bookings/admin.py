@@ -93,9 +93,9 @@ _REFERENCE = re.compile(rf"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
 def booking_search_filter(term: str) -> Q:
     """What staff find a booking by: its reference, a passenger's name, the owner's email, the flight.
 
-    Each part is a lookup on an index (the unique reference, passenger_name_idx and
-    passenger_first_name_idx, the unique email, the flight's number and route) made into a subquery
-    of booking ids, so 100,000 bookings are never scanned row by row for a name.
+    Each part reads an index (the unique reference, passenger_name_idx and passenger_first_name_idx,
+    the unique email, the flight's number and route) in a subquery the database materializes once;
+    the bookings are then read in the page's order and probed against those sets, with no join.
     """
     term = " ".join(term.split())
     condition = Q(pk__in=Passenger.objects.filter(_passenger_name(term)).values("booking_id"))
@@ -129,7 +129,11 @@ class BookingAdmin(admin.ModelAdmin):
     search_help_text = (
         'Booking reference, passenger name ("Asha Rao"), owner\'s email, flight number or route.'
     )
-    list_select_related = ["owner", "flight__departure_airport", "flight__arrival_airport"]
+    # No join in the page's query: joined to the airports, MariaDB starts from that small table and
+    # sorts every booking to find the newest 50 (1.4 s on 100,000). The page's rows come from the
+    # created_at index alone; their owners, flights, airports and passengers are fetched for those
+    # rows only, one query each (get_queryset).
+    list_select_related = ()
     ordering = ["-created_at", "-id"]
     show_full_result_count = False
     list_per_page = 50
@@ -154,11 +158,16 @@ class BookingAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
-        # The page's passengers in one query, in their order (the names column).
         return (
             super()
             .get_queryset(request)
-            .prefetch_related(Prefetch("passengers", queryset=Passenger.objects.order_by("position")))
+            .prefetch_related(
+                "owner",
+                Prefetch(
+                    "flight", queryset=Flight.objects.select_related("departure_airport", "arrival_airport")
+                ),
+                Prefetch("passengers", queryset=Passenger.objects.order_by("position")),
+            )
         )
 
     def get_search_results(

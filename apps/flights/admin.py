@@ -158,7 +158,11 @@ class FlightAdmin(admin.ModelAdmin):
     form = FlightAdminForm
     # What staff act on, narrow enough for 1366 px beside the filters (test_admin_lists.py).
     list_display = ["flight_number", "route", "departure", "status", "seats", "fare"]
-    list_select_related = ["departure_airport__city", "arrival_airport__city"]
+    # No join in the page's query: joined to the airports, MariaDB starts from that small table and
+    # sorts every flight (EXPLAIN: "Using temporary; Using filesort") instead of reading the
+    # departure-time index in order. The page's airports and cities come in queries of their own,
+    # for that page's rows only (get_queryset).
+    list_select_related = ()
     list_filter = [
         DepartureWhenFilter,
         LocalDepartureDateFilter,
@@ -184,6 +188,11 @@ class FlightAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["cancel_flights"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Flight]:
+        return (
+            super().get_queryset(request).prefetch_related("departure_airport__city", "arrival_airport__city")
+        )
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         if request.user.has_perm("bookings.view_booking"):

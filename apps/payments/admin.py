@@ -48,11 +48,16 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["=gateway_reference"]  # the search itself: get_search_results
     search_help_text = "Booking reference, owner's email, gateway reference or gateway key (exact)."
-    list_select_related = ["booking", "owner"]
+    # Joined to its booking and owner, the page's query may start from another table and sort every
+    # payment; they come in a query each for the page's rows instead (as apps/bookings/admin.py does).
+    list_select_related = ()
     ordering = ["-created_at", "-id"]
     show_full_result_count = False
     list_per_page = 50
     actions = ["refund_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        return super().get_queryset(request).prefetch_related("booking", "owner")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Payment], search_term: str
