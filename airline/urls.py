@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.accounts.views import admin_signin
-from apps.core import health
+from apps.core import health, views
 
 api_v1 = [
     path("auth/", include("apps.accounts.api.urls")),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("apps.bookings.urls")),
     path("", include("apps.payments.urls")),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico wherever a page names no icon (a PDF, an error from a proxy).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,15 +1,25 @@
 """Bookings in the admin: read-only records; staff act on them only through the services."""
 
+import re
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from apps.bookings.models import Booking, Passenger, SeatAssignment
+from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
 from apps.bookings.services import booking_cancel
+from apps.core.admin_display import amount, local_moment, utc_text
 from apps.core.exceptions import ApplicationError
+from apps.core.templatetags.airline import local_time
+from apps.flights.admin_filters import LocalDepartureDateFilter, RouteFilter, flight_search_filter
+from apps.flights.models import Flight
+
+User = get_user_model()
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -35,28 +45,105 @@ class SeatAssignmentInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
+class FlightFilter(admin.SimpleListFilter):
+    """One flight's bookings: the "Bookings" link of a flight (apps/flights/admin.py) lands here."""
+
+    title = "flight"
+    parameter_name = "flight"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        # Only the chosen flight: listing every flight would read the whole schedule on each page.
+        if not (self.value() or "").isdigit():
+            return []
+        flight = Flight.objects.select_related("departure_airport", "arrival_airport").filter(pk=self.value())
+        return [
+            (
+                str(f.pk),
+                f"{f.flight_number} {f.departure_airport.iata_code}→{f.arrival_airport.iata_code} "
+                f"{local_time(f.departure_time, f.departure_airport, 'j M H:i T')}",
+            )
+            for f in flight
+        ]
+
+    def has_output(self) -> bool:
+        # Django applies only the filters it shows: shown whenever a flight is asked for, even one
+        # that does not exist (the list is then empty, not every booking).
+        return self.value() is not None
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Booking]) -> QuerySet[Booking] | None:
+        if self.value() is None:
+            return None
+        if not self.value().isdigit():
+            raise IncorrectLookupParameters("A flight is named by its id.")
+        return queryset.filter(flight_id=int(self.value()))
+
+
+class BookingDepartureDateFilter(LocalDepartureDateFilter):
+    path = "flight__"
+
+
+class BookingRouteFilter(RouteFilter):
+    path = "flight__"
+
+
+# A reference as apps/bookings/models.py writes one, and a name as travellers type one.
+_REFERENCE = re.compile(rf"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
+
+
+def booking_search_filter(term: str) -> Q:
+    """What staff find a booking by: its reference, a passenger's name, the owner's email, the flight.
+
+    Each part reads an index (the unique reference, passenger_name_idx and passenger_first_name_idx,
+    the unique email, the flight's number and route) in a subquery the database materializes once;
+    the bookings are then read in the page's order and probed against those sets, with no join.
+    """
+    term = " ".join(term.split())
+    condition = Q(pk__in=Passenger.objects.filter(_passenger_name(term)).values("booking_id"))
+    if _REFERENCE.match(term.upper()):
+        condition |= Q(reference=term.upper())
+    if "@" in term:
+        condition |= Q(owner__in=User.objects.filter(email__istartswith=term).values("pk"))
+    condition |= Q(flight__in=Flight.objects.filter(flight_search_filter(term)).values("pk"))
+    return condition
+
+
+def _passenger_name(term: str) -> Q:
+    """ "Rao", "Asha" or "Asha Rao": the start of a first or last name, or of both in that order."""
+    first, _, last = term.partition(" ")
+    if last:
+        return Q(first_name__istartswith=first, last_name__istartswith=last) | Q(last_name__istartswith=term)
+    return Q(last_name__istartswith=term) | Q(first_name__istartswith=term)
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = [
-        "reference",
-        "owner",
-        "flight",
+    # What staff look for at 1366 px beside the filters (apps/bookings/tests/test_admin_lists.py).
+    list_display = ["reference", "passenger_names", "flight_column", "departure", "status", "total", "owner"]
+    list_filter = [
         "status",
-        "total_amount",
-        "currency",
-        "hold_expires_at",
-        "created_at",
+        FlightFilter,
+        BookingDepartureDateFilter,
+        BookingRouteFilter,
     ]
-    list_filter = ["status"]
-    search_fields = ["reference", "owner__email", "flight__flight_number"]
-    list_select_related = ["owner", "flight"]
-    date_hierarchy = "created_at"
+    search_fields = ["reference"]  # the search itself: get_search_results
+    search_help_text = (
+        'Booking reference, passenger name ("Asha Rao"), owner\'s email, flight number or route.'
+    )
+    # No join in the page's query: joined to the airports, MariaDB starts from that small table and
+    # sorts every booking to find the newest 50 (1.4 s on 100,000). The page's rows come from the
+    # created_at index alone; their owners, flights, airports and passengers are fetched for those
+    # rows only, one query each (get_queryset).
+    list_select_related = ()
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    list_per_page = 50
     inlines = [PassengerInline, SeatAssignmentInline]
     actions = ["cancel_bookings"]
     fields = [
         "reference",
         "owner",
         "flight",
+        "flight_departure",
         "status",
         "total_amount",
         "currency",
@@ -69,6 +156,61 @@ class BookingAdmin(admin.ModelAdmin):
         "audit_trail",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                "owner",
+                Prefetch(
+                    "flight", queryset=Flight.objects.select_related("departure_airport", "arrival_airport")
+                ),
+                Prefetch("passengers", queryset=Passenger.objects.order_by("position")),
+            )
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Booking], search_term: str
+    ) -> tuple[QuerySet[Booking], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(booking_search_filter(search_term)), False
+
+    @admin.display(description="Passengers")
+    def passenger_names(self, booking: Booking) -> str:
+        names = [str(passenger) for passenger in booking.passengers.all()]
+        if not names:
+            return "–"
+        more = f" +{len(names) - 1}" if len(names) > 1 else ""
+        return format_html('<span title="{}">{}{}</span>', ", ".join(names), names[0], more)
+
+    @admin.display(description="Flight", ordering="flight__departure_time")
+    def flight_column(self, booking: Booking) -> str:
+        flight = booking.flight
+        return format_html(
+            "{} {}&nbsp;→&nbsp;{}",
+            flight.flight_number,
+            flight.departure_airport.iata_code,
+            flight.arrival_airport.iata_code,
+        )
+
+    @admin.display(description="Departs (local)", ordering="flight__departure_time")
+    def departure(self, booking: Booking) -> str:
+        return local_moment(booking.flight.departure_time, booking.flight.departure_airport)
+
+    @admin.display(description="Departs (local time at the airport)")
+    def flight_departure(self, booking: Booking) -> str:
+        flight = booking.flight
+        return format_html(
+            "{} ({})",
+            local_moment(flight.departure_time, flight.departure_airport),
+            utc_text(flight.departure_time),
+        )
+
+    @admin.display(description="Total", ordering="total_amount")
+    def total(self, booking: Booking) -> str:
+        return amount(booking.total_amount, booking.currency)
 
     @admin.display(description="Audit trail")
     def audit_trail(self, obj: Booking) -> str:

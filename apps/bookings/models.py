@@ -72,6 +72,11 @@ class Passenger(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["booking", "position"], name="passenger_position_unique"),
         ]
+        # Staff find a booking by a passenger's name (apps/bookings/admin.py: booking_search_filter).
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="passenger_name_idx"),
+            models.Index(fields=["first_name"], name="passenger_first_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

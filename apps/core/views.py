@@ -3,8 +3,10 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET
 
 from apps.core.middleware import is_api_request
 from apps.core.problems import not_found_problem, problem_response
@@ -53,3 +55,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_request(request):
         return problem_response(status=500, code="internal_error", title="Internal server error")
     return render(request, "500.html", status=500)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico where a page names no icon (the admin names it, as base.html does)."""
+    response = HttpResponsePermanentRedirect(static("airline/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,13 +1,18 @@
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from apps.bookings.models import Booking
+from apps.core.admin_display import amount, utc_moment
 from apps.core.exceptions import ApplicationError
 from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.services import payment_refund
+
+User = get_user_model()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,19 +38,54 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
-        "booking",
+        "booking_reference",
         "owner",
-        "amount",
-        "currency",
+        "amount_shown",
         "status",
         "gateway_reference",
-        "created_at",
+        "created",
     ]
     list_filter = ["status", "currency"]
-    search_fields = ["booking__reference", "owner__email", "gateway_reference", "gateway_idempotency_key"]
-    list_select_related = ["booking", "owner"]
-    date_hierarchy = "created_at"
+    search_fields = ["=gateway_reference"]  # the search itself: get_search_results
+    search_help_text = "Booking reference, owner's email, gateway reference or gateway key (exact)."
+    # Joined to its booking and owner, the page's query may start from another table and sort every
+    # payment; they come in a query each for the page's rows instead (as apps/bookings/admin.py does).
+    list_select_related = ()
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    list_per_page = 50
     actions = ["refund_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        return super().get_queryset(request).prefetch_related("booking", "owner")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Payment], search_term: str
+    ) -> tuple[QuerySet[Payment], bool]:
+        # Exact values, each on its own index (the unique reference, email and gateway key); the
+        # gateway reference is what staff copy from the gateway's dashboard.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = (
+            Q(booking__in=Booking.objects.filter(reference=term.upper()).values("pk"))
+            | Q(owner__in=User.objects.filter(email=term).values("pk"))
+            | Q(gateway_idempotency_key=term)
+            | Q(gateway_reference=term)
+        )
+        return queryset.filter(condition), False
+
+    @admin.display(description="Booking", ordering="booking__reference")
+    def booking_reference(self, payment: Payment) -> str:
+        return payment.booking.reference
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_shown(self, payment: Payment) -> str:
+        return amount(payment.amount, payment.currency)
+
+    @admin.display(description="Created (UTC)", ordering="created_at")
+    def created(self, payment: Payment) -> str:
+        return utc_moment(payment.created_at)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "audit_trail"]
@@ -73,8 +113,9 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["id", "payment", "amount", "currency", "gateway_reference", "created_at"]
-    search_fields = ["payment__booking__reference", "gateway_reference"]
+    search_fields = ["=payment__booking__reference", "=gateway_reference"]
     list_select_related = ["payment"]
+    show_full_result_count = False
 
 
 @admin.register(GatewayCharge)

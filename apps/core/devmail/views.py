@@ -3,30 +3,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
-from csp.decorators import csp
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from apps.core.devmail.selectors import StoredEmail, stored_email_get, stored_email_list
+from apps.core.email_preview import email_html_view
 
 OUTBOX_BACKEND = "apps.core.devmail.backend.OutboxFileBackend"
-
-# The policy of an email's HTML part inside the viewer's frame: its inline styles and data: images
-# only; no script, no outside resource, no form, and framed by the viewer page alone. The frame's
-# `sandbox` attribute says the same from the other side.
-EMAIL_HTML_POLICY = {
-    "default-src": [NONE],
-    "style-src": [UNSAFE_INLINE],
-    "img-src": [SELF, "data:"],
-    "base-uri": [NONE],
-    "form-action": [NONE],
-    "frame-ancestors": [SELF],
-    "sandbox": True,
-}
 
 
 def _from_this_machine(request: HttpRequest) -> bool:
@@ -76,8 +61,7 @@ def mail_detail(request: HttpRequest, message_id: str) -> HttpResponse:
 
 
 @dev_only
-@xframe_options_sameorigin
-@csp(EMAIL_HTML_POLICY)
+@email_html_view
 def mail_html(request: HttpRequest, message_id: str) -> HttpResponse:
     email = _email_or_404(message_id)
     if not email.html:
