@@ -141,9 +141,10 @@ def flight_search_page(
     Prices filter and sort on the base (economy) fare; `travellers` needs that many available
     seats. The ordering always ends with the id, so pages are stable.
 
-    One statement in SQL of its own, the total counted by a window over the same rows (two more, both
-    small, when the search has a date or asks past its last page): the ORM spent four times longer
-    building this query and its count than the database spends answering them (docs/PROFILE.md).
+    One statement in SQL of its own, the total counted by a window over the same rows (one more, small,
+    when it asks past its last page; a date's time zones come from the place index of
+    apps/flights/places.py): the ORM spent four times longer building this query and its count than
+    the database spends answering them (docs/PROFILE.md).
     """
     where, params = _search_conditions(criteria, now or timezone.now())
     order = []

@@ -308,7 +308,9 @@ class FlightListCreateApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         """Answered from the cache as stored bytes when it can be: the version, the entry and the
         per-IP rate limit in one round trip (apps/flights/search_cache.py: cached_json); a miss
-        builds its rows from one SQL statement, without a model object per flight."""
+        builds its rows from one SQL statement, without a model object per flight. Places (origin,
+        destination) are resolved from the cached place index (apps/flights/places.py); an unknown
+        or ambiguous place, or an unknown code in trips, is a 400 naming the parameter and the text."""
         criteria = search_criteria(request.query_params)
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
