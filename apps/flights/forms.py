@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -5,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.flights.models import MAX_PARTY_SIZE
-from apps.flights.places import Place, PlaceNotFound, place_index, place_resolve
+from apps.flights.places import Place, PlaceIndex, PlaceNotFound, place_index, place_resolve
 from apps.flights.selectors import TRIP_DATE_MAX_YEARS_AWAY, FlightSearchCriteria, trip_date_searchable
 
 # The last time zone to start a day: before its today, a date is past everywhere.
@@ -26,14 +27,17 @@ def local_today(time_zone: str) -> date:
 
 
 class PlaceField(forms.CharField):
-    """A city, an airport's name or its code, as apps/flights/places.py resolves it (to a Place)."""
+    """A city, an airport's name or its code, as apps/flights/places.py resolves it (to a Place).
+    A form gives its fields one index (`index_of`), so the cache is asked once per form."""
+
+    index_of: Callable[[], PlaceIndex] = staticmethod(place_index)
 
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return value
         try:
-            return place_resolve(value)
+            return place_resolve(value, self.index_of())
         except PlaceNotFound as error:
             raise forms.ValidationError(str(error), code="unknown_place") from None
 
@@ -76,6 +80,9 @@ class FlightSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._places: PlaceIndex | None = None
+        for name in ("origin", "destination"):
+            self.fields[name].index_of = self.places
         # The date picker offers no day that has passed everywhere (the server checks the origin's).
         self.fields["date"].widget.attrs["min"] = local_today(_LATEST_ZONE).isoformat()
 
@@ -101,11 +108,17 @@ class FlightSearchForm(forms.Form):
             self.add_error("price_max", "The highest fare must be at least the lowest.")
         return data
 
+    def places(self) -> PlaceIndex:
+        """The place index, read once for this form."""
+        if self._places is None:
+            self._places = place_index()
+        return self._places
+
     def origin_today(self) -> date:
         """Today at the departure airport (the first of a city's; they share a time zone in practice),
         or, before the origin is known, the earliest today anywhere."""
         origin: Place | None = self.cleaned_data.get("origin") if hasattr(self, "cleaned_data") else None
-        zone = place_index().time_zones.get(origin.codes[0], _LATEST_ZONE) if origin else _LATEST_ZONE
+        zone = self.places().time_zones.get(origin.codes[0], _LATEST_ZONE) if origin else _LATEST_ZONE
         return local_today(zone)
 
     def criteria(self) -> FlightSearchCriteria:

@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,14 @@ from apps.flights.api.serializers import (
 )
 from apps.flights.exceptions import FlightHasBookings, FlightNotFound
 from apps.flights.models import MAX_PARTY_SIZE, Flight
-from apps.flights.places import Place, PlaceNotFound, airport_codes_check, place_resolve
+from apps.flights.places import (
+    Place,
+    PlaceIndex,
+    PlaceNotFound,
+    airport_codes_check,
+    place_index,
+    place_resolve,
+)
 from apps.flights.search_cache import cached_json, search_token
 from apps.flights.selectors import (
     SORT_DIRECTIONS,
@@ -63,11 +71,11 @@ def trips_parse(value: str) -> tuple[str, str] | None:
     return departure, arrival
 
 
-def place_parse(value: str) -> Place | None:
+def place_parse(value: str, index: PlaceIndex | None = None) -> Place | None:
     if not value:
         return None
     try:
-        return place_resolve(value)
+        return place_resolve(value, index)
     except PlaceNotFound as error:
         raise serializers.ValidationError(str(error)) from None
 
@@ -235,10 +243,14 @@ def search_criteria(query: Mapping[str, str]) -> FlightSearchCriteria:
     """
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    index: PlaceIndex | None = None
     for name, (max_length, parse) in SEARCH_PARAMETERS.items():
         raw = query.get(name)
         if raw is None:
             continue
+        if parse is place_parse and raw.strip():  # one read of the index for both places
+            index = index or place_index()
+            parse = partial(place_parse, index=index)
         text = raw.strip()
         if "\x00" in text:
             errors[name] = ["Null characters are not allowed."]
