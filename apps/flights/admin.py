@@ -20,6 +20,7 @@ from apps.flights.admin_filters import (
     flight_search_filter,
 )
 from apps.flights.models import CANCELLATION_REASON_MAX_LENGTH, Airplane, Airport, CabinSection, City, Flight
+from apps.flights.search_cache import catalogue_changed
 from apps.flights.services import (
     FLIGHT_CANCEL_PERMISSIONS,
     FLIGHT_WRITABLE_FIELDS_IN_ORDER,
@@ -33,15 +34,32 @@ from apps.flights.services import (
 )
 
 
+class PlaceAdmin(admin.ModelAdmin):
+    """Cities and airports are what search by place matches (apps/flights/places.py): a change bumps
+    the catalogue version once it commits, so the next search sees it."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        catalogue_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        catalogue_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, queryset)
+        catalogue_changed()
+
+
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
-    list_display = ["name", "country"]
+class CityAdmin(PlaceAdmin):
+    list_display = ["name", "country", "alternative_names"]
     list_filter = ["country"]
-    search_fields = ["name", "country"]
+    search_fields = ["name", "country", "alternative_names"]
 
 
 @admin.register(Airport)
-class AirportAdmin(admin.ModelAdmin):
+class AirportAdmin(PlaceAdmin):
     list_display = ["iata_code", "name", "city", "time_zone"]
     list_select_related = ["city"]
     list_filter = ["city__country", "time_zone"]

@@ -32,8 +32,8 @@ INDIAN_METROS = ["BOM", "DEL", "BLR", "MAA", "CCU", "HYD"]
 INDIAN_CITIES = ["AMD", "COK", "GOI", "PNQ", "JAI", "LKO", "GAU", "TRV"]
 WORLD_AIRPORTS = [
     "DXB", "DOH", "AUH", "SIN", "BKK", "KUL", "HKG", "NRT", "ICN", "PVG", "SYD", "MEL",
-    "LHR", "CDG", "FRA", "AMS", "MAD", "FCO", "IST", "ZRH", "MUC",
-    "JFK", "LAX", "ORD", "SFO", "ATL", "YYZ", "GRU", "MEX", "DFW",
+    "LHR", "LGW", "CDG", "FRA", "AMS", "MAD", "FCO", "IST", "ZRH", "MUC",
+    "JFK", "EWR", "LGA", "LAX", "ORD", "SFO", "ATL", "YYZ", "GRU", "MEX", "DFW",
     "JNB", "NBO", "CAI", "ADD",
 ]  # fmt: skip
 AIRPORT_CODES = INDIAN_METROS + INDIAN_CITIES + WORLD_AIRPORTS
@@ -49,6 +49,21 @@ CITY_NAMES = {
     "YYZ": "Toronto",
     "DFW": "Dallas",
     "FRA": "Frankfurt",
+    "EWR": "New York",  # Newark serves New York: a search from New York covers JFK, EWR and LGA
+}
+
+# Names travellers still search by (City.alternative_names; apps/flights/places.py matches them).
+CITY_ALTERNATIVE_NAMES = {
+    "Mumbai": ["Bombay"],
+    "Bengaluru": ["Bangalore"],
+    "Kolkata": ["Calcutta"],
+    "Chennai": ["Madras"],
+    "Delhi": ["New Delhi"],
+    "Kochi": ["Cochin"],
+    "Thiruvananthapuram": ["Trivandrum"],
+    "Pune": ["Poona"],
+    "New York": ["NYC", "Newark"],
+    "London": ["LON"],
 }
 
 # Layouts as (cabin, first_row, last_row, seat letters).
@@ -110,7 +125,8 @@ def _routes() -> list[Route]:
         both_ways(metro, "DXB", 1)
         both_ways(metro, "SIN", 1)
     world = [
-        ("LHR", "JFK", 4), ("CDG", "JFK", 2), ("FRA", "ORD", 1), ("AMS", "JFK", 1), ("MAD", "MEX", 1),
+        ("LHR", "JFK", 4), ("LGW", "JFK", 1), ("LHR", "EWR", 2), ("LGW", "LGA", 1), ("CDG", "JFK", 2),
+        ("FRA", "ORD", 1), ("AMS", "JFK", 1), ("MAD", "MEX", 1),
         ("MAD", "GRU", 1), ("LHR", "SIN", 1), ("SIN", "SYD", 2), ("SIN", "HKG", 3), ("HKG", "NRT", 2),
         ("ICN", "NRT", 3), ("PVG", "NRT", 2), ("SYD", "MEL", 6), ("LAX", "SFO", 5), ("LAX", "JFK", 4),
         ("ORD", "ATL", 3), ("ATL", "DFW", 3), ("DFW", "LAX", 2), ("YYZ", "JFK", 3), ("DXB", "JNB", 1),
@@ -160,8 +176,11 @@ def _load_places() -> tuple[int, int, dict[str, Airport]]:
     airports: dict[str, Airport] = {}
     for code in AIRPORT_CODES:
         row = data[code]
+        name = CITY_NAMES.get(code, row["city"])
         city, created = City.objects.get_or_create(
-            name=CITY_NAMES.get(code, row["city"]), country=row["country"]
+            name=name,
+            country=row["country"],
+            defaults={"alternative_names": "\n".join(CITY_ALTERNATIVE_NAMES.get(name, []))},
         )
         cities_created += created
         airport, created = Airport.objects.get_or_create(

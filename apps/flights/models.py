@@ -35,6 +35,11 @@ class Cabin(models.TextChoices):
 class City(TimeStampedModel):
     name = models.CharField(max_length=100)
     country = models.CharField(max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$")])
+    alternative_names = models.TextField(
+        blank=True,
+        default="",
+        help_text="Other names travellers search by (former or local names such as Bombay), one per line.",
+    )
 
     class Meta:
         verbose_name_plural = "cities"
@@ -43,6 +48,10 @@ class City(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name}, {self.country}"
+
+    @property
+    def alternative_name_list(self) -> list[str]:
+        return [name.strip() for name in self.alternative_names.splitlines() if name.strip()]
 
 
 class Airport(TimeStampedModel):

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 CATALOGUE_VERSION_KEY = "flights:catalogue-version"
 
 
-def _catalogue_version() -> int:
+def catalogue_version() -> int:
     version = cache.get(CATALOGUE_VERSION_KEY)
     if version is None:
         # Seeded from the clock, so a version key lost with a cache flush never reuses old values.
@@ -77,7 +77,7 @@ def cached_search(token: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
     Returns (result, hit). Never raises because of the cache.
     """
     try:
-        key = search_cache_key(token, _catalogue_version())
+        key = search_cache_key(token, catalogue_version())
         result = cache.get(key)
     except Exception as error:  # any cache failure: answer from the database
         logger.warning("Search cache unavailable, answering from the database: %r", error)
@@ -132,7 +132,7 @@ def cached_json(
     body = compute()
     etag = _etag(body)
     try:
-        current = int(version) if version is not None else _catalogue_version()
+        current = int(version) if version is not None else catalogue_version()
         cache_bytes_set(entry_key, f"{current}:{etag}:".encode() + body, ttl)
     except Exception as error:  # any cache failure: the answer stands, only uncached
         logger.warning("Could not store a cached answer: %r", error)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.core.rows import model_from_row, row_converter
 from apps.flights.exceptions import AirplaneNotFound, FlightNotFound
 from apps.flights.models import Airplane, Airport, City, Flight
+from apps.flights.places import place_index
 from apps.flights.seating import airplane_layout, is_taken, layout_seats
 
 # Public sort names (anything else is refused before a search gets here); price is the base fare.
@@ -22,10 +23,11 @@ SORT_DIRECTIONS = ("asc", "desc")
 
 @dataclass(frozen=True, slots=True)
 class FlightSearchCriteria:
-    """A validated search; every field optional. `sort` is ((field, direction), ...)."""
+    """A validated search; every field optional. `sort` is ((field, direction), ...); the airports
+    are IATA codes (several for a city: apps/flights/places.py), empty for any."""
 
-    departure_code: str | None = None
-    arrival_code: str | None = None
+    departure_codes: tuple[str, ...] = ()
+    arrival_codes: tuple[str, ...] = ()
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     travellers: int | None = None
@@ -36,7 +38,7 @@ class FlightSearchCriteria:
         """A canonical text of the criteria: equal searches give equal tokens."""
         return "|".join(
             [
-                f"trips={self.departure_code or ''}-{self.arrival_code or ''}",
+                f"trips={','.join(self.departure_codes)}-{','.join(self.arrival_codes)}",
                 f"price={self.price_min if self.price_min is not None else ''}"
                 f"-{self.price_max if self.price_max is not None else ''}",
                 f"travellers={self.travellers or ''}",
@@ -139,9 +141,10 @@ def flight_search_page(
     Prices filter and sort on the base (economy) fare; `travellers` needs that many available
     seats. The ordering always ends with the id, so pages are stable.
 
-    One statement in SQL of its own, the total counted by a window over the same rows (two more, both
-    small, when the search has a date or asks past its last page): the ORM spent four times longer
-    building this query and its count than the database spends answering them (docs/PROFILE.md).
+    One statement in SQL of its own, the total counted by a window over the same rows (one more, small,
+    when it asks past its last page; a date's time zones come from the place index of
+    apps/flights/places.py): the ORM spent four times longer building this query and its count than
+    the database spends answering them (docs/PROFILE.md).
     """
     where, params = _search_conditions(criteria, now or timezone.now())
     order = []
@@ -179,9 +182,16 @@ def _search_conditions(criteria: FlightSearchCriteria, now: datetime) -> tuple[s
     moment = connection.ops.adapt_datetimefield_value
     conditions = ["f.status = %s", "f.departure_time > %s"]
     params: list[Any] = [Flight.Status.SCHEDULED.value, moment(now)]
+    for column, codes in (
+        ("da.iata_code", criteria.departure_codes),
+        ("aa.iata_code", criteria.arrival_codes),
+    ):
+        if len(codes) == 1:
+            conditions.append(f"{column} = %s")
+        elif codes:
+            conditions.append(f"{column} IN ({', '.join(['%s'] * len(codes))})")
+        params += codes
     for condition, value in (
-        ("da.iata_code = %s", criteria.departure_code),
-        ("aa.iata_code = %s", criteria.arrival_code),
         ("f.base_fare >= %s", criteria.price_min),
         ("f.base_fare <= %s", criteria.price_max),
         ("f.available_seats >= %s", criteria.travellers or None),
@@ -193,7 +203,7 @@ def _search_conditions(criteria: FlightSearchCriteria, now: datetime) -> tuple[s
         # One UTC window per time zone among the candidate departure airports (one for a route), so
         # the database uses its departure-time index instead of converting every row's time.
         windows = []
-        for zone in _departure_time_zones(criteria.departure_code):
+        for zone in _departure_time_zones(criteria.departure_codes):
             start, end = local_day_window(criteria.trip_date, zone)
             windows.append("(f.departure_time >= %s AND f.departure_time < %s AND da.time_zone = %s)")
             params += [moment(start), moment(end), zone]
@@ -201,14 +211,82 @@ def _search_conditions(criteria: FlightSearchCriteria, now: datetime) -> tuple[s
     return " AND ".join(conditions), params
 
 
-def _departure_time_zones(departure_code: str | None) -> list[str]:
-    table = Airport._meta.db_table
+# Flexible dates: the days either side of the chosen one that a route's fare calendar shows.
+FLEXIBLE_DAYS_AROUND = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DayFare:
+    day: date  # in the departure airport's local time
+    lowest_fare: Decimal | None  # base (economy) fare; None when no flight has the seats that day
+    currency: str | None
+    flights: int  # with enough seats that day
+
+
+def flight_fares_by_day(
+    *,
+    departure_codes: tuple[str, ...],
+    arrival_codes: tuple[str, ...],
+    day: date,
+    travellers: int = 1,
+    now: datetime | None = None,
+) -> list[DayFare]:
+    """The lowest base fare of each local day from `day` − 3 to `day` + 3 on a route, over the flights
+    a search would show (scheduled, departing after `now`, with `travellers` seats): one statement.
+
+    Each flight counts on its departure airport's local date: one UTC window per day and time zone,
+    named in a CASE the database groups by, so no row's time is converted. A route's flights are
+    priced in one currency (fares of different currencies are never compared: the lower amount wins).
+    """
+    moment = connection.ops.adapt_datetimefield_value
+    days = [day + timedelta(days=offset) for offset in range(-FLEXIBLE_DAYS_AROUND, FLEXIBLE_DAYS_AROUND + 1)]
+    arms, arm_params, starts, ends = [], [], [], []
+    for zone in _departure_time_zones(departure_codes):
+        for each in days:
+            start, end = local_day_window(each, zone)
+            arms.append("WHEN f.departure_time >= %s AND f.departure_time < %s AND da.time_zone = %s THEN %s")
+            arm_params += [moment(start), moment(end), zone, each.isoformat()]
+            starts.append(start)
+            ends.append(end)
+    if not arms:
+        return [DayFare(day=each, lowest_fare=None, currency=None, flights=0) for each in days]
+    criteria = FlightSearchCriteria(
+        departure_codes=departure_codes, arrival_codes=arrival_codes, travellers=max(travellers, 1)
+    )
+    where, params = _search_conditions(criteria, now or timezone.now())
     with connection.cursor() as cursor:
-        if departure_code:
-            cursor.execute(f"SELECT DISTINCT time_zone FROM {table} WHERE iata_code = %s", [departure_code])
-        else:
-            cursor.execute(f"SELECT DISTINCT time_zone FROM {table}")
-        return sorted(zone for (zone,) in cursor.fetchall())
+        cursor.execute(
+            f"SELECT CASE {' '.join(arms)} END AS local_day, f.currency, MIN(f.base_fare), COUNT(*)"
+            f"{_FLIGHT_JOINS} WHERE {where} AND f.departure_time >= %s AND f.departure_time < %s"
+            " GROUP BY local_day, f.currency",
+            [*arm_params, *params, moment(min(starts)), moment(max(ends))],
+        )
+        found = cursor.fetchall()
+    lowest: dict[str, tuple[Decimal, str, int]] = {}
+    for local_day, currency, fare, count in found:
+        if local_day is None:
+            continue
+        amount = Decimal(str(fare)).quantize(Decimal("0.01"))
+        seen = lowest.get(local_day)
+        flights = count + (seen[2] if seen else 0)
+        lowest[local_day] = (
+            min((amount, currency), seen[:2]) + (flights,) if seen else (amount, currency, count)
+        )
+    return [
+        DayFare(day=each, lowest_fare=found_day[0], currency=found_day[1], flights=found_day[2])
+        if (found_day := lowest.get(each.isoformat()))
+        else DayFare(day=each, lowest_fare=None, currency=None, flights=0)
+        for each in days
+    ]
+
+
+def _departure_time_zones(departure_codes: tuple[str, ...]) -> list[str]:
+    """The time zones of these airports (of all, when none is given), from the place index: no
+    query while the catalogue version stands (apps/flights/places.py)."""
+    zones = place_index().time_zones
+    return sorted(
+        {zones[code] for code in departure_codes if code in zones} if departure_codes else {*zones.values()}
+    )
 
 
 def _flights_as_shown() -> QuerySet[Flight]:

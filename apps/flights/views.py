@@ -1,10 +1,11 @@
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from apps.flights.search_cache import cached_search, search_token
 from apps.flights.selectors import (
     FlightSearchCriteria,
     SeatStatus,
+    flight_fares_by_day,
     flight_get,
     flight_list,
     flight_search_page,
@@ -48,16 +50,28 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def results(request: HttpRequest) -> HttpResponse:
+    """Search results, the fares of the days around the chosen one, and the refine panel; a refused
+    search keeps the form and the panel with every refused field marked."""
     form = FlightSearchForm(request.GET or None)
-    page, cache_hit = None, False
+    page, cache_hit, fare_days = None, False, []
     if form.is_valid():
-        page, cache_hit = _results_page(form.criteria(), request.GET.get("page"))
+        criteria = form.criteria()
+        page, cache_hit = _results_page(criteria, request.GET.get("page"))
+        if criteria.trip_date:
+            fare_days = _fare_days(criteria, criteria.trip_date, request.GET.copy(), form.origin_today())
     query = request.GET.copy()
     query.pop("page", None)
     response = render(
         request,
         "flights/results.html",
-        {"form": form, "page": page, "query": query.urlencode(), "travellers": _travellers(form)},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "travellers": _travellers(form),
+            "fare_days": fare_days,
+            "filters_refused": any(form[name].errors for name in ("sort", "price_min", "price_max")),
+        },
     )
     if page is not None:
         response["X-Cache"] = "hit" if cache_hit else "miss"  # as the API says it
@@ -91,6 +105,55 @@ def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[P
     (count, page_number, flights), hit = cached_search(token, search)
     # Paginating a stand-in of the right length gives the page its numbers without the rows.
     return Page(flights, page_number, Paginator(range(count), RESULTS_PER_PAGE)), hit
+
+
+@dataclass(frozen=True)
+class FareDayLink:
+    day: date
+    lowest_fare: Decimal | None
+    currency: str | None
+    url: str | None  # that day's search; None for a day that has passed
+    chosen: bool
+
+
+def _fare_days(
+    criteria: FlightSearchCriteria, chosen: date, query: QueryDict, today: date
+) -> list[FareDayLink]:
+    """The lowest fare of each day around the chosen one (apps/flights/selectors.py:
+    flight_fares_by_day), cached as the results are, each with the link to that day's search."""
+    travellers = criteria.travellers or 1
+    route = FlightSearchCriteria(
+        departure_codes=criteria.departure_codes,
+        arrival_codes=criteria.arrival_codes,
+        travellers=travellers,
+        trip_date=chosen,
+    )
+    token = search_token(
+        scope="page:flights:fares-by-day", criteria_token=route.cache_token(), page="1", page_size=0
+    )
+    days, _ = cached_search(
+        token,
+        lambda: flight_fares_by_day(
+            departure_codes=route.departure_codes,
+            arrival_codes=route.arrival_codes,
+            day=chosen,
+            travellers=travellers,
+        ),
+    )
+    query.pop("page", None)
+    links = []
+    for found in days:
+        query["date"] = found.day.isoformat()
+        links.append(
+            FareDayLink(
+                day=found.day,
+                lowest_fare=found.lowest_fare,
+                currency=found.currency,
+                url=f"?{query.urlencode()}" if found.day >= today else None,
+                chosen=found.day == chosen,
+            )
+        )
+    return links
 
 
 def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:

@@ -85,6 +85,7 @@ class Case:
     kwargs: Callable[[World], dict[str, Any]] = field(default=lambda world: {})
     body: Body | None = None
     count: tuple[int, int, int, int, int, int] | None = None
+    query: Callable[[World], dict[str, str]] = field(default=lambda world: {})
 
 
 EVERYONE_200 = (200, 200, 200, 200, 200, 200)
@@ -124,6 +125,14 @@ def airplane_id(world: World) -> dict[str, Any]:
 
 def flight_id(world: World) -> dict[str, Any]:
     return {"flight_id": world.flight.pk}
+
+
+def fares_by_day_query(world: World) -> dict[str, str]:
+    flight = world.flight
+    return {
+        "trips": f"{flight.departure_airport.iata_code}-{flight.arrival_airport.iata_code}",
+        "tripDate": flight.departure_time.date().isoformat(),
+    }
 
 
 def held_reference(world: World) -> dict[str, Any]:
@@ -175,6 +184,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         ADMIN_DELETE, kwargs=lambda world: {"flight_id": world.spare_flight.pk}
     ),
     ("flights/<int:flight_id>/seats", "GET"): Case(EVERYONE_200, kwargs=flight_id),
+    ("flights/fares-by-day", "GET"): Case(EVERYONE_200, query=fares_by_day_query),
     # --- bookings and payments: the owner's, staff with the grant see all, anyone else's is 404 -------
     ("bookings", "GET"): Case(USER_ONLY_200, count=(0, 2, 0, 2, 0, 2)),
     ("bookings", "POST"): Case(
@@ -289,9 +299,10 @@ def test_authorization_matrix(world, route, method, actor):
     body = {} if case.body is None else {"data": json.dumps(case.body(world, actor)), "content_type": JSON}
     before = _state(world)
 
-    response = client.generic(
-        method, _path(route, case.kwargs(world)), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **body
-    )
+    query = case.query(world)
+    path = _path(route, case.kwargs(world)) + (f"?{urlencode(query)}" if query else "")
+
+    response = client.generic(method, path, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **body)
 
     assert response.status_code == expected, response.content
     if case.count is not None and expected == 200:

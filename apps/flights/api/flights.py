@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -32,12 +33,21 @@ from apps.flights.api.serializers import (
 )
 from apps.flights.exceptions import FlightHasBookings, FlightNotFound
 from apps.flights.models import MAX_PARTY_SIZE, Flight
+from apps.flights.places import (
+    Place,
+    PlaceIndex,
+    PlaceNotFound,
+    airport_codes_check,
+    place_index,
+    place_resolve,
+)
 from apps.flights.search_cache import cached_json, search_token
 from apps.flights.selectors import (
     SORT_DIRECTIONS,
     SORT_FIELDS,
     TRIP_DATE_MAX_YEARS_AWAY,
     FlightSearchCriteria,
+    flight_fares_by_day,
     flight_get,
     flight_search_page,
     flight_seat_map,
@@ -59,6 +69,15 @@ def trips_parse(value: str) -> tuple[str, str] | None:
     if departure == arrival:
         raise serializers.ValidationError("The departure and arrival airports must differ.")
     return departure, arrival
+
+
+def place_parse(value: str, index: PlaceIndex | None = None) -> Place | None:
+    if not value:
+        return None
+    try:
+        return place_resolve(value, index)
+    except PlaceNotFound as error:
+        raise serializers.ValidationError(str(error)) from None
 
 
 def price_parse(value: str) -> tuple[Decimal, Decimal | None] | None:
@@ -119,6 +138,8 @@ def sort_parse(value: str) -> tuple[tuple[str, str], ...]:
 # reads them on every search without a serializer (a test holds the two together).
 SEARCH_PARAMETERS: dict[str, tuple[int, Any]] = {
     "trips": (20, trips_parse),
+    "origin": (120, place_parse),
+    "destination": (120, place_parse),
     "price": (40, price_parse),
     "travellers": (5, travellers_parse),
     "tripDate": (20, trip_date_parse),
@@ -131,6 +152,19 @@ class FlightSearchInput(serializers.Serializer):
 
     trips = serializers.CharField(
         required=False, allow_blank=True, max_length=20, help_text="Route as DEPARTURE-ARRIVAL, e.g. BOM-DEL."
+    )
+    origin = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text="Where from, instead of trips: a city (all its airports), an airport's name or its IATA"
+        " code; case and accents do not matter, former names such as Bombay work. Unknown or ambiguous: 400.",
+    )
+    destination = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text="Where to, instead of trips: as origin.",
     )
     price = serializers.CharField(
         required=False,
@@ -157,6 +191,12 @@ class FlightSearchInput(serializers.Serializer):
     def validate_trips(self, value: str) -> tuple[str, str] | None:
         return trips_parse(value)
 
+    def validate_origin(self, value: str) -> Place | None:
+        return place_parse(value)
+
+    def validate_destination(self, value: str) -> Place | None:
+        return place_parse(value)
+
     def validate_price(self, value: str) -> tuple[Decimal, Decimal | None] | None:
         return price_parse(value)
 
@@ -169,6 +209,31 @@ class FlightSearchInput(serializers.Serializer):
     def validate_sort(self, value: str) -> tuple[tuple[str, str], ...]:
         return sort_parse(value)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = route_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def route_errors(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with the route as a whole: trips together with places, or the same place twice."""
+    trips, origin, destination = values.get("trips"), values.get("origin"), values.get("destination")
+    if trips and (origin or destination):
+        return {"trips": ["Give either trips or origin and destination, not both."]}
+    if origin and destination and set(origin.codes) & set(destination.codes):
+        return {"destination": ["The destination must differ from the origin."]}
+    return {}
+
+
+def trips_check(criteria: FlightSearchCriteria) -> None:
+    """Raises ValidationFailed naming `trips` when one of its codes is no airport of the catalogue
+    (from the place index: no query while the catalogue version stands)."""
+    try:
+        airport_codes_check(criteria.departure_codes + criteria.arrival_codes)
+    except PlaceNotFound as error:
+        raise ValidationFailed("Invalid input.", errors={"trips": [str(error)]}) from None
+
 
 def search_criteria(query: Mapping[str, str]) -> FlightSearchCriteria:
     """The search's criteria from its query parameters, checked as FlightSearchInput would check
@@ -178,10 +243,14 @@ def search_criteria(query: Mapping[str, str]) -> FlightSearchCriteria:
     """
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    index: PlaceIndex | None = None
     for name, (max_length, parse) in SEARCH_PARAMETERS.items():
         raw = query.get(name)
         if raw is None:
             continue
+        if parse is place_parse and raw.strip():  # one read of the index for both places
+            index = index or place_index()
+            parse = partial(place_parse, index=index)
         text = raw.strip()
         if "\x00" in text:
             errors[name] = ["Null characters are not allowed."]
@@ -192,12 +261,14 @@ def search_criteria(query: Mapping[str, str]) -> FlightSearchCriteria:
                 values[name] = parse(text)
             except serializers.ValidationError as error:
                 errors[name] = [str(message) for message in error.detail]
+    errors = errors or route_errors(values)
     if errors:
         raise ValidationFailed("Invalid input.", errors=errors)
     trips, price = values.get("trips"), values.get("price")
+    origin, destination = values.get("origin"), values.get("destination")
     return FlightSearchCriteria(
-        departure_code=trips[0] if trips else None,
-        arrival_code=trips[1] if trips else None,
+        departure_codes=(trips[0],) if trips else origin.codes if origin else (),
+        arrival_codes=(trips[1],) if trips else destination.codes if destination else (),
         price_min=price[0] if price else None,
         price_max=price[1] if price else None,
         travellers=values.get("travellers"),
@@ -249,7 +320,9 @@ class FlightListCreateApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         """Answered from the cache as stored bytes when it can be: the version, the entry and the
         per-IP rate limit in one round trip (apps/flights/search_cache.py: cached_json); a miss
-        builds its rows from one SQL statement, without a model object per flight."""
+        builds its rows from one SQL statement, without a model object per flight. Places (origin,
+        destination) are resolved from the cached place index (apps/flights/places.py); an unknown
+        or ambiguous place, or an unknown code in trips, is a 400 naming the parameter and the text."""
         criteria = search_criteria(request.query_params)
         paginator = PageNumberPagination()
         page_size = paginator.get_page_size(request)
@@ -269,6 +342,8 @@ class FlightListCreateApi(APIView):
         )
 
         def search() -> bytes:
+            if "trips" in request.query_params:  # codes are taken as given; an unknown one is refused
+                trips_check(criteria)
             found = flight_search_page(criteria=criteria, page=number, page_size=page_size)
             items = [flight_row_body(row) for row in found.rows]
             return json_bytes(
@@ -290,6 +365,149 @@ class FlightListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         flight = flight_create(**serializer.validated_data)
         return Response(FlightOutput(flight_get(flight_id=flight.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class FaresByDayInput(serializers.Serializer):
+    """A route and a day (docs/API.md, "Flexible dates"): the search's parameters of the same names."""
+
+    trips = (
+        FlightSearchInput()
+        .fields["trips"]
+        .__class__(
+            required=False,
+            allow_blank=True,
+            max_length=20,
+            help_text="Route as DEPARTURE-ARRIVAL, e.g. BOM-DEL.",
+        )
+    )
+    origin = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text="Where from, instead of trips: as in search.",
+    )
+    destination = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text="Where to, instead of trips: as in search.",
+    )
+    tripDate = serializers.CharField(  # noqa: N815 - the public parameter name
+        max_length=20,
+        help_text="The chosen departure date YYYY-MM-DD, in the departure airport's local time.",
+    )
+    travellers = serializers.CharField(
+        required=False, allow_blank=True, max_length=5, help_text=f"Seats needed, 1 to {MAX_PARTY_SIZE} (1)."
+    )
+
+
+class DayFareOutput(serializers.Serializer):
+    date = serializers.DateField(help_text="A departure date, in the departure airport's local time.")
+    lowest_fare = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="Null: no flight with the seats that day."
+    )
+    currency = serializers.CharField(allow_null=True)
+    flights = serializers.IntegerField(help_text="Flights with the seats that day.")
+    chosen = serializers.BooleanField(help_text="The day asked for.")
+
+
+class FaresByDayOutput(serializers.Serializer):
+    departure_airports = serializers.ListField(child=serializers.CharField())
+    arrival_airports = serializers.ListField(child=serializers.CharField())
+    travellers = serializers.IntegerField()
+    days = DayFareOutput(many=True)
+
+
+def fares_by_day_criteria(query: Mapping[str, str]) -> FlightSearchCriteria:
+    """The route, day and travellers of a fare calendar, read as the search reads them; both ends of
+    the route and the day are required. Raises ValidationFailed naming each bad parameter."""
+    criteria = search_criteria({name: query[name] for name in FaresByDayInput().fields if name in query})
+    errors: dict[str, list[str]] = {}
+    if not (criteria.departure_codes and criteria.arrival_codes):
+        where = (
+            "trips"
+            if "trips" in query or not ("origin" in query or "destination" in query)
+            else ("origin" if not criteria.departure_codes else "destination")
+        )
+        errors[where] = ["A route is required: trips, or origin and destination."]
+    if criteria.trip_date is None:
+        errors["tripDate"] = ["This field is required."]
+    if errors:
+        raise ValidationFailed("Invalid input.", errors=errors)
+    return FlightSearchCriteria(
+        departure_codes=criteria.departure_codes,
+        arrival_codes=criteria.arrival_codes,
+        travellers=criteria.travellers or 1,
+        trip_date=criteria.trip_date,
+    )
+
+
+def fares_by_day_body(criteria: FlightSearchCriteria, day: date, travellers: int) -> dict[str, Any]:
+    days = flight_fares_by_day(
+        departure_codes=criteria.departure_codes,
+        arrival_codes=criteria.arrival_codes,
+        day=day,
+        travellers=travellers,
+    )
+    return FaresByDayOutput(
+        {
+            "departure_airports": list(criteria.departure_codes),
+            "arrival_airports": list(criteria.arrival_codes),
+            "travellers": travellers,
+            "days": [
+                {
+                    "date": each.day,
+                    "lowest_fare": each.lowest_fare,
+                    "currency": each.currency,
+                    "flights": each.flights,
+                    "chosen": each.day == day,
+                }
+                for each in days
+            ],
+        }
+    ).data
+
+
+class FlightFaresByDayApi(APIView):
+    """The lowest fare of each day around a chosen one on a route (flexible dates)."""
+
+    permission_classes = [ModelPermissionsOrReadOnly]
+    permission_model = Flight
+
+    @extend_schema(
+        operation_id="flights_fares_by_day",
+        parameters=[FaresByDayInput],
+        responses={200: FaresByDayOutput, **problems(RateLimited)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        """The lowest available base fare per local day for the chosen day ± 3 days, over the flights
+        the search would show (scheduled, not departed, with the seats): one SQL statement per route,
+        cached like the search (the catalogue version, SEARCH_CACHE_TTL_SECONDS)."""
+        criteria = fares_by_day_criteria(request.query_params)
+        day = criteria.trip_date
+        assert day is not None  # required above
+        limit = rate_limit_for(
+            request, group="search", key=ip_key, rate_setting="RATELIMIT_SEARCH", fail_open=True
+        )
+
+        def fares() -> bytes:
+            if request.query_params.get("trips"):
+                trips_check(criteria)
+            return json_bytes(fares_by_day_body(criteria, day, criteria.travellers or 1))
+
+        answer = cached_json(
+            f"fares-by-day|{criteria.cache_token()}",
+            fares,
+            ttl=settings.SEARCH_CACHE_TTL_SECONDS,
+            limit=limit,
+        )
+        return json_bytes_response(
+            request,
+            answer.body,
+            etag=answer.etag,
+            max_age=settings.SEARCH_CACHE_TTL_SECONDS,
+            headers={"X-Cache": "hit" if answer.hit else "miss"},
+        )
 
 
 class FlightDetailApi(APIView):

@@ -94,7 +94,7 @@ def mumbai_airport() -> Airport:
     return AirportFactory(
         iata_code="BOM",
         name="Chhatrapati Shivaji Maharaj International",
-        city=CityFactory(name="Mumbai", country="IN"),
+        city=CityFactory(name="Mumbai", country="IN", alternative_names="Bombay"),
         time_zone="Asia/Kolkata",
         latitude=19.09,
         longitude=72.87,
@@ -105,7 +105,7 @@ def delhi_airport() -> Airport:
     return AirportFactory(
         iata_code="DEL",
         name="Indira Gandhi International",
-        city=CityFactory(name="Delhi", country="IN"),
+        city=CityFactory(name="Delhi", country="IN", alternative_names="New Delhi"),
         time_zone="Asia/Kolkata",
         latitude=28.56,
         longitude=77.1,

@@ -100,8 +100,8 @@ def test_the_search_parameters_are_read_as_their_serializer_would(query):
         data = serializer.validated_data
         trips, price = data.get("trips"), data.get("price")
         assert search_criteria(query) == FlightSearchCriteria(
-            departure_code=trips[0] if trips else None,
-            arrival_code=trips[1] if trips else None,
+            departure_codes=(trips[0],) if trips else (),
+            arrival_codes=(trips[1],) if trips else (),
             price_min=price[0] if price else None,
             price_max=price[1] if price else None,
             travellers=data.get("travellers"),

@@ -128,6 +128,10 @@
   }
 
   onReady(function () {
+    /* The refine panel is folded on phones; on a wide screen it sits beside the results, open. */
+    if (window.matchMedia("(min-width: 900px)").matches) {
+      document.querySelectorAll("details[data-refine]").forEach(function (panel) { panel.open = true; });
+    }
     document.querySelectorAll("[data-airport-autocomplete]").forEach(airportAutocomplete);
     document.querySelectorAll("[data-countdown]").forEach(countdown);
     document.querySelectorAll("[data-submit-once]").forEach(submitOnce);
