@@ -21,6 +21,7 @@ from apps.bookings.exceptions import BookingNotFound, CheckInUnavailable, SeatUn
 from apps.bookings.locks import booking_lock_with_flight
 from apps.bookings.models import Booking, Passenger
 from apps.core.audit import audit_record
+from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ValidationFailed
 from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
@@ -63,6 +64,7 @@ def check_in_refusal(booking: Booking, flight: Flight, now: datetime) -> str | N
     return None
 
 
+@retry_on_lock_conflict
 def booking_check_in(
     *,
     booking: Booking,
