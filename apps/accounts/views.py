@@ -115,30 +115,29 @@ class PasswordResetSentView(auth_views.PasswordResetDoneView):
         return super().get_context_data(**kwargs, valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    template_name = "accounts/password_reset_confirm.html"
-    success_url = reverse_lazy("accounts:password_reset_complete")
+class _EndsOtherSessions:
+    """A password form's view that ends the user's API sessions once the new password is saved."""
 
     def form_valid(self, form):
         response = super().form_valid(form)
         user_password_changed(user=form.user)
         return response
+
+
+class PasswordResetConfirmView(_EndsOtherSessions, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(_EndsOtherSessions, auth_views.PasswordChangeView):
     """Keeps this browser signed in (Django renews its session); every other session ends."""
 
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        user_password_changed(user=form.user)
-        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

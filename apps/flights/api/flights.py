@@ -147,8 +147,9 @@ SEARCH_PARAMETERS: dict[str, tuple[int, Any]] = {
 }
 
 
-class FlightSearchInput(serializers.Serializer):
-    """The search parameters travellers already use (docs/API.md, "Search"); a blank value means "any"."""
+class RouteInput(serializers.Serializer):
+    """Where from and to, as airport codes (`trips`) or places (`origin`, `destination`): the route of a
+    search and of fares by day alike (docs/API.md, "Search")."""
 
     trips = serializers.CharField(
         required=False, allow_blank=True, max_length=20, help_text="Route as DEPARTURE-ARRIVAL, e.g. BOM-DEL."
@@ -166,6 +167,11 @@ class FlightSearchInput(serializers.Serializer):
         max_length=120,
         help_text="Where to, instead of trips: as origin.",
     )
+
+
+class FlightSearchInput(RouteInput):
+    """The search parameters travellers already use (docs/API.md, "Search"); a blank value means "any"."""
+
     price = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -367,31 +373,9 @@ class FlightListCreateApi(APIView):
         return Response(FlightOutput(flight_get(flight_id=flight.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class FaresByDayInput(serializers.Serializer):
+class FaresByDayInput(RouteInput):
     """A route and a day (docs/API.md, "Flexible dates"): the search's parameters of the same names."""
 
-    trips = (
-        FlightSearchInput()
-        .fields["trips"]
-        .__class__(
-            required=False,
-            allow_blank=True,
-            max_length=20,
-            help_text="Route as DEPARTURE-ARRIVAL, e.g. BOM-DEL.",
-        )
-    )
-    origin = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=120,
-        help_text="Where from, instead of trips: as in search.",
-    )
-    destination = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=120,
-        help_text="Where to, instead of trips: as in search.",
-    )
     tripDate = serializers.CharField(  # noqa: N815 - the public parameter name
         max_length=20,
         help_text="The chosen departure date YYYY-MM-DD, in the departure airport's local time.",
