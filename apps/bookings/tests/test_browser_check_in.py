@@ -15,7 +15,7 @@ from apps.bookings.boarding import bcbp_fields
 from apps.bookings.services import booking_hold_create
 from apps.bookings.tests.factories import booking_flight
 from apps.core.testing import browser as browser_fixtures
-from apps.payments.services import payment_create
+from apps.payments.tests.factories import booking_paid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,15 +35,7 @@ def paid_booking(owner):
         passengers=[{"first_name": "Asha", "last_name": "Rao"}, {"first_name": "Vikram", "last_name": "Rao"}],
         seats=["4A", "4B"],
     )
-    payment_create(
-        user=owner,
-        booking_reference=booking.reference,
-        amount=booking.total_amount,
-        currency=booking.currency,
-        payment_method="tok_visa",
-        idempotency_key=f"browser-check-in-{booking.reference}",
-    )
-    return booking
+    return booking_paid(booking)
 
 
 def test_check_in_from_the_e_ticket_to_a_boarding_pass_a_scanner_reads(browser_page):

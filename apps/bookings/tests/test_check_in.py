@@ -25,7 +25,7 @@ from apps.flights.models import Cabin, Flight
 from apps.flights.seating import airplane_positions, is_taken
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_send
-from apps.payments.services import payment_create
+from apps.payments.tests.factories import booking_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -45,22 +45,10 @@ def flight_in(hours: float, **fields) -> Flight:
 
 def paid(owner, flight: Flight, seats: list[str], names=(("Asha", "Rao"), ("Vikram", "Rao"))) -> Booking:
     names = names[: len(seats)]
-    booking = booking_hold_create(
-        user=owner,
-        flight_id=flight.pk,
-        passengers=[{"first_name": first, "last_name": last} for first, last in names],
-        seats=seats,
+    passengers = [{"first_name": first, "last_name": last} for first, last in names]
+    return booking_paid(
+        booking_hold_create(user=owner, flight_id=flight.pk, passengers=passengers, seats=seats)
     )
-    payment_create(
-        user=owner,
-        booking_reference=booking.reference,
-        amount=booking.total_amount,
-        currency=booking.currency,
-        payment_method="tok_visa",
-        idempotency_key=f"check-in-{booking.reference}",
-    )
-    booking.refresh_from_db()
-    return booking
 
 
 def seat_of(booking: Booking, position: int) -> str:

@@ -16,7 +16,7 @@ from apps.bookings.tests.factories import booking_flight
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_send
 from apps.payments.models import Payment, Refund
-from apps.payments.services import payment_create
+from apps.payments.tests.factories import booking_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +38,7 @@ def held(owner=None, hours: float = 24) -> Booking:
 
 
 def paid(booking: Booking) -> Booking:
-    payment_create(
-        user=booking.owner,
-        booking_reference=booking.reference,
-        amount=booking.total_amount,
-        currency=booking.currency,
-        payment_method="tok_visa",
-        idempotency_key=f"manage-{booking.reference}",
-    )
-    booking.refresh_from_db()
-    return booking
+    return booking_paid(booking)
 
 
 def opened(booking: Booking, last_name: str = "nunez rao") -> Client:
