@@ -30,6 +30,8 @@ urlpatterns = [
     path(f"{settings.ADMIN_URL}login/", admin_signin, name="admin-signin"),
     # Before the admin's own URLs too: a flight's operations page (apps/bookings/flight_operations/).
     path(f"{settings.ADMIN_URL}flights/flight/", include("apps.bookings.flight_operations.urls")),
+    # And the staff sales dashboard (apps/dashboard/).
+    path(f"{settings.ADMIN_URL}sales-dashboard/", include("apps.dashboard.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     # The development mail viewer: answers only under DEBUG, to this machine (apps/core/devmail).
     path("dev/mail/", include("apps.core.devmail.urls")),

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.bookings",
     "apps.payments",
     "apps.notifications",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,9 @@ SEARCH_CACHE_TTL_SECONDS = env.int("SEARCH_CACHE_TTL_SECONDS", default=30)
 # How long a flight's detail and seat map are answered from the cache: the availability they show
 # may lag this much behind (booking never trusts it; a catalogue change is seen at once).
 FLIGHT_CACHE_TTL_SECONDS = env.int("FLIGHT_CACHE_TTL_SECONDS", default=5)
+# The staff sales dashboard counts days in this IANA time zone (the airline's business day), whatever
+# the server's or the flights' zones; the day boundaries are computed in Python (apps/dashboard/periods.py).
+SALES_DASHBOARD_TIME_ZONE = env("SALES_DASHBOARD_TIME_ZONE", default="Asia/Kolkata")
 IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=60)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="apps.payments.gateway.SimulatedGateway")

@@ -24,6 +24,7 @@ STAFF_PERMISSIONS: dict[str, list[str]] = {
     ],
     "bookings": ["view_booking", "change_booking", "view_passenger", "view_seatassignment"],
     "payments": ["view_payment", "refund_payment", "view_refund"],
+    "dashboard": ["view_sales_dashboard"],
     "notifications": ["view_notification", "change_notification"],
     "core": ["view_idempotencykey", "view_auditevent"],
     "django_celery_beat": ["view_periodictask"],

@@ -51,6 +51,9 @@ class Booking(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_expiry_idx"),
             models.Index(fields=["owner", "status"], name="booking_owner_status_idx"),
+            # The sales dashboard's revenue per day reads a period of confirmations
+            # (apps/dashboard/selectors.py); created_at is indexed by TimeStampedModel.
+            models.Index(fields=["confirmed_at"], name="booking_confirmed_at_idx"),
         ]
 
     def __str__(self) -> str:
