@@ -22,6 +22,7 @@ ROW_HEIGHT = 26
 BAR_GAP = 0.25  # of each category's slot, left empty between categories
 LABEL_MIN_WIDTH = 26  # a column narrower than this has no room for its number above it
 MAX_CATEGORY_LABELS = 16
+AXIS_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -69,17 +70,19 @@ class Chart:
         return sorted({series.pattern for series in self.legend} - {"solid"})
 
 
-def nice_ceiling(value: Number) -> Decimal:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `value` (1 for nothing), for a readable axis."""
-    value = Decimal(str(value))
-    if value <= 0:
-        return Decimal(1)
-    exponent = math.floor(math.log10(value))
-    for step in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
-        candidate = step.scaleb(exponent)
-        if candidate >= value:
-            return candidate
-    raise AssertionError("unreachable: 10 × 10ⁿ is above any value below 10ⁿ⁺¹")
+def axis_end(value: Number) -> Decimal:
+    """Where the value axis ends: four equal steps of 1, 2 or 5 × 10ⁿ, at least 1 (counts and
+    money read in whole numbers), the smallest that reaches `value`; the axis is labelled at each step."""
+    needed = Decimal(str(value)) / AXIS_STEPS
+    if needed <= 1:
+        return Decimal(AXIS_STEPS)
+    exponent = math.floor(math.log10(needed))
+    step = next(
+        candidate
+        for candidate in (Decimal(multiple).scaleb(exponent) for multiple in (1, 2, 5, 10))
+        if candidate >= needed
+    )
+    return step * AXIS_STEPS
 
 
 def plain(value: Number) -> str:
@@ -100,7 +103,7 @@ def column_chart(
     margin = COLUMN_MARGIN
     left, top = margin["left"], margin["top"]
     right, bottom = WIDTH - margin["right"], COLUMN_HEIGHT - margin["bottom"]
-    top_value = nice_ceiling(max((value for item in series for value in item.values), default=0))
+    top_value = axis_end(max((value for item in series for value in item.values), default=0))
     slot = (right - left) / max(len(categories), 1)
     bar_width = slot * (1 - BAR_GAP) / max(len(series), 1)
     bars = []
@@ -129,8 +132,11 @@ def column_chart(
         if index % every == 0
     ]
     value_ticks = [
-        Tick(position=round(bottom - (bottom - top) * step / 4, 2), text=axis_text(top_value * step / 4))
-        for step in range(5)
+        Tick(
+            position=round(bottom - (bottom - top) * step / AXIS_STEPS, 2),
+            text=axis_text(top_value * step / AXIS_STEPS),
+        )
+        for step in range(AXIS_STEPS + 1)
     ]
     return Chart(
         kind="columns",
@@ -164,7 +170,7 @@ def row_chart(
     totals = [
         sum((Decimal(str(item.values[row])) for item in series), Decimal(0)) for row in range(len(categories))
     ]
-    scale = Decimal(str(maximum)) if maximum is not None else nice_ceiling(max(totals, default=0))
+    scale = Decimal(str(maximum)) if maximum is not None else axis_end(max(totals, default=0))
     bars = []
     for row, category in enumerate(categories):
         x = float(left)
@@ -191,8 +197,11 @@ def row_chart(
         for row, category in enumerate(categories)
     ]
     value_ticks = [
-        Tick(position=round(left + (right - left) * step / 4, 2), text=axis_text(scale * step / 4))
-        for step in range(5)
+        Tick(
+            position=round(left + (right - left) * step / AXIS_STEPS, 2),
+            text=axis_text(scale * step / AXIS_STEPS),
+        )
+        for step in range(AXIS_STEPS + 1)
     ]
     return Chart(
         kind="rows",
