@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import Count, F, OuterRef, Subquery
 
 from apps.accounts.models import User
 from apps.bookings.models import Booking, Passenger, SeatAssignment
@@ -24,6 +25,7 @@ ROUTES = [("SMA", "SMB"), ("SMB", "SMA"), ("SMA", "SMC"), ("SMC", "SMA"), ("SMB"
 CURRENCIES = ("INR", "INR", "INR", "INR", "USD", "USD")  # per route: two currencies, never added up
 FLIGHTS_PER_ROUTE_PER_DAY = 3
 UPCOMING_DAYS = 14
+HOLD_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,6 @@ def sample_year_create(*, bookings: int, now: datetime, days: int = 365, seed: i
     upcoming = [flight for flight in flights if flight.departure_time >= now]
 
     references = (f"Z{_base31(index, 5)}" for index in range(bookings))
-    planned: dict[str, datetime] = {}
     made = []
     for index, reference in enumerate(references):
         created = now - timedelta(seconds=rng.randrange(1, days * 86400))
@@ -85,7 +86,7 @@ def sample_year_create(*, bookings: int, now: datetime, days: int = 365, seed: i
             flight=flight,
             total_amount=flight.base_fare,
             currency=flight.currency,
-            hold_expires_at=created + timedelta(minutes=10),
+            hold_expires_at=created + timedelta(minutes=HOLD_MINUTES),
         )
         outcome = rng.random()
         if outcome < 0.60:
@@ -96,18 +97,18 @@ def sample_year_create(*, bookings: int, now: datetime, days: int = 365, seed: i
                 booking.cancelled_at = booking.confirmed_at + timedelta(days=rng.randrange(0, 5))
         elif outcome < 0.85:
             booking.status = Booking.Status.EXPIRED
-            booking.expired_at = created + timedelta(minutes=10)
+            booking.expired_at = created + timedelta(minutes=HOLD_MINUTES)
         elif outcome < 0.95:
             booking.status = Booking.Status.CANCELLED
             booking.cancelled_at = created + timedelta(minutes=rng.randrange(1, 10))
-        planned[reference] = created
         made.append(booking)
     Booking.objects.bulk_create(made, batch_size=BATCH)
-    # created_at is auto_now_add, which bulk_create sets to now: put the planned times back.
+    # created_at is auto_now_add, which bulk_create sets to now: put the planned times back, in one
+    # statement (every hold was made HOLD_MINUTES before it was due to expire).
+    Booking.objects.filter(owner=owner).update(
+        created_at=F("hold_expires_at") - timedelta(minutes=HOLD_MINUTES)
+    )
     made = list(Booking.objects.filter(owner=owner).order_by("id"))
-    for booking in made:
-        booking.created_at = planned[booking.reference]
-    Booking.objects.bulk_update(made, ["created_at"], batch_size=BATCH)
 
     paid = [booking for booking in made if booking.confirmed_at is not None]
     Payment.objects.bulk_create(
@@ -139,11 +140,10 @@ def sample_year_create(*, bookings: int, now: datetime, days: int = 365, seed: i
         if booking.cancelled_at
     ]
     Refund.objects.bulk_create(refunds, batch_size=BATCH)
-    refunded = {booking.pk: booking.cancelled_at for booking in paid if booking.cancelled_at}
-    stored_refunds = list(Refund.objects.filter(payment__owner=owner).select_related("payment"))
-    for refund in stored_refunds:
-        refund.created_at = refunded[refund.payment.booking_id]
-    Refund.objects.bulk_update(stored_refunds, ["created_at"], batch_size=BATCH)
+    # A refund was made when its booking was cancelled.
+    Refund.objects.filter(payment__owner=owner).update(
+        created_at=Subquery(Booking.objects.filter(payments=OuterRef("payment")).values("cancelled_at")[:1])
+    )
 
     _seat_upcoming_bookings(made, upcoming)
     return SampleYear(bookings=len(made), flights=len(flights), refunds=len(refunds))
@@ -223,5 +223,10 @@ def _seat_upcoming_bookings(made: list[Booking], upcoming: list[Flight]) -> None
             )
         )
     SeatAssignment.objects.bulk_create(assignments, batch_size=BATCH)
-    for flight_id, count in taken.items():
-        Flight.objects.filter(pk=flight_id).update(available_seats=on_upcoming[flight_id].total_seats - count)
+    seats_taken = (
+        SeatAssignment.objects.filter(flight=OuterRef("pk"), active=True)
+        .values("flight")
+        .annotate(taken=Count("id"))
+        .values("taken")
+    )
+    Flight.objects.filter(pk__in=list(taken)).update(available_seats=F("total_seats") - Subquery(seats_taken))

@@ -60,7 +60,9 @@ class Command(BaseCommand):
         measured = timings[1:]
         self.stdout.write(
             f"GET {url}: median {statistics.median(measured):.0f} ms, max {max(measured):.0f} ms "
-            f"over {runs} runs, {len(queries)} queries, {len(response.content) // 1024} KiB"
+            f"over {runs} runs, {len(queries)} queries taking "
+            f"{sum(float(query['time']) for query in queries.captured_queries) * 1000:.0f} ms in the last, "
+            f"{len(response.content) // 1024} KiB"
         )
         slowest = sorted(queries.captured_queries, key=lambda query: float(query["time"]), reverse=True)[:3]
         for query in slowest:
