@@ -13,8 +13,8 @@ may; `admin`, a superuser.
 
 OPTIONS (DRF's metadata, the same for everyone) and HEAD (GET without a body) are left out.
 
-Staff pages in the admin outside the ModelAdmins (the flight operations page) have a matrix of their
-own, STAFF_PAGES, checked against their URL namespaces the same way.
+Staff pages in the admin outside the ModelAdmins (the flight operations page, the sales dashboard) have
+a matrix of their own, STAFF_PAGES, checked against their URL namespaces the same way.
 
 The same walk feeds malformed bodies to every route and method that takes one, as a caller who may
 call it: each must be a 4xx problem that changes nothing and claims no Idempotency-Key.
@@ -388,13 +388,15 @@ ADMIN_SIGN_IN = 302
 STAFF_PAGE = (ADMIN_SIGN_IN, ADMIN_SIGN_IN, ADMIN_SIGN_IN, 200, 403, 200)
 
 STAFF_PAGES: dict[tuple[str, str], Case] = {
-    ("flight_operations:page", "GET"): Case(STAFF_PAGE),
-    ("flight_operations:manifest_csv", "GET"): Case(STAFF_PAGE),
+    ("flight_operations:page", "GET"): Case(STAFF_PAGE, kwargs=flight_id),
+    ("flight_operations:manifest_csv", "GET"): Case(STAFF_PAGE, kwargs=flight_id),
     ("flight_operations:cancel", "POST"): Case(
-        STAFF_PAGE, body=lambda world, actor: {"reason": "A technical fault."}
+        STAFF_PAGE, kwargs=flight_id, body=lambda world, actor: {"reason": "A technical fault."}
     ),
+    # dashboard.view_sales_dashboard, which the staff group holds (apps/accounts/roles.py).
+    ("dashboard:sales", "GET"): Case(STAFF_PAGE),
 }
-STAFF_PAGE_NAMESPACES = ("flight_operations",)
+STAFF_PAGE_NAMESPACES = ("flight_operations", "dashboard")
 
 
 def test_every_staff_page_has_an_entry():
@@ -422,7 +424,7 @@ def test_staff_pages_authorization(world, client, name, method, actor):
     expected = case.expected[ACTORS.index(actor)]
     if actor != "anonymous":
         client.force_login(world.users[actor])
-    url = reverse(name, kwargs=flight_id(world))
+    url = reverse(name, kwargs=case.kwargs(world))
     body = {} if case.body is None else case.body(world, actor)
     before = _state(world)
 
