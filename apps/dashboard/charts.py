@@ -20,7 +20,7 @@ COLUMN_MARGIN = {"left": 72, "right": 16, "top": 16, "bottom": 40}
 COLUMN_HEIGHT = 280
 ROW_HEIGHT = 26
 BAR_GAP = 0.25  # of each category's slot, left empty between categories
-LABEL_MIN_WIDTH = 26  # a column narrower than this has no room for its number above it
+LABEL_CHARACTER_WIDTH = 7.5  # of a label's 12 px characters, to know whether a column's number fits
 MAX_CATEGORY_LABELS = 16
 AXIS_STEPS = 4
 
@@ -40,7 +40,7 @@ class Bar:
     height: float
     pattern: str
     title: str  # the tooltip: category, series and value
-    label: str  # the value as written on the chart; "" where there is no room
+    label: str  # the value as written on the chart (as on its axis); "" where there is no room
     label_x: float  # where the label is anchored: above a column's middle, after a row's end
     label_y: float
 
@@ -106,6 +106,9 @@ def column_chart(
     top_value = axis_end(max((value for item in series for value in item.values), default=0))
     slot = (right - left) / max(len(categories), 1)
     bar_width = slot * (1 - BAR_GAP) / max(len(series), 1)
+    # Every column's number is written above it, or none is: only if the longest fits its column.
+    longest = max((len(axis_text(value)) for item in series for value in item.values), default=0)
+    labelled = longest * LABEL_CHARACTER_WIDTH <= slot * (1 - BAR_GAP / 2) / max(len(series), 1)
     bars = []
     for index, category in enumerate(categories):
         for position, item in enumerate(series):
@@ -120,7 +123,7 @@ def column_chart(
                     height=round(height, 2),
                     pattern=item.pattern,
                     title=f"{category}, {item.name}: {value_text(value)}",
-                    label=value_text(value) if bar_width >= LABEL_MIN_WIDTH else "",
+                    label=axis_text(value) if labelled else "",
                     label_x=round(x + bar_width / 2, 2),
                     label_y=round(bottom - height - 4, 2),
                 )
