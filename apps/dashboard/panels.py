@@ -28,6 +28,11 @@ def money(amount: Decimal, currency: str) -> str:
     return f"{amount:,.2f} {currency}"
 
 
+def count_of(number: int, noun: str) -> str:
+    """1 → "1 hold", 1200 → "1,200 holds"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def percent(share: float) -> str:
     return f"{share:.0%}"
 
@@ -52,7 +57,7 @@ def _paid_bookings(dashboard: SalesDashboard) -> Panel:
     return Panel(
         slug="paid-bookings",
         title="Bookings paid per day",
-        description=f"{total:,} bookings paid in {dashboard.days.count} days, one bar per day.",
+        description=f"{count_of(total, 'booking')} paid in {dashboard.days.count} days, one bar per day.",
         chart=column_chart(
             categories=[_day(day.day) for day in sales],
             series=[Series("Bookings paid", [day.paid_bookings for day in sales], "solid")],
@@ -98,7 +103,7 @@ def _holds(dashboard: SalesDashboard) -> Panel:
         slug="holds",
         title="Holds by the day they were made: paid or expired",
         description=(
-            f"{sum(day.holds for day in holds):,} holds made in {dashboard.days.count} days, "
+            f"{count_of(sum(day.holds for day in holds), 'hold')} made in {dashboard.days.count} days, "
             f"{sum(day.paid for day in holds):,} paid and {sum(day.expired for day in holds):,} expired; "
             "per day, a solid bar for those paid and a hatched bar for those that expired."
         ),
@@ -133,7 +138,8 @@ def _load_factor(dashboard: SalesDashboard) -> Panel:
         slug="load-factor",
         title=f"Load factor: the {len(flights)} fullest flights of the next 14 days",
         description=(
-            f"{upcoming.flights:,} scheduled flights in the next 14 days with {upcoming.seats:,} seats, "
+            f"{count_of(upcoming.flights, 'scheduled flight')} in the next 14 days with "
+            f"{count_of(upcoming.seats, 'seat')}, "
             f"{overall} taken. One row per flight: a solid bar for the share of seats paid for, a hatched "
             "bar for the share on hold, the total share written at its end."
         ),
@@ -174,8 +180,10 @@ def _routes(dashboard: SalesDashboard) -> Panel:
         slug="routes",
         title="Busiest routes by bookings paid",
         description=(
-            f"The {len(routes)} routes with the most bookings paid in {dashboard.days.count} days, "
-            "one bar per route, the count written at its end."
+            f"The {count_of(len(routes), 'route')} with the most bookings paid in "
+            f"{dashboard.days.count} days, one bar per route, the count written at its end."
+            if routes
+            else f"No booking was paid in {dashboard.days.count} days."
         ),
         chart=row_chart(
             categories=[f"{route.origin}→{route.destination} ({route.currency})" for route in routes],

@@ -161,6 +161,9 @@ def test_an_empty_dashboard_renders(staff_client):
     assert response.status_code == 200
     assert tables(response)["load-factor"] == []
     assert b"Nothing to draw." in response.content
+    descriptions = {panel.slug: panel.description for panel in response.context["panels"]}
+    assert descriptions["routes"] == "No booking was paid in 30 days."
+    assert descriptions["holds"].startswith("0 holds made in 30 days, 0 paid and 0 expired")
 
 
 def test_the_admin_index_links_to_the_dashboard_for_those_who_may_see_it(staff_user, bare_staff_user):
