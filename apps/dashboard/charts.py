@@ -29,7 +29,7 @@ AXIS_STEPS = 4
 class Series:
     name: str
     values: Sequence[Number]
-    pattern: str  # "solid" | "hatched" | "dotted": told apart without colour
+    pattern: str  # "solid" | "hatched" (templates/dashboard/_chart.html): told apart without colour
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,6 @@ class Chart:
     category_ticks: list[Tick]
     value_ticks: list[Tick]
     legend: list[Series]
-
-    @property
-    def patterns(self) -> list[str]:
-        return sorted({series.pattern for series in self.legend} - {"solid"})
 
 
 def axis_end(value: Number) -> Decimal:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from apps.dashboard.charts import Chart, Series, column_chart, plain, row_chart
-from apps.dashboard.selectors import SalesDashboard
+from apps.dashboard.selectors import SalesFigures
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,23 @@ def _day(day) -> str:
     return day.strftime("%a %d %b")
 
 
-def sales_panels(dashboard: SalesDashboard) -> list[Panel]:
+def sales_panels(figures: SalesFigures) -> list[Panel]:
     return [
-        _paid_bookings(dashboard),
-        *(_revenue(dashboard, currency) for currency in dashboard.currencies),
-        _holds(dashboard),
-        _load_factor(dashboard),
-        _routes(dashboard),
+        _paid_bookings(figures),
+        *(_revenue(figures, currency) for currency in figures.currencies),
+        _holds(figures),
+        _load_factor(figures),
+        _routes(figures),
     ]
 
 
-def _paid_bookings(dashboard: SalesDashboard) -> Panel:
-    sales = dashboard.sales
+def _paid_bookings(figures: SalesFigures) -> Panel:
+    sales = figures.sales
     total = sum(day.paid_bookings for day in sales)
     return Panel(
         slug="paid-bookings",
         title="Bookings paid per day",
-        description=f"{count_of(total, 'booking')} paid in {dashboard.days.count} days, one bar per day.",
+        description=f"{count_of(total, 'booking')} paid in {figures.days.count} days, one bar per day.",
         chart=column_chart(
             categories=[_day(day.day) for day in sales],
             series=[Series("Bookings paid", [day.paid_bookings for day in sales], "solid")],
@@ -69,8 +69,8 @@ def _paid_bookings(dashboard: SalesDashboard) -> Panel:
     )
 
 
-def _revenue(dashboard: SalesDashboard, currency: str) -> Panel:
-    sales = dashboard.sales
+def _revenue(figures: SalesFigures, currency: str) -> Panel:
+    sales = figures.sales
     zero = Decimal("0.00")
     revenue = [day.revenue.get(currency, zero) for day in sales]
     refunded = [day.refunded.get(currency, zero) for day in sales]
@@ -79,7 +79,7 @@ def _revenue(dashboard: SalesDashboard, currency: str) -> Panel:
         title=f"Revenue and refunds per day, {currency}",
         description=(
             f"Paid {money(sum(revenue, zero), currency)}, refunded {money(sum(refunded, zero), currency)} "
-            f"in {dashboard.days.count} days; per day, a solid bar for the amount paid and a hatched bar "
+            f"in {figures.days.count} days; per day, a solid bar for the amount paid and a hatched bar "
             "for the amount refunded."
         ),
         chart=column_chart(
@@ -97,13 +97,13 @@ def _revenue(dashboard: SalesDashboard, currency: str) -> Panel:
     )
 
 
-def _holds(dashboard: SalesDashboard) -> Panel:
-    holds = dashboard.holds
+def _holds(figures: SalesFigures) -> Panel:
+    holds = figures.holds
     return Panel(
         slug="holds",
         title="Holds by the day they were made: paid or expired",
         description=(
-            f"{count_of(sum(day.holds for day in holds), 'hold')} made in {dashboard.days.count} days, "
+            f"{count_of(sum(day.holds for day in holds), 'hold')} made in {figures.days.count} days, "
             f"{sum(day.paid for day in holds):,} paid and {sum(day.expired for day in holds):,} expired; "
             "per day, a solid bar for those paid and a hatched bar for those that expired."
         ),
@@ -124,10 +124,10 @@ def _holds(dashboard: SalesDashboard) -> Panel:
     )
 
 
-def _load_factor(dashboard: SalesDashboard) -> Panel:
-    flights = dashboard.fullest_flights
-    upcoming = dashboard.upcoming
-    zone = dashboard.days.zone
+def _load_factor(figures: SalesFigures) -> Panel:
+    flights = figures.fullest_flights
+    upcoming = figures.upcoming
+    zone = figures.days.zone
     overall = percent(upcoming.taken_seats / upcoming.seats) if upcoming.seats else "no seats"
     categories = [
         f"{flight.flight_number} {flight.origin}→{flight.destination} "
@@ -174,16 +174,16 @@ def _load_factor(dashboard: SalesDashboard) -> Panel:
     )
 
 
-def _routes(dashboard: SalesDashboard) -> Panel:
-    routes = dashboard.routes
+def _routes(figures: SalesFigures) -> Panel:
+    routes = figures.routes
     return Panel(
         slug="routes",
         title="Busiest routes by bookings paid",
         description=(
             f"The {count_of(len(routes), 'route')} with the most bookings paid in "
-            f"{dashboard.days.count} days, one bar per route, the count written at its end."
+            f"{figures.days.count} days, one bar per route, the count written at its end."
             if routes
-            else f"No booking was paid in {dashboard.days.count} days."
+            else f"No booking was paid in {figures.days.count} days."
         ),
         chart=row_chart(
             categories=[f"{route.origin}→{route.destination} ({route.currency})" for route in routes],

@@ -96,7 +96,7 @@ class RouteSales:
 
 
 @dataclass(frozen=True)
-class SalesDashboard:
+class SalesFigures:
     days: Days
     now: datetime
     sales: list[SalesDay]
@@ -111,13 +111,13 @@ class SalesDashboard:
         return sorted(found | {route.currency for route in self.routes})
 
 
-def sales_dashboard_get(*, days: Days, now: datetime) -> SalesDashboard:
+def sales_figures_get(*, days: Days, now: datetime) -> SalesFigures:
     """Every figure of the dashboard for `days`, and the flights of the UPCOMING_DAYS from `now`.
 
     Six queries, each an aggregate: paid bookings and refunds per day and currency, holds per day,
     the fullest upcoming flights, the upcoming totals and the busiest routes.
     """
-    return SalesDashboard(
+    return SalesFigures(
         days=days,
         now=now,
         sales=sales_per_day(days=days),

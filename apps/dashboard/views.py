@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.core.permissions import staff_may
 from apps.dashboard.panels import sales_panels
 from apps.dashboard.periods import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES, Days, business_time_zone
-from apps.dashboard.selectors import sales_dashboard_get
+from apps.dashboard.selectors import sales_figures_get
 
 PERMISSION = "dashboard.view_sales_dashboard"
 
@@ -35,13 +35,13 @@ def sales_dashboard(request: HttpRequest) -> HttpResponse:
     zone = business_time_zone()
     now = timezone.now()
     days = Days.ending_on(timezone.localtime(now, zone).date(), period, zone)
-    dashboard = sales_dashboard_get(days=days, now=now)
+    figures = sales_figures_get(days=days, now=now)
     context = {
         **admin.site.each_context(request),
         "title": "Sales dashboard",
         "form": PeriodForm(initial={"days": period}),
         "days": days,
         "time_zone": str(zone),
-        "panels": sales_panels(dashboard),
+        "panels": sales_panels(figures),
     }
     return render(request, "dashboard/sales.html", context)

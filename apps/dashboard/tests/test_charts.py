@@ -52,7 +52,10 @@ def test_columns_stand_side_by_side_as_high_as_their_values():
     assert {bar.y + bar.height for bar in chart.bars} == {COLUMN_HEIGHT - COLUMN_MARGIN["bottom"]}
     assert chart.bars[1].x == pytest.approx(chart.bars[0].x + chart.bars[0].width)
     assert [tick.text for tick in chart.value_ticks] == ["0", "1", "2", "3", "4"]
-    assert chart.patterns == ["hatched"]
+    assert [(series.name, series.pattern) for series in chart.legend] == [
+        ("Paid", "solid"),
+        ("Expired", "hatched"),
+    ]
 
 
 def test_narrow_columns_keep_their_number_as_a_tooltip_only():

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:sales")
 # The session and the user (2), the user's and its groups' permissions (2), and the six figures
-# (apps/dashboard/selectors.py: sales_dashboard_get).
+# (apps/dashboard/selectors.py: sales_figures_get).
 QUERIES = 10
 
 
