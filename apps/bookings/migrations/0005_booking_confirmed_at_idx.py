@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0003_passenger_check_in'),
+        ('bookings', '0004_passenger_name_indexes'),
         ('flights', '0003_flight_seats_taken'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
