@@ -5,6 +5,7 @@ fails rather than skips without axe-core."""
 import pytest
 
 from apps.core.testing import browser as browser_fixtures
+from apps.flights.tests.test_views import Route, route_bom_del
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +43,29 @@ def test_without_axe_core_the_check_fails_saying_to_run_npm_ci(browser_page, mon
 
     with pytest.raises(pytest.fail.Exception, match=r"axe-core is not installed .*: run `npm ci`"):
         browser_page.axe_check("sign in")
+
+
+@pytest.fixture
+def route() -> Route:
+    return route_bom_del()
+
+
+def test_on_results_the_h1_comes_first_and_refine_is_still_shown_first(browser_page, route):
+    web, page = browser_page, browser_page.page
+    web.goto(f"/flights/?origin=BOM&destination=DEL&date={route.day.isoformat()}&travellers=1")
+
+    headings = page.locator("main h1, main h2").evaluate_all(
+        "els => els.map(e => e.tagName + ' ' + e.textContent)"
+    )
+    assert headings[0] == "H1 BOM → DEL"
+    assert "H2 Refine" in headings
+
+    # on a phone the refine panel is above the results, on a desktop beside them, on the left
+    refine = page.locator("details[data-refine]")
+    results = page.get_by_role("heading", name="BOM → DEL", level=1)
+    assert refine.bounding_box()["x"] < results.bounding_box()["x"]
+    page.set_viewport_size(browser_fixtures.PHONE)
+    assert refine.bounding_box()["y"] < results.bounding_box()["y"]
 
 
 def test_a_page_without_javascript_is_checked_as_it_is_shown(browser_page_without_js):
