@@ -40,11 +40,13 @@ run:
 
 # The whole suite against MariaDB, Redis and RabbitMQ on localhost (override with DATABASE_URL,
 # REDIS_URL, CELERY_BROKER_URL). Stops at once, naming the service, if one is unreachable
-# (conftest.py). PYTEST_ADDOPTS passes options to pytest.
+# (conftest.py). PYTEST_ADDOPTS passes options to pytest. The browser tests check each page with
+# axe-core: `npm ci` installs it from package-lock.json when node_modules is missing or outdated.
 test:
 	$(check_python)
 	@$(BOOTSTRAP) venv $(VENV)
 	@$(BOOTSTRAP) require-mysqlclient $(VENV)
+	@$(BOOTSTRAP) node-modules
 	$(VENV)/bin/pytest
 
 lint: venv

@@ -5,6 +5,7 @@ only: it runs on whatever python3 the machine has, before .venv exists.
     python3 scripts/bootstrap.py port HOST PORT          nothing listens on HOST:PORT yet
     python3 scripts/bootstrap.py venv VENV               create or repair VENV; install requirements.txt
     python3 scripts/bootstrap.py require-mysqlclient VENV   VENV has mysqlclient (make test needs it)
+    python3 scripts/bootstrap.py node-modules            `npm ci` when node_modules is missing or outdated
 
 A problem is one line saying what is missing and how to get it, and exit status 2. Nothing is left
 half-installed: a venv made by an older or vanished Python is replaced, and one this run created is
@@ -12,7 +13,9 @@ removed again if its install fails. mysqlclient compiles against MariaDB's heade
 pkg-config, a C compiler, Python's headers) are missing, it is skipped with one line and the rest
 installed, since the embedded default does not need it. The marker VENV/.installed records what was
 installed from which requirements, so the next run does nothing unless they changed or the missing
-build tools appeared.
+build tools appeared. node_modules (axe-core, which the browser tests run in each page) is installed
+from package-lock.json with `npm ci`; its marker node_modules/.installed records the lock file it
+came from, so it is installed again only when package-lock.json changes.
 """
 
 import errno
@@ -28,6 +31,8 @@ from pathlib import Path
 MINIMUM_PYTHON = (3, 11)
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
+PACKAGE_LOCK = ROOT / "package-lock.json"
+NODE_MODULES = ROOT / "node_modules"
 MARKER = ".installed"
 # mysqlclient's build looks its headers up under these pkg-config names, in this order, unless
 # MYSQLCLIENT_CFLAGS and MYSQLCLIENT_LDFLAGS name them.
@@ -302,6 +307,39 @@ def require_mysqlclient(venv):
     )
 
 
+# --- Node packages ---------------------------------------------------------------------------------
+
+
+def node_modules_current(node_modules, package_lock):
+    """Whether `node_modules` was installed by `npm ci` from this very `package_lock`."""
+    try:
+        return (
+            json.loads((node_modules / MARKER).read_text()).get("package-lock")
+            == hashlib.sha256(package_lock.read_bytes()).hexdigest()
+        )
+    except (OSError, ValueError):
+        return False
+
+
+def ensure_node_modules(node_modules=NODE_MODULES, package_lock=PACKAGE_LOCK):
+    if node_modules_current(node_modules, package_lock):
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise Problem(
+            "npm was not found: the browser tests check each page with axe-core from package-lock.json; "
+            "install Node.js 20 and npm (Debian: apt-get install nodejs npm), then make test again."
+        )
+    say(f"Installing {package_lock.name} into {node_modules.name} with npm ci.")
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=package_lock.parent, check=False
+    )
+    if result.returncode != 0:
+        raise Problem("npm ci failed: see npm's message above.")
+    digest = hashlib.sha256(package_lock.read_bytes()).hexdigest()
+    (node_modules / MARKER).write_text(json.dumps({"package-lock": digest}) + "\n")
+
+
 def main(argv):
     command, *arguments = argv or ["help"]
     try:
@@ -313,6 +351,8 @@ def main(argv):
             ensure_venv(Path(arguments[0]))
         elif command == "require-mysqlclient" and len(arguments) == 1:
             require_mysqlclient(Path(arguments[0]))
+        elif command == "node-modules" and not arguments:
+            ensure_node_modules()
         else:
             say(__doc__)
             return 1

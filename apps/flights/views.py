@@ -189,6 +189,10 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
     free = {seat.code for seat in available}
     previous = [code.strip().upper() for code in request.GET.getlist("seats")][:travellers]
     chosen = [code if code in free else "" for code in previous] + [""] * (travellers - len(previous))
+    # The seat map is one tab stop (arrow keys move within it, airline.js): the first chosen seat, else
+    # the first free one, else the first seat.
+    first_seat = next(iter(available or seat_map.seats), None)
+    tab_stop = next((code for code in chosen if code), first_seat.code if first_seat else None)
     return render(
         request,
         "flights/flight_detail.html",
@@ -201,6 +205,7 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
             ],
             "traveller_seats": list(enumerate(chosen, start=1)),
             "travellers": travellers,
+            "tab_stop": tab_stop,
         },
     )
 

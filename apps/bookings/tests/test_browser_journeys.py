@@ -92,10 +92,10 @@ def test_whole_journey_search_seats_passengers_pay_ticket_my_bookings_cancel(bro
     # when they pick the 09:30 flight and click two seats on the map
     page.get_by_role("link", name=re.compile("Choose seats on AI205")).click()
     page.get_by_role("heading", name="Choose 2 seats").wait_for()
-    page.get_by_role("button", name=re.compile(r"^Seat 3A,")).click()
-    page.get_by_role("button", name=re.compile(r"^Seat 3B,")).click()
-    assert page.get_by_label("Traveller 1").input_value() == "3A"
-    assert page.get_by_label("Traveller 2").input_value() == "3B"
+    page.get_by_role("button", name=re.compile(r"^Row 3, seat A, ")).click()
+    page.get_by_role("button", name=re.compile(r"^Row 3, seat B, ")).click()
+    assert page.get_by_label("Traveller 1", exact=True).input_value() == "3A"
+    assert page.get_by_label("Traveller 2", exact=True).input_value() == "3B"
     web.snap("seat map")
     page.get_by_role("button", name="Continue to passenger details").click()
 
@@ -225,8 +225,8 @@ def test_seat_taken_by_another_buyer_meanwhile_shows_the_refreshed_seat_map(brow
     web, page = browser_page, browser_page.page
     web.sign_in_as(traveller)
     web.goto(f"/flights/{route.midday.pk}/?travellers=2")
-    page.get_by_role("button", name=re.compile(r"^Seat 7C,")).click()
-    page.get_by_role("button", name=re.compile(r"^Seat 7D,")).click()
+    page.get_by_role("button", name=re.compile(r"^Row 7, seat C, ")).click()
+    page.get_by_role("button", name=re.compile(r"^Row 7, seat D, ")).click()
     page.get_by_role("button", name="Continue to passenger details").click()
     page.get_by_role("heading", name="Who is flying?").wait_for()
     for number in (1, 2):
@@ -241,10 +241,13 @@ def test_seat_taken_by_another_buyer_meanwhile_shows_the_refreshed_seat_map(brow
     # then the seat map is back, up to date, with a message; nothing was held for this traveller
     page.get_by_role("heading", name="Choose 2 seats").wait_for()
     assert "Someone else got there first" in page.get_by_role("alert").inner_text()
-    assert page.get_by_role("button", name="Seat 7D, taken").is_disabled()
-    assert page.get_by_role("button", name=re.compile(r"^Seat 7C,")).get_attribute("aria-pressed") == "true"
-    assert page.get_by_label("Traveller 1").input_value() == "7C"
-    assert page.get_by_label("Traveller 2").input_value() == ""
+    assert page.get_by_role("button", name=re.compile(r"^Row 7, seat D, .*, taken$")).is_disabled()
+    assert (
+        page.get_by_role("button", name=re.compile(r"^Row 7, seat C, ")).get_attribute("aria-pressed")
+        == "true"
+    )
+    assert page.get_by_label("Traveller 1", exact=True).input_value() == "7C"
+    assert page.get_by_label("Traveller 2", exact=True).input_value() == ""
     web.snap("seat taken meanwhile")
     assert not Booking.objects.filter(owner=traveller).exists()
     assert list(Booking.objects.values_list("pk", flat=True)) == [rival.pk]

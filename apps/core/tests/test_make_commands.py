@@ -2,7 +2,10 @@
 and how `make run`'s processes start and stop together (manage.py devserver)."""
 
 import importlib.util
+import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -136,6 +139,58 @@ def test_the_embedded_install_has_everything_but_mysqlclient(tmp_path):
     assert "mysqlclient" not in lines
     assert {"Django", "celery", "gunicorn", "pytest", "playwright"} <= set(lines)
     assert not [line for line in lines if line.startswith("-r")]
+
+
+# --- Node packages ---------------------------------------------------------------------------------
+
+
+def test_node_modules_are_installed_once_from_the_lock_and_again_when_it_changes(tmp_path, monkeypatch):
+    # given a project whose npm records each run (a stand-in npm on PATH)
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3}')
+    calls = tmp_path / "npm-calls"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nmkdir -p node_modules\n')
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    node_modules, lock = tmp_path / "node_modules", tmp_path / "package-lock.json"
+
+    # when the step runs twice, then once more after the lock changed
+    bootstrap.ensure_node_modules(node_modules, lock)
+    bootstrap.ensure_node_modules(node_modules, lock)
+    lock.write_text('{"lockfileVersion": 3, "packages": {}}')
+    bootstrap.ensure_node_modules(node_modules, lock)
+
+    # then npm ci ran the first time and after the change only
+    assert calls.read_text().splitlines() == ["ci --no-audit --no-fund --loglevel=error"] * 2
+    assert bootstrap.node_modules_current(node_modules, lock)
+
+
+def test_without_npm_the_node_step_is_one_line_saying_how_to_get_it(tmp_path):
+    # given a checkout (bootstrap.py and a lock, no node_modules) on a machine without npm
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "bootstrap.py", tmp_path / "scripts")
+    (tmp_path / "package-lock.json").write_text("{}")
+
+    result = run(
+        [sys.executable, str(tmp_path / "scripts" / "bootstrap.py"), "node-modules"], PATH="/nonexistent"
+    )
+
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("npm was not found: the browser tests check each page with axe-core")
+    assert "apt-get install nodejs npm" in line
+    assert not (tmp_path / "node_modules").exists()
+
+
+def test_the_repository_pins_axe_core_exactly():
+    manifest = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+
+    pinned = manifest["devDependencies"]["axe-core"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned)
+    assert lock["packages"]["node_modules/axe-core"]["version"] == pinned
 
 
 # --- Port ------------------------------------------------------------------------------------------

@@ -82,11 +82,20 @@
     });
   }
 
-  /* Seat map: click a free seat to give it to the selected traveller; the selects stay the truth. */
+  /* Seat map: click a free seat to give it to the selected traveller; the selects stay the truth.
+     The map is one tab stop (a roving tabindex: the seat last focused has tabindex 0, the others -1);
+     the arrow keys move along a row (Left, Right) and between rows (Up, Down), Home and End go to the
+     row's ends, and Space or Enter (the button's own keys) chooses. Taken seats can be focused, so a
+     screen reader hears them, but not chosen (aria-disabled). */
   function seatPicker(form) {
     var selects = Array.prototype.slice.call(form.querySelectorAll("select[name=seats]"));
     var buttons = Array.prototype.slice.call(form.querySelectorAll("button[data-seat]"));
+    var rows = Array.prototype.slice.call(form.querySelectorAll(".seatmap tr"))
+      .map(function (tr) { return Array.prototype.slice.call(tr.querySelectorAll("button[data-seat]")); })
+      .filter(function (seats) { return seats.length; });
     var active = 0;
+    var keysHint = form.querySelector("[data-seat-keys]");
+    if (keysHint) keysHint.hidden = false;
     function refresh() {
       var chosen = {};
       selects.forEach(function (select, index) {
@@ -95,9 +104,26 @@
       });
       buttons.forEach(function (button) {
         var traveller = chosen[button.dataset.seat];
+        var state = button.getAttribute("aria-disabled") === "true" ? "taken"
+          : traveller ? "chosen for traveller " + traveller : "available";
         button.classList.toggle("seat--chosen", Boolean(traveller));
         button.setAttribute("aria-pressed", traveller ? "true" : "false");
+        button.setAttribute("aria-label", button.dataset.label + ", " + state);
         button.title = traveller ? "Traveller " + traveller : "";
+      });
+    }
+    function makeTabStop(seat) {
+      buttons.forEach(function (button) { button.tabIndex = button === seat ? 0 : -1; });
+    }
+    function moveTo(seat) {
+      if (!seat) return;
+      makeTabStop(seat);
+      seat.focus();
+    }
+    function column(seat) { return seat.closest("td").cellIndex; }
+    function nearest(seats, target) {
+      return seats.reduce(function (best, seat) {
+        return Math.abs(column(seat) - column(target)) < Math.abs(column(best) - column(target)) ? seat : best;
       });
     }
     selects.forEach(function (select, index) {
@@ -110,7 +136,9 @@
       });
     });
     buttons.forEach(function (button) {
+      button.addEventListener("focus", function () { makeTabStop(button); });
       button.addEventListener("click", function () {
+        if (button.getAttribute("aria-disabled") === "true") return;
         var code = button.dataset.seat;
         var owner = selects.findIndex(function (select) { return select.value === code; });
         if (owner !== -1) {
@@ -122,6 +150,23 @@
           if (next !== -1) active = next;
         }
         refresh();
+      });
+      button.addEventListener("keydown", function (event) {
+        if (event.altKey || event.ctrlKey || event.metaKey) return;
+        var r = rows.findIndex(function (seats) { return seats.indexOf(button) !== -1; });
+        var row = rows[r];
+        var i = row.indexOf(button);
+        var target = {
+          ArrowLeft: row[i - 1],
+          ArrowRight: row[i + 1],
+          ArrowUp: r > 0 ? nearest(rows[r - 1], button) : null,
+          ArrowDown: r < rows.length - 1 ? nearest(rows[r + 1], button) : null,
+          Home: row[0],
+          End: row[row.length - 1]
+        };
+        if (!(event.key in target)) return;
+        event.preventDefault();  /* the arrows would scroll the page */
+        moveTo(target[event.key]);
       });
     });
     refresh();
