@@ -1,4 +1,4 @@
-# The production image: gunicorn (gunicorn.conf.py) with production settings, as a non-root user,
+# The production image: granian (airline/serve.py) with production settings, as a non-root user,
 # with a health check. Two stages: `build` compiles requirements/runtime.txt into a virtualenv
 # (mysqlclient needs a compiler and MariaDB's headers); the final stage copies that virtualenv and
 # has neither the compilers nor the development and test tools (requirements/dev.txt).
@@ -29,4 +29,4 @@ RUN DJANGO_SECRET_KEY=collectstatic DATABASE_URL=sqlite:////tmp/x.sqlite3 REDIS_
 USER airline
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["python", "docker/healthcheck.py"]
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "airline.wsgi:application"]
+CMD ["python", "-m", "airline.serve"]

@@ -68,7 +68,7 @@ bench: venv
 
 # The same, plus the server variants of BENCH_SERVERS on the key scenarios (about 40 s each per run
 # at the default clients), to choose gunicorn.conf.py's values from measurements.
-BENCH_SERVERS ?= gthread:2x8,gthread:6x2,sync:4,sync:6,granian:3x4
+BENCH_SERVERS ?= gthread:3x4,gthread:2x8,sync:4,sync:6,granian:6x2
 bench-servers: venv
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
 	BENCH_SERVERS=$(BENCH_SERVERS) $(PY) -m bench.run

@@ -1,6 +1,7 @@
-"""The production web server's configuration, in one place: the image, compose and `make bench` use it.
+"""gunicorn's configuration for the benchmark's server variants (`make bench-servers`, bench/server.py).
 
-`gunicorn -c gunicorn.conf.py airline.wsgi:application`. Each value can be overridden by an
+Production runs granian (airline/serve.py), which measured faster; this file keeps gunicorn's shapes
+comparable: `gunicorn -c gunicorn.conf.py airline.wsgi:application`. Each value can be overridden by an
 environment variable (GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_WORKER_CLASS,
 GUNICORN_KEEPALIVE), so the benchmark can compare server configurations without editing this file.
 """

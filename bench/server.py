@@ -1,5 +1,5 @@
 """The server under test, started and always stopped by the bench: the production configuration
-(gunicorn.conf.py as it is) or a variant of it, for comparing servers in one run (docs/BENCHMARK.md).
+(airline/serve.py as it is) or a variant, for comparing servers in one run (docs/BENCHMARK.md).
 
 A variant is written `CLASS:WORKERSxTHREADS` (or `CLASS:WORKERS` for one thread each):
 - `gthread:3x4`, `sync:4`, `asgi:3`: gunicorn with the repository's gunicorn.conf.py, its worker class,
@@ -9,7 +9,6 @@ A variant is written `CLASS:WORKERSxTHREADS` (or `CLASS:WORKERS` for one thread 
 
 import contextlib
 import os
-import runpy
 import signal
 import socket
 import subprocess
@@ -21,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+from airline import serve
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = BASE_DIR / "gunicorn.conf.py"
@@ -50,7 +51,7 @@ def _without_gunicorn_overrides() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """One server configuration: `kind` is "conf" (gunicorn.conf.py untouched), "gunicorn" or "granian"."""
+    """One server configuration: `kind` is "conf" (airline/serve.py untouched), "gunicorn" or "granian"."""
 
     kind: str
     worker_class: str
@@ -62,7 +63,7 @@ class ServerSpec:
     def label(self) -> str:
         shape = f"{self.workers}x{self.threads}" if self.threads > 1 else str(self.workers)
         name = "granian" if self.kind == "granian" else self.worker_class
-        return f"{name}:{shape}" + (" (gunicorn.conf.py)" if self.kind == PRODUCTION else "")
+        return f"{name}:{shape}" + (" (airline/serve.py)" if self.kind == PRODUCTION else "")
 
     @property
     def threads_total(self) -> int:
@@ -70,18 +71,13 @@ class ServerSpec:
 
     @classmethod
     def production(cls) -> "ServerSpec":
-        """What gunicorn.conf.py configures: the image, compose and the bench all run this."""
-        with _without_gunicorn_overrides():
-            conf = runpy.run_path(str(GUNICORN_CONF))
-        worker_class = conf.get("worker_class", "sync")
-        threads = int(conf.get("threads", 1)) if worker_class == "gthread" else 1
+        """What airline/serve.py configures: the image, compose and the bench all run this."""
         return cls(
             kind=PRODUCTION,
-            worker_class=worker_class,
-            workers=int(conf.get("workers", 1)),
-            threads=threads,
-            # gunicorn's sync worker closes every connection, whatever `keepalive` says
-            keepalive=worker_class != "sync" and int(conf.get("keepalive", 2)) > 0,
+            worker_class="granian",
+            workers=serve.WORKERS,
+            threads=serve.THREADS,
+            keepalive=True,  # --http1-keep-alive
         )
 
     @classmethod
@@ -108,6 +104,9 @@ class ServerSpec:
         )
 
     def command(self, port: int) -> list[str]:
+        if self.kind == PRODUCTION:
+            # as the image runs it, on loopback at the bench's port (its values untouched)
+            return serve.command({"SERVER_BIND": f"127.0.0.1:{port}"})
         bin_dir = Path(sys.executable).parent
         if self.kind == "granian":
             return [

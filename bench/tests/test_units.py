@@ -31,18 +31,22 @@ def test_a_malformed_server_variant_is_refused(text):
         ServerSpec.parse(text)
 
 
-def test_the_production_server_is_gunicorn_conf_py_whatever_the_shell_exports(monkeypatch):
-    # given a shell that exported an override
+def test_the_production_server_is_airline_serve_py_whatever_the_shell_exports(monkeypatch):
+    # given a shell that exported overrides
+    monkeypatch.setenv("SERVER_WORKERS", "17")
     monkeypatch.setenv("GUNICORN_WORKERS", "17")
 
     # when the bench reads the production configuration
     spec = ServerSpec.production()
 
-    # then it is the file's own values, and the environment is left as it was
-    assert spec.kind == "conf"
-    assert spec.workers != 17
-    assert spec.label.endswith("(gunicorn.conf.py)")
+    # then it is airline/serve.py's own values, run as the image runs them, on the bench's port
+    assert (spec.kind, spec.worker_class, spec.workers, spec.threads) == ("conf", "granian", 3, 4)
+    assert spec.label == "granian:3x4 (airline/serve.py)"
     assert spec.environment() == {}
+    command = spec.command(8123)
+    assert command[0].endswith("granian")
+    assert {"--host=127.0.0.1", "--port=8123", "--workers=3", "--blocking-threads=4"} <= set(command)
+    assert command[-1] == "airline.wsgi:application"
 
 
 def test_the_hot_flight_is_sized_not_to_sell_out_and_the_window_shrinks_past_the_layout():

@@ -70,9 +70,9 @@ def test_the_site_builds_one_image_that_every_app_container_runs():
         for name, spec in app.items()
         if name != "setup"
     )
-    # web runs the image's command: gunicorn with the production server configuration
+    # web runs the image's command: the production server configuration (airline/serve.py)
     assert "command" not in site["web"]
-    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "airline.wsgi:application"]' in dockerfile_stages()[-1]
+    assert 'CMD ["python", "-m", "airline.serve"]' in dockerfile_stages()[-1]
 
 
 def test_the_final_image_stage_runs_as_a_user_with_a_health_check_and_no_build_or_test_tools():
@@ -121,25 +121,20 @@ def free_port() -> int:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_the_health_check_passes_production_host_and_https_checks(tmp_path):
-    # given the image's server (gunicorn.conf.py) under production settings: one allowed host, and
+    # given the image's server (airline/serve.py) under production settings: one allowed host, and
     # plain HTTP redirected to HTTPS
     port = free_port()
     environment = {
         **os.environ,
         **PRODUCTION,
         "DJANGO_ALLOWED_HOSTS": ".airline.example,www.airline.example",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
+        "SERVER_BIND": f"127.0.0.1:{port}",
+        "SERVER_WORKERS": "1",
     }
-    log = tmp_path / "gunicorn.log"
+    log = tmp_path / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "-c",
-                "gunicorn.conf.py",
-                "airline.wsgi:application",
-            ],
+            [sys.executable, "-m", "airline.serve"],
             cwd=ROOT,
             env=environment,
             stdout=output,
