@@ -1,4 +1,4 @@
-"""The image's HEALTHCHECK: gunicorn answers GET /healthz with 200 (standard library only: no Django
+"""The image's HEALTHCHECK: the server answers GET /healthz with 200 (standard library only: no Django
 start-up every 30 seconds).
 
 The request names the first of DJANGO_ALLOWED_HOSTS as its Host (the site refuses any other) and says
