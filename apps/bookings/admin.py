@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
 from apps.bookings.services import booking_cancel
-from apps.core.admin_display import amount, local_moment, utc_text
+from apps.core.admin_display import amount, local_and_utc, local_moment
 from apps.core.exceptions import ApplicationError
 from apps.core.templatetags.airline import local_time
 from apps.flights.admin_filters import LocalDepartureDateFilter, RouteFilter, flight_search_filter
@@ -202,11 +202,7 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.display(description="Departs (local time at the airport)")
     def flight_departure(self, booking: Booking) -> str:
         flight = booking.flight
-        return format_html(
-            "{} ({})",
-            local_moment(flight.departure_time, flight.departure_airport),
-            utc_text(flight.departure_time),
-        )
+        return local_and_utc(flight.departure_time, flight.departure_airport)
 
     @admin.display(description="Total", ordering="total_amount")
     def total(self, booking: Booking) -> str:

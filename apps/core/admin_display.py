@@ -31,6 +31,11 @@ def local_moment(moment: datetime | None, place: Located) -> SafeString | str:
     )
 
 
+def local_and_utc(moment: datetime, place: Located) -> SafeString:
+    """A detail page's time: on the clock of `place`, then the UTC instant written out."""
+    return format_html("{} ({})", local_moment(moment, place), utc_text(moment))
+
+
 def utc_moment(moment: datetime | None) -> SafeString | str:
     """An instant with no place of its own (an audit row, an e-mail sent) in UTC, labelled so."""
     if moment is None:

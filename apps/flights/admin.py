@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from apps.core.admin_display import amount, local_moment, utc_text
+from apps.core.admin_display import amount, local_and_utc, local_moment
 from apps.core.exceptions import ApplicationError
 from apps.flights.admin_filters import (
     DepartureWhenFilter,
@@ -261,21 +261,13 @@ class FlightAdmin(admin.ModelAdmin):
     def departure_local(self, flight: Flight) -> str:
         if flight.pk is None:
             return "–"
-        return format_html(
-            "{} ({})",
-            local_moment(flight.departure_time, flight.departure_airport),
-            utc_text(flight.departure_time),
-        )
+        return local_and_utc(flight.departure_time, flight.departure_airport)
 
     @admin.display(description="Arrives (local time at the airport)")
     def arrival_local(self, flight: Flight) -> str:
         if flight.pk is None:
             return "–"
-        return format_html(
-            "{} ({})",
-            local_moment(flight.arrival_time, flight.arrival_airport),
-            utc_text(flight.arrival_time),
-        )
+        return local_and_utc(flight.arrival_time, flight.arrival_airport)
 
     @admin.display(description="Seats free", ordering="available_seats")
     def seats(self, flight: Flight) -> str:
