@@ -53,7 +53,7 @@ class FlightFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         # Only the chosen flight: listing every flight would read the whole schedule on each page.
-        if not (self.value() or "").isdigit():
+        if not _is_id(self.value() or ""):
             return []
         flight = Flight.objects.select_related("departure_airport", "arrival_airport").filter(pk=self.value())
         return [
@@ -73,7 +73,7 @@ class FlightFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Booking]) -> QuerySet[Booking] | None:
         if self.value() is None:
             return None
-        if not self.value().isdigit():
+        if not _is_id(self.value()):
             raise IncorrectLookupParameters("A flight is named by its id.")
         return queryset.filter(flight_id=int(self.value()))
 
@@ -240,3 +240,8 @@ class BookingAdmin(admin.ModelAdmin):
                 cancelled += 1
         if cancelled:
             self.message_user(request, f"Cancelled {cancelled} booking(s).", messages.SUCCESS)
+
+
+def _is_id(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also admits "²", which int() refuses."""
+    return text.isascii() and text.isdigit()

@@ -23,11 +23,11 @@ def check_in_page(request: HttpRequest, reference: str) -> HttpResponse:
     refusal = check_in_refusal(booking, flight, timezone.now())
     errors: list[str] = []
     if request.method == "POST" and refusal is None:
-        positions = [int(value) for value in request.POST.getlist("passenger") if value.isdigit()]
+        positions = [int(value) for value in request.POST.getlist("passenger") if _is_number(value)]
         seats = {
             int(name.removeprefix("seat-")): value
             for name, value in request.POST.items()
-            if name.startswith("seat-") and name.removeprefix("seat-").isdigit() and value
+            if name.startswith("seat-") and _is_number(name.removeprefix("seat-")) and value
         }
         try:
             booking_check_in(booking=booking, actor=actor, passenger_positions=positions, seats=seats)
@@ -94,3 +94,8 @@ def _owners_booking(request: HttpRequest, reference: str) -> tuple[Booking, User
     if actor.pk != booking.owner_id:
         raise Http404("No such booking")
     return booking, actor
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also admits "²", which int() refuses."""
+    return text.isascii() and text.isdigit()

@@ -285,7 +285,7 @@ class FlightAdmin(admin.ModelAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> Any:
         extra_context = dict(extra_context or {})
-        if object_id.isdigit() and request.user.has_perm("bookings.view_booking"):
+        if object_id.isascii() and object_id.isdigit() and request.user.has_perm("bookings.view_booking"):
             extra_context["flight_bookings_url"] = flight_bookings_url(int(object_id))
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -285,6 +285,19 @@ def test_the_check_in_page_checks_in_moves_a_seat_and_links_each_boarding_pass()
     assert "9D" in boarding
 
 
+def test_positions_that_are_not_plain_numbers_are_ignored_not_a_server_error():
+    owner = UserFactory()
+    booking = paid(owner, flight_in(24), ["3A"])
+
+    url = f"/bookings/{booking.reference}/check-in/"
+    response = signed_in(owner).post(url, {"passenger": ["²"], "seat-²": "9D"})
+
+    assert response.status_code == 400
+    assert "Choose at least one." in response.content.decode()
+    assert seat_of(booking, 1) == "3A"
+    assert not Passenger.objects.filter(checked_in_at__isnull=False).exists()
+
+
 def test_a_refused_seat_is_shown_on_the_page_and_nobody_is_checked_in():
     owner, other = UserFactory(), UserFactory()
     flight = flight_in(24)
