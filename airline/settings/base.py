@@ -230,6 +230,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Product settings ----------------------------------------------------------------------------
 BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
+# A journey's next flight leaves at least this long after the previous one lands (a return, a
+# connection, a multi-city trip): apps/flights/journeys.py.
+JOURNEY_MIN_CONNECTION_MINUTES = env.int("JOURNEY_MIN_CONNECTION_MINUTES", default=45)
 BOOKING_LOCK_STRATEGY = env("BOOKING_LOCK_STRATEGY", default="pessimistic")
 BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = env.int("BOOKING_MIN_MINUTES_BEFORE_DEPARTURE", default=30)
 SEARCH_CACHE_TTL_SECONDS = env.int("SEARCH_CACHE_TTL_SECONDS", default=30)
