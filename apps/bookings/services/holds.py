@@ -240,6 +240,7 @@ def _journey_ensure(segments: list[SegmentRequest]) -> None:
     for previous, following in itertools.pairwise(segments):
         problem = journey_connection_problem(previous.flight, following.flight)
         if problem:
+            problem = f"Flight {following.position} ({following.flight.flight_number}): {problem}"
             raise ValidationFailed(problem, errors={f"segments.{following.position - 1}": [problem]})
 
 
