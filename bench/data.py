@@ -131,11 +131,18 @@ def _flight(airplane: Airplane, origin: Airport, destination: Airport, departure
 
 
 def flights_make(
-    airports: dict[str, Airport], *, count: int, seats: int, origin: str = "BLR", destination: str = "HYD"
+    airports: dict[str, Airport],
+    *,
+    count: int,
+    seats: int,
+    origin: str = "BLR",
+    destination: str = "HYD",
+    days: int = 10,
 ) -> list[int]:
-    """`count` new flights of `seats` seats (a multiple of 10) on a route outside the search."""
+    """`count` new flights of `seats` seats (a multiple of 10) on a route outside the search, leaving
+    `days` from now, a minute apart."""
     airplane = airplane_make(rows=seats // len(SEAT_LETTERS))
-    start = timezone.now() + timedelta(days=10)
+    start = timezone.now() + timedelta(days=days)
     flights = [
         _flight(
             airplane,
@@ -149,6 +156,14 @@ def flights_make(
     created = Flight.objects.bulk_create(flights, batch_size=500)
     catalogue_version_bump()
     return [flight.pk for flight in created]
+
+
+def journey_flights_make(airports: dict[str, Airport], *, count: int, seats: int) -> list[int]:
+    """`count` return trips outside the search: an outbound BLR→HYD and its return HYD→BLR two days
+    later, as [outbound, return, outbound, return, …] (journey.lua books them in pairs)."""
+    outbound = flights_make(airports, count=count, seats=seats)
+    back = flights_make(airports, count=count, seats=seats, origin="HYD", destination="BLR", days=12)
+    return [flight_id for pair in zip(outbound, back, strict=True) for flight_id in pair]
 
 
 def users_make(count: int) -> list[User]:
@@ -189,12 +204,13 @@ def payable_bookings(users: list[User], tokens: list[str], flight_ids: list[int]
 
 
 def inventory_check(
-    flight_ids: list[int], *, bookings_answered: int, all_counted: bool = True
+    flight_ids: list[int], *, bookings_answered: int, all_counted: bool = True, segments: int = 1
 ) -> dict[str, object]:
     """After a booking measurement: the flights' counters, seats and bookings agree.
 
     `bookings_answered` is the number of 201s the clients saw: each must be exactly one booking in
-    the database, and every booking one active seat (one passenger each). `all_counted` False: a wrk
+    the database, and every booking one active seat (one passenger each) on each of its `segments`
+    flights (a return trip: 2). `all_counted` False: a wrk
     thread never reported (bench/wrk_load.py: its numbers are lost), so the 201s counted are a lower
     bound; the database may hold the uncounted ones (`uncounted`), never fewer than counted.
     """
@@ -205,7 +221,7 @@ def inventory_check(
     sold = sum(flight.sold for flight in flights)
     available = sum(flight.available_seats for flight in flights)
     oversold = sum(max(0, flight.sold - flight.total_seats) for flight in flights)
-    bookings = Booking.objects.filter(flight_id__in=flight_ids).count()
+    bookings = Booking.objects.filter(flight_id__in=flight_ids, segment_count=segments).count()
     violations = [v.flight_id for v in inventory_violations() if v.flight_id in set(flight_ids)]
     return {
         "flights": len(flight_ids),
@@ -221,7 +237,7 @@ def inventory_check(
         "ok": oversold == 0
         and not violations
         and (bookings == bookings_answered if all_counted else bookings >= bookings_answered)
-        and bookings == sold
+        and bookings * segments == sold
         and available == total - sold,
     }
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 GOAL_CLIENTS = 32
-BOOKING_SCENARIOS = ("spread", "hot")
-THROUGHPUT_SCENARIOS = ("me", "flight", "seats", "search_hit", "search_miss", "spread", "hot")
+BOOKING_SCENARIOS = ("spread", "hot", "journey")
+THROUGHPUT_SCENARIOS = ("me", "flight", "seats", "search_hit", "search_miss", "spread", "hot", "journey")
 STORM_SCENARIOS = ("pay_same", "pay_diff")
 CEILING_FOR = {"pessimistic": "for_update", "optimistic": "conditional"}
 LABELS = {
@@ -24,6 +24,7 @@ LABELS = {
     "search_miss": "search, uncached",
     "spread": "booking, many flights",
     "hot": "booking, one hot flight",
+    "journey": "booking a return trip (2 flights)",
 }
 
 

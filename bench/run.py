@@ -169,7 +169,7 @@ class Config:
         """What `Bench.run_once` does, counted for the progress line (a test holds them equal)."""
         clients, spread = len(self.concurrency), len(self.spread_concurrency)
         first = 4 * clients + 1 + 2 * clients  # reads, auth/me through Python, storms
-        per_strategy = 1 + clients + spread + clients  # server start, auth/me, spread, hot
+        per_strategy = 1 + clients + spread + clients + 1  # server start, auth/me, spread, hot, journey
         per_variant = 1 + clients + clients + spread + clients  # start, auth/me, flight, spread, hot
         ceiling = len(self.strategies) * clients
         return first + len(self.strategies) * per_strategy + len(self.servers) * per_variant + ceiling
@@ -391,6 +391,10 @@ class Bench:
         self.tokens = data.access_tokens(self.users)
         self.spread_ids = data.flights_make(self.catalogue.airports, count=SPREAD_FLIGHTS, seats=SPREAD_SEATS)
         self.spread_answered = 0  # 201s for bookings on spread_ids in this run, every server
+        self.journey_ids = data.journey_flights_make(
+            self.catalogue.airports, count=SPREAD_FLIGHTS // 2, seats=SPREAD_SEATS
+        )
+        self.journey_answered = 0
         storm_count = config.storm_bookings * len(config.concurrency) * 2
         storm_seats = storm_count + 10 - storm_count % 10
         storm_flight = data.flights_make(self.catalogue.airports, count=1, seats=storm_seats)
@@ -403,6 +407,7 @@ class Bench:
                     self.run_python_client(server, run, strategy, storm)
                 self.run_spread(server, run, strategy)
                 self.run_hot(server, run, strategy)
+                self.run_journey(server, run, strategy)
         for spec in self.variants:
             strategy = config.strategies[0]
             with self.server(spec, strategy, run) as server:
@@ -511,6 +516,33 @@ class Bench:
             # 201s, later checks count from what the database holds.
             self.spread_answered = measurement["check"]["bookings_in_db"]
             self.log_check(measurement)
+
+    def run_journey(self, server: Server, run: int, strategy: str) -> None:
+        """Return trips (two flights in one booking) over many pairs of flights, at the most clients."""
+        from bench import data
+
+        clients = max(self.config.concurrency)
+        action = self.wrk(
+            server,
+            "journey",
+            clients,
+            duration=self.config.duration,
+            tokens=self.tokens,
+            flight_ids=self.journey_ids,
+        )
+        label = (
+            f"booking a return trip over {len(self.journey_ids) // 2} pairs of flights, {_clients(clients)}"
+        )
+        measurement = self.measure(label, run, "journey", server, strategy, action)
+        self.journey_answered += measurement["statuses"].get("201", 0)
+        measurement["check"] = data.inventory_check(
+            self.journey_ids,
+            bookings_answered=self.journey_answered,
+            all_counted=measurement["drained"],
+            segments=2,
+        )
+        self.journey_answered = measurement["check"]["bookings_in_db"]
+        self.log_check(measurement)
 
     def run_hot(self, server: Server, run: int, strategy: str) -> None:
         from bench import data

@@ -233,6 +233,9 @@ BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
 BOOKING_LOCK_STRATEGY = env("BOOKING_LOCK_STRATEGY", default="pessimistic")
 BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = env.int("BOOKING_MIN_MINUTES_BEFORE_DEPARTURE", default=30)
 SEARCH_CACHE_TTL_SECONDS = env.int("SEARCH_CACHE_TTL_SECONDS", default=30)
+# A journey's next flight leaves at least this long after the previous one lands
+# (apps/flights/journeys.py: journey_connection_problem, which the search and the hold both apply).
+JOURNEY_MIN_CONNECTION_MINUTES = env.int("JOURNEY_MIN_CONNECTION_MINUTES", default=45)
 # How long a flight's detail and seat map are answered from the cache: the availability they show
 # may lag this much behind (booking never trusts it; a catalogue change is seen at once).
 FLIGHT_CACHE_TTL_SECONDS = env.int("FLIGHT_CACHE_TTL_SECONDS", default=5)

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import segno
+from django.urls import reverse
 
-from apps.bookings.models import Booking, Passenger
+from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.flights.models import Cabin, Flight
 
 # Boarding starts this long before departure (the e-ticket asks travellers to be at the gate by then).
@@ -48,6 +49,7 @@ BCBP_FIELDS = (
 class BoardingPass:
     passenger: Passenger
     flight: Flight
+    segment: int  # which flight of the booking's journey (1-based)
     reference: str
     seat_code: str
     cabin: str
@@ -67,27 +69,38 @@ class BoardingPass:
         return buffer.getvalue()
 
 
+def boarding_pass_path(booking: Booking, boarding: "BoardingPass") -> str:
+    """Where the website shows a pass (the first flight's keep their one-flight address)."""
+    if boarding.segment == 1:
+        return reverse("bookings:boarding_pass", args=[booking.reference, boarding.passenger.position])
+    return reverse(
+        "bookings:boarding_pass_on", args=[booking.reference, boarding.segment, boarding.passenger.position]
+    )
+
+
 def boarding_passes(booking: Booking) -> list[BoardingPass]:
-    """The passes of `booking`'s checked-in passengers, in passenger order."""
-    flight = booking.flight
-    return [
-        boarding_pass(booking, flight, passenger)
-        for passenger in booking.passengers.select_related("seat_assignment").order_by("position")
-        if passenger.check_in_number is not None
-    ]
+    """The passes of `booking`'s checked-in passengers, by flight of the journey, then passenger order."""
+    seats = (
+        SeatAssignment.objects.filter(booking_id=booking.pk, check_in_number__isnull=False)
+        .select_related("passenger", "flight__departure_airport", "flight__arrival_airport")
+        .order_by("segment", "passenger__position")
+    )
+    return [boarding_pass(booking, seat) for seat in seats]
 
 
-def boarding_pass(booking: Booking, flight: Flight, passenger: Passenger) -> BoardingPass:
-    seat = passenger.seat_assignment
+def boarding_pass(booking: Booking, seat: SeatAssignment) -> BoardingPass:
+    """The pass of one checked-in seat assignment (its passenger and flight with airports loaded)."""
+    passenger, flight = seat.passenger, seat.flight
     origin = flight.departure_airport
     local_departure = flight.departure_time.astimezone(ZoneInfo(origin.time_zone))
     return BoardingPass(
         passenger=passenger,
         flight=flight,
+        segment=seat.segment,
         reference=booking.reference,
         seat_code=seat.seat_code,
         cabin=seat.cabin,
-        check_in_number=passenger.check_in_number,
+        check_in_number=seat.check_in_number,
         boarding_at=flight.departure_time - timedelta(minutes=BOARDING_MINUTES_BEFORE_DEPARTURE),
         bcbp=bcbp_string(
             last_name=passenger.last_name,
@@ -99,7 +112,7 @@ def boarding_pass(booking: Booking, flight: Flight, passenger: Passenger) -> Boa
             day_of_year=local_departure.timetuple().tm_yday,
             cabin=seat.cabin,
             seat_code=seat.seat_code,
-            check_in_number=passenger.check_in_number,
+            check_in_number=seat.check_in_number,
         ),
     )
 

@@ -25,7 +25,7 @@ def booking_calendar(booking: Booking) -> bytes:
     passengers = [
         f"{passenger.first_name} {passenger.last_name.upper()}"
         + (f", seat {passenger.seat_assignment.seat_code}" if _seat(passenger) else "")
-        for passenger in booking.passengers.select_related("seat_assignment").order_by("position")
+        for passenger in booking.passengers.prefetch_related("seat_assignments").order_by("position")
     ]
     calendar = Calendar()
     calendar.add("prodid", "-//Airline//Bookings//EN")
@@ -58,7 +58,7 @@ def booking_calendar_filename(booking: Booking) -> str:
 
 
 def _seat(passenger) -> bool:
-    seat = getattr(passenger, "seat_assignment", None)
+    seat = passenger.seat_assignment
     return bool(seat and seat.active)
 
 

@@ -59,10 +59,12 @@ class BookingExpired:
 
 @dataclass(frozen=True, slots=True)
 class BookingCheckedIn:
-    """`passengers` of the CONFIRMED `booking` were checked in now (each with its check-in number)."""
+    """`passengers` of the CONFIRMED `booking` were checked in now for the flight of its segment
+    `segment` (each seat assignment of that segment with its check-in number)."""
 
     booking: Booking
     passengers: list[Passenger]
+    segment: int = 1
 
 
 booking_held = Event("booking.held", BookingHeld)

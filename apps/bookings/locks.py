@@ -6,9 +6,9 @@ The booking lock is this module's `booking_lock`; payments lock a booking only t
 from datetime import datetime
 
 from apps.bookings.exceptions import BookingNotFound
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, SeatAssignment
 from apps.core.locking import lock_row, lock_rows
-from apps.flights.locks import flight_lock
+from apps.flights.locks import flights_lock
 
 
 def booking_lock(*, booking_id: int) -> Booking:
@@ -20,27 +20,45 @@ def booking_lock(*, booking_id: int) -> Booking:
 
 
 def booking_lock_with_flight(*, booking_id: int) -> Booking:
-    """Lock a booking's flight, then the booking: for a change that depends on the flight's state
-    (cancelling, settling a payment) or moves its seat counter. `booking.flight` is the locked row."""
-    flight_id = Booking.objects.values_list("flight_id", flat=True).filter(pk=booking_id).first()
-    if flight_id is None:
+    """Lock a booking's flights (every segment's, by ascending id), then the booking: for a change that
+    depends on the flights' state (cancelling, settling a payment) or moves their seat counters.
+
+    `booking.flight` is the first flight's locked row and `booking.segment_flights` every segment's,
+    in journey order.
+    """
+    row = Booking.objects.values_list("flight_id", "segment_count").filter(pk=booking_id).first()
+    if row is None:
         raise BookingNotFound()
-    flight = flight_lock(flight_id=flight_id)
+    flight_id, segment_count = row
+    flight_ids = [flight_id] if segment_count == 1 else booking_flight_ids(booking_id=booking_id)
+    flights = {flight.pk: flight for flight in flights_lock(flight_ids=flight_ids)}
     booking = booking_lock(booking_id=booking_id)
-    booking.flight = flight
+    booking.flight = flights[flight_id]
+    booking.segment_flights = [flights[pk] for pk in flight_ids]
     return booking
 
 
+def booking_flight_ids(*, booking_id: int) -> list[int]:
+    """The flight of each segment of a booking, in journey order (read from its seat assignments)."""
+    pairs = (
+        SeatAssignment.objects.filter(booking_id=booking_id)
+        .values_list("segment", "flight_id")
+        .distinct()
+        .order_by("segment")
+    )
+    return [flight_id for _, flight_id in pairs]
+
+
 def overdue_holds_lock(*, flight_id: int, now: datetime, limit: int) -> list[Booking]:
-    """Lock up to `limit` overdue holds of one flight (its row locked first), skipping those another
-    transaction holds.
+    """Lock up to `limit` overdue one-flight holds of one flight (its row locked first), skipping those
+    another transaction holds (a journey's holds are expired one by one: `booking_lock_with_flight`).
 
     The status and expiry conditions are evaluated on the latest committed row versions, so a
     booking paid, cancelled or expired meanwhile is not returned.
     """
     return lock_rows(
         Booking.objects.filter(
-            flight_id=flight_id, status=Booking.Status.HELD, hold_expires_at__lte=now
+            flight_id=flight_id, segment_count=1, status=Booking.Status.HELD, hold_expires_at__lte=now
         ).order_by("pk")[:limit],
         skip_locked=True,
     )

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +11,8 @@ from apps.flights.models import Cabin, Flight
 # that read as digits are left out).
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
+# A booking holds one to four flights (one-way, return, multi-city): the segments of its journey.
+MAX_SEGMENTS = 4
 
 
 class Booking(TimeStampedModel):
@@ -32,7 +36,11 @@ class Booking(TimeStampedModel):
 
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    # The journey's first flight. A booking of several flights (a return or multi-city trip, at most
+    # MAX_SEGMENTS) says how many in `segment_count`; each passenger has one seat assignment per segment,
+    # which names that segment's flight (docs/ARCHITECTURE.md, "Itineraries").
     flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="bookings")
+    segment_count = models.PositiveSmallIntegerField(default=1, db_default=1)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -59,16 +67,42 @@ class Booking(TimeStampedModel):
     def __str__(self) -> str:
         return self.reference
 
+    def journey(self) -> list["Segment"]:
+        """Each flight of the booking with its passengers' seats, in journey order, from the prefetched
+        passengers and seat assignments (`apps/bookings/selectors.py: passengers_with_seats`)."""
+        passengers = list(getattr(self, "passengers_held", None) or self.passengers.all())
+        known = getattr(self, "segment_flights", None)  # a hold's or a lock's answer
+        segments = []
+        for position in range(1, self.segment_count + 1):
+            seats = [(passenger, passenger.seat_on(position)) for passenger in passengers]
+            if known is not None:
+                flight = known[position - 1]
+            elif position == 1:
+                flight = self.flight
+            else:
+                flight = next(seat.flight for _, seat in seats if seat is not None)
+            segments.append(Segment(position=position, flight=flight, seats=seats))
+        return segments
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One flight of a booking's journey and each passenger's seat on it (None: no seat)."""
+
+    position: int
+    flight: Flight
+    seats: list[tuple["Passenger", "SeatAssignment | None"]]
+
+    @property
+    def active_seat_codes(self) -> list[str]:
+        return [seat.seat_code for _, seat in self.seats if seat is not None and seat.active]
+
 
 class Passenger(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="passengers")
     position = models.PositiveSmallIntegerField(help_text="1-based order within the booking.")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    # Online check-in (apps/bookings/services/check_in.py): when, and the passenger's check-in sequence
-    # number on the flight (1, 2, … in check-in order), which the boarding pass carries.
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    check_in_number = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["booking", "position"]
@@ -84,9 +118,26 @@ class Passenger(models.Model):
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def seats(self) -> list["SeatAssignment"]:
+        """The passenger's seat assignments in journey order: as the hold made them (`seats_held`), or
+        `seat_assignments` (prefetch them to read many passengers' seats in one query)."""
+        held = getattr(self, "seats_held", None)
+        if held is not None:
+            return held
+        return sorted(self.seat_assignments.all(), key=lambda seat: seat.segment)
+
+    @property
+    def seat_assignment(self) -> "SeatAssignment | None":
+        """The passenger's seat on the journey's first flight."""
+        return self.seat_on(1)
+
+    def seat_on(self, segment: int) -> "SeatAssignment | None":
+        """The passenger's seat on segment `segment` (1-based), or None."""
+        return next((seat for seat in self.seats() if seat.segment == segment), None)
+
 
 class SeatAssignment(models.Model):
-    """One seat of a flight given to one passenger.
+    """One seat of a flight given to one passenger, on one segment of the booking's journey.
 
     MySQL has no partial unique index, so `active` is TRUE while the seat is held or sold and NULL
     once released: the unique (flight, seat_code, active) then admits one active row per seat and
@@ -95,16 +146,26 @@ class SeatAssignment(models.Model):
 
     flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="seat_assignments")
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="seat_assignments")
-    passenger = models.OneToOneField(Passenger, on_delete=models.CASCADE, related_name="seat_assignment")
+    passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE, related_name="seat_assignments")
+    segment = models.PositiveSmallIntegerField(
+        default=1, db_default=1, help_text="1-based, in journey order."
+    )
     seat_code = models.CharField(max_length=4)
     cabin = models.CharField(max_length=20, choices=Cabin.choices)
     fare = models.DecimalField(max_digits=10, decimal_places=2)
     active = models.BooleanField(null=True, default=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    # Online check-in (apps/bookings/services/check_in.py), per passenger and flight: when, and the
+    # check-in sequence number on the flight (1, 2, … in check-in order) that the boarding pass carries.
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    check_in_number = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["booking", "seat_code"]
+        ordering = ["booking", "segment", "seat_code"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["passenger", "segment"], name="seat_assignment_passenger_segment"
+            ),
             models.UniqueConstraint(
                 fields=["flight", "seat_code", "active"], name="seat_assignment_active_unique"
             ),

@@ -24,11 +24,33 @@ def _bookings_with_details() -> QuerySet[Booking]:
     """Bookings with their flight, airports, passengers and seats: a constant number of queries."""
     return Booking.objects.select_related(
         "flight__airplane", "flight__departure_airport__city", "flight__arrival_airport__city"
-    ).prefetch_related(
+    ).prefetch_related(Prefetch("passengers", queryset=passengers_with_seats()))
+
+
+def passengers_with_seats() -> QuerySet[Passenger]:
+    """Passengers in order, each with its seat assignments and their flights (a journey's segments:
+    `Booking.journey`) prefetched."""
+    return Passenger.objects.order_by("position").prefetch_related(
         Prefetch(
-            "passengers", queryset=Passenger.objects.select_related("seat_assignment").order_by("position")
+            "seat_assignments",
+            queryset=SeatAssignment.objects.select_related(
+                "flight__airplane", "flight__departure_airport__city", "flight__arrival_airport__city"
+            ).order_by("segment"),
         )
     )
+
+
+def booking_segment_flights(booking: Booking) -> list[Flight]:
+    """The flight of each segment of `booking`, in journey order, with airplane and airports."""
+    if booking.segment_count == 1:
+        return [booking.flight]
+    from apps.bookings.locks import booking_flight_ids
+
+    ids = booking_flight_ids(booking_id=booking.pk)
+    flights = Flight.objects.select_related(
+        "airplane", "departure_airport__city", "arrival_airport__city"
+    ).in_bulk(ids)
+    return [flights[pk] for pk in ids]
 
 
 def staff_sees_all_bookings(user: User) -> bool:

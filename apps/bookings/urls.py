@@ -18,4 +18,9 @@ urlpatterns = [
         check_in_views.boarding_pass_page,
         name="boarding_pass",
     ),
+    path(
+        "bookings/<str:reference>/flights/<int:segment>/boarding-pass/<int:position>/",
+        check_in_views.boarding_pass_page,
+        name="boarding_pass_on",
+    ),
 ]

@@ -172,7 +172,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
 def _resume(request: HttpRequest, booking: Booking, passengers: list[dict]) -> HttpResponse:
     """Lead a passenger form sent again (back, then submit) to the traveller's own earlier booking of
     the same seats or people, saying so, instead of holding seats a second time."""
-    seats = ", ".join(p.seat_assignment.seat_code for p in booking.passengers.all())
+    seats = ", ".join(p.seat_assignment.seat_code for p in booking.passengers.all() if p.seat_assignment)
     if booking.status == Booking.Status.CONFIRMED:
         messages.info(
             request, f"You already booked this in booking {booking.reference}: nothing was booked twice."

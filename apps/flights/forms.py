@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from apps.flights.journeys import MULTI_CITY_MAX_SEGMENTS, JourneySegmentQuery, TripKind
 from apps.flights.models import MAX_PARTY_SIZE
 from apps.flights.places import Place, PlaceIndex, PlaceNotFound, place_index, place_resolve
 from apps.flights.selectors import TRIP_DATE_MAX_YEARS_AWAY, FlightSearchCriteria, trip_date_searchable
@@ -42,8 +43,45 @@ class PlaceField(forms.CharField):
             raise forms.ValidationError(str(error), code="unknown_place") from None
 
 
+TRIP_CHOICES = [
+    (TripKind.ONE_WAY, "One way"),
+    (TripKind.RETURN, "Return"),
+    (TripKind.MULTI_CITY, "Multi-city"),
+]
+# The multi-city rows after the first (From, To and Date are the first flight's).
+MULTI_CITY_ROWS = range(2, MULTI_CITY_MAX_SEGMENTS + 1)
+# Their labels say neither "from", "to" nor "date", which name the first flight's fields.
+JOURNEY_FIELDS = (
+    "return_date",
+    *(f"{name}_{row}" for row in MULTI_CITY_ROWS for name in ("origin", "destination", "date")),
+)
+
+
+def _place_field(label: str, *, required: bool = True) -> "PlaceField":
+    return PlaceField(
+        label=label,
+        max_length=120,
+        required=required,
+        widget=forms.TextInput(
+            attrs={"placeholder": "City or airport", "autocomplete": "off", "data-airport-autocomplete": ""}
+        ),
+    )
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
 class FlightSearchForm(forms.Form):
-    """The search box (from, to, date, travellers) plus the results page's sort and price filter."""
+    """The search box (trip, from, to, date, travellers; a return's date, the multi-city rows) plus
+    the results page's sort and price filter. A one-way search ignores the return and multi-city
+    fields entirely, so its pages and links are as they were."""
+
+    trip = forms.ChoiceField(
+        label="Trip", choices=TRIP_CHOICES, required=False, initial=TripKind.ONE_WAY, widget=forms.RadioSelect
+    )
 
     origin = PlaceField(
         label="From",
@@ -77,14 +115,25 @@ class FlightSearchForm(forms.Form):
     price_max = forms.DecimalField(
         label="Highest fare", min_value=0, max_digits=10, decimal_places=2, required=False
     )
+    return_date = _date_field("Returning")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound and not self.data.get("trip"):  # a search from before trips: one way, shown so
+            self.data = self.data.copy()
+            self.data["trip"] = TripKind.ONE_WAY.value
         self._places: PlaceIndex | None = None
-        for name in ("origin", "destination"):
-            self.fields[name].index_of = self.places
+        for row in MULTI_CITY_ROWS:
+            self.fields[f"origin_{row}"] = _place_field(f"Flight {row} origin", required=False)
+            self.fields[f"destination_{row}"] = _place_field(f"Flight {row} destination", required=False)
+            self.fields[f"date_{row}"] = _date_field(f"Flight {row} day")
+        for place_field in self.fields.values():
+            if isinstance(place_field, PlaceField):
+                place_field.index_of = self.places
         # The date picker offers no day that has passed everywhere (the server checks the origin's).
-        self.fields["date"].widget.attrs["min"] = local_today(_LATEST_ZONE).isoformat()
+        earliest = local_today(_LATEST_ZONE).isoformat()
+        for name in ("date", *(name for name in JOURNEY_FIELDS if "date" in name)):
+            self.fields[name].widget.attrs["min"] = earliest
 
     def clean_date(self):
         day = self.cleaned_data.get("date")
@@ -95,8 +144,17 @@ class FlightSearchForm(forms.Form):
     def clean_travellers(self):
         return self.cleaned_data.get("travellers") or 1
 
+    def clean_trip(self):
+        return TripKind(self.cleaned_data.get("trip") or TripKind.ONE_WAY)
+
     def clean(self):
         data = super().clean()
+        if data.get("trip", TripKind.ONE_WAY) == TripKind.ONE_WAY:
+            for name in JOURNEY_FIELDS:  # not part of a one-way search, whatever they hold
+                self.errors.pop(name, None)
+                data.pop(name, None)
+        else:
+            self._journey_clean(data)
         origin, destination = data.get("origin"), data.get("destination")
         if origin and destination and set(origin.codes) & set(destination.codes):
             self.add_error("destination", "Choose a destination other than where you leave from.")
@@ -107,6 +165,63 @@ class FlightSearchForm(forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("price_max", "The highest fare must be at least the lowest.")
         return data
+
+    def _journey_clean(self, data: dict) -> None:
+        """A return needs its date and the return date; multi-city rows are taken up to the last one
+        filled in (at least the second), each complete. The journey service checks the rest."""
+        if not self["date"].errors and not data.get("date"):
+            self.add_error("date", "Choose the day of the first flight.")
+        if data["trip"] == TripKind.RETURN:
+            if not self["return_date"].errors and not data.get("return_date"):
+                self.add_error("return_date", "Choose the day you fly back.")
+            return
+        for row in self.multi_city_rows():
+            for name, message in (
+                ("origin", "where it leaves from"),
+                ("destination", "where it goes"),
+                ("date", "its day"),
+            ):
+                field = f"{name}_{row}"
+                if not self[field].errors and not data.get(field):
+                    self.add_error(field, f"Flight {row}: choose {message}.")
+
+    def multi_city_fields(self) -> list[tuple[int, list[forms.BoundField]]]:
+        """The multi-city rows after the first, each with its three fields, as the search box shows them."""
+        return [
+            (row, [self[f"{name}_{row}"] for name in ("origin", "destination", "date")])
+            for row in MULTI_CITY_ROWS
+        ]
+
+    def multi_city_rows(self) -> list[int]:
+        """The multi-city rows after the first that are part of the trip: up to the last one with
+        anything filled in, at least the second."""
+        filled = [
+            row
+            for row in MULTI_CITY_ROWS
+            if any(
+                (self.data.get(f"{name}_{row}") or "").strip() for name in ("origin", "destination", "date")
+            )
+        ]
+        return list(range(2, max(filled, default=2) + 1))
+
+    def journey_segments(self) -> list[JourneySegmentQuery]:
+        """The segments of a valid return or multi-city search."""
+        data = self.cleaned_data
+        first = JourneySegmentQuery(data["origin"], data["destination"], data["date"])
+        if data["trip"] == TripKind.RETURN:
+            return [first, JourneySegmentQuery(first.destination, first.origin, data["return_date"])]
+        return [first] + [
+            JourneySegmentQuery(data[f"origin_{row}"], data[f"destination_{row}"], data[f"date_{row}"])
+            for row in self.multi_city_rows()
+        ]
+
+    def journey_field_name(self, position: int, field: str) -> str:
+        """The form field of a journey segment's field (apps/flights/journeys.py: JourneyProblem)."""
+        if position == 1:
+            return field
+        if self.cleaned_data["trip"] == TripKind.RETURN:
+            return "return_date" if field == "date" else field
+        return f"{field}_{position}"
 
     def places(self) -> PlaceIndex:
         """The place index, read once for this form."""

@@ -1,6 +1,6 @@
 """Row locks of the catalogue, through the one locking helper (apps/core/locking.py has the order)."""
 
-from apps.core.locking import lock_row, lock_row_raw
+from apps.core.locking import lock_row, lock_row_raw, lock_rows
 from apps.flights.exceptions import AirplaneNotFound, FlightNotFound
 from apps.flights.models import Airplane, Flight
 
@@ -11,6 +11,16 @@ def flight_lock(*, flight_id: int) -> Flight:
     if flight is None:
         raise FlightNotFound(f"Flight {flight_id} does not exist.")
     return flight
+
+
+def flights_lock(*, flight_ids: list[int]) -> list[Flight]:
+    """Lock several flight rows (by ascending id, as every lock is taken) and return them.
+    Raises FlightNotFound when one is missing."""
+    flights = lock_rows(Flight.objects.filter(pk__in=flight_ids))
+    if len(flights) != len(set(flight_ids)):
+        missing = sorted(set(flight_ids) - {flight.pk for flight in flights})
+        raise FlightNotFound(f"Flight {missing[0]} does not exist.")
+    return flights
 
 
 # What a hold decides under the flight's lock: the sale rule, the inventory, the fares it charges.

@@ -92,6 +92,28 @@ def airplane_positions(airplane_id: int) -> dict[str, int]:
     return layout_positions(layout_of(CabinSection.objects.filter(airplane_id=airplane_id)))
 
 
+@functools.lru_cache(maxsize=512)
+def cabin_runs(layout: Layout) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Each cabin's seats as runs of consecutive positions (first, last): a cabin may have several
+    sections, with another cabin's rows between them."""
+    runs: dict[str, list[list[int]]] = {}
+    for seat in layout_seats(layout):
+        cabin = runs.setdefault(seat.cabin, [])
+        if cabin and cabin[-1][1] == seat.position - 1:
+            cabin[-1][1] = seat.position
+        else:
+            cabin.append([seat.position, seat.position])
+    return {cabin: tuple((first, last) for first, last in each) for cabin, each in runs.items()}
+
+
+def cabin_free_counts(layout: Layout, seats_taken: str) -> dict[str, int]:
+    """How many seats of each cabin of the layout `seats_taken` leaves free (counted run by run)."""
+    return {
+        cabin: sum(last - first + 1 - seats_taken.count(TAKEN, first, last + 1) for first, last in each)
+        for cabin, each in cabin_runs(layout).items()
+    }
+
+
 def is_taken(seats_taken: str, position: int) -> bool:
     return position < len(seats_taken) and seats_taken[position] == TAKEN
 

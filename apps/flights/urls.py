@@ -7,5 +7,6 @@ app_name = "flights"
 urlpatterns = [
     path("", views.search, name="search"),
     path("flights/", views.results, name="results"),
+    path("flights/journey/continue/", views.journey_continue, name="journey_continue"),
     path("flights/<int:flight_id>/", views.flight_detail, name="detail"),
 ]

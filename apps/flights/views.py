@@ -5,15 +5,26 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from apps.core.templatetags.airline import hours_minutes
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.forms import FlightSearchForm, SeatChoiceForm
-from apps.flights.models import Cabin, Flight
+from apps.flights.forms import TRIP_CHOICES, FlightSearchForm, SeatChoiceForm
+from apps.flights.journeys import (
+    MULTI_CITY_MAX_SEGMENTS,
+    Journey,
+    JourneyFlight,
+    JourneyInvalid,
+    TripKind,
+    journey_connection_problem,
+    journey_problem_errors,
+    journey_search,
+)
+from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
 from apps.flights.search_cache import cached_search, search_token
 from apps.flights.selectors import (
     FlightSearchCriteria,
@@ -51,10 +62,15 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def results(request: HttpRequest) -> HttpResponse:
     """Search results, the fares of the days around the chosen one, and the refine panel; a refused
-    search keeps the form and the panel with every refused field marked."""
+    search keeps the form and the panel with every refused field marked. A return or multi-city
+    search answers its segments instead (`_journey_results`)."""
     form = FlightSearchForm(request.GET or None)
     page, cache_hit, fare_days = None, False, []
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["trip"] != TripKind.ONE_WAY:
+        journey = _journey(form)
+        if journey is not None:
+            return _journey_results(request, form, journey)
+    elif form.is_valid():
         criteria = form.criteria()
         page, cache_hit = _results_page(criteria, request.GET.get("page"))
         if criteria.trip_date:
@@ -76,6 +92,107 @@ def results(request: HttpRequest) -> HttpResponse:
     if page is not None:
         response["X-Cache"] = "hit" if cache_hit else "miss"  # as the API says it
     return response
+
+
+@dataclass(frozen=True)
+class JourneyChoice:
+    """A flight of a journey's segment as the results page offers it (times local, preformatted)."""
+
+    flight: JourneyFlight
+    departs: str  # "09:30"
+    arrives: str
+    day_offset: str  # "+1" when it lands on a later local day
+    day: str  # "Thu 10 Dec"
+    duration: str
+    cabin: str  # its label
+    checked: bool  # the default choice
+    problem: str | None  # the connection rule against the previous segment's default choice
+
+
+def _journey(form: FlightSearchForm) -> Journey | None:
+    """The journey of a valid return or multi-city form, or None with its refusals added to the form."""
+    try:
+        return journey_search(
+            trip=form.cleaned_data["trip"],
+            segments=form.journey_segments(),
+            passengers=form.cleaned_data["travellers"],
+        )
+    except JourneyInvalid as error:
+        for name, messages in journey_problem_errors(error.problems, form.journey_field_name).items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+        return None
+
+
+def _journey_results(request: HttpRequest, form: FlightSearchForm, journey: Journey) -> HttpResponse:
+    """One block per segment, its flights as radio choices. The default choice is the flights of the
+    cheapest total that keeps the connection rule, else each segment's cheapest; a flight that
+    breaks the rule with the previous segment's default is marked (the hold checks it again)."""
+    cabins = dict(Cabin.choices)
+    chosen_ids = set(journey.cheapest_total.flight_ids) if journey.cheapest_total else set()
+    segments, previous = [], None
+    for segment in journey.segments:
+        default = next((f for f in segment.flights if f.id in chosen_ids), None) or min(
+            segment.flights, key=lambda f: (f.price, f.departure_time), default=None
+        )
+        choices = []
+        for flight in segment.flights:
+            row = flight.row
+            departs = flight.departure_time.astimezone(ZoneInfo(row["departure_airport__time_zone"]))
+            arrives = flight.arrival_time.astimezone(ZoneInfo(row["arrival_airport__time_zone"]))
+            days = (arrives.date() - departs.date()).days
+            choices.append(
+                JourneyChoice(
+                    flight=flight,
+                    departs=f"{departs:%H:%M}",
+                    arrives=f"{arrives:%H:%M}",
+                    day_offset=f"+{days}" if days > 0 else "",
+                    day=f"{departs:%a} {departs.day} {departs:%b}",
+                    duration=hours_minutes(flight.arrival_time - flight.departure_time),
+                    cabin=cabins.get(flight.cabin, flight.cabin),
+                    checked=flight is default,
+                    problem=journey_connection_problem(previous, flight) if previous else None,
+                )
+            )
+        segments.append((segment, choices, default))
+        previous = default
+    response = render(
+        request,
+        "flights/journey_results.html",
+        {
+            "form": form,
+            "journey": journey,
+            "segments": segments,
+            "travellers": journey.passengers,
+            "bookable": all(segment.flights for segment in journey.segments),
+            "trip_label": dict(TRIP_CHOICES)[journey.trip],
+            "min_connection": settings.JOURNEY_MIN_CONNECTION_MINUTES,
+        },
+    )
+    response["X-Cache"] = "hit" if all(journey.hits) else "miss"
+    return response
+
+
+JOURNEY_FLIGHT_PARAMETERS = [f"flight_{position}" for position in range(1, MULTI_CITY_MAX_SEGMENTS + 1)]
+
+
+def journey_continue(request: HttpRequest) -> HttpResponse:
+    """The results page's Continue: the chosen flight of each segment (radio groups flight_1,
+    flight_2…, one per segment, since radios sharing a name are one choice) as the booking page
+    takes them, `/bookings/new/?flights=12&flights=57&count=2`, in segment order."""
+    flights = []
+    for name in JOURNEY_FLIGHT_PARAMETERS:
+        value = request.GET.get(name, "").strip()
+        if not value:
+            break
+        if not (value.isascii() and value.isdigit()):
+            return HttpResponseBadRequest("Choose one flight for each part of the trip.")
+        flights.append(int(value))
+    count = request.GET.get("count", "").strip()
+    if not flights or not (count.isascii() and count.isdigit() and 1 <= int(count) <= MAX_PARTY_SIZE):
+        return HttpResponseBadRequest("Choose one flight for each part of the trip.")
+    query = urlencode([*(("flights", flight) for flight in flights), ("count", int(count))])
+    return redirect(f"{reverse('bookings:new')}?{query}")
 
 
 def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[Page, bool]:

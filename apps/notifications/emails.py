@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import dateformat
 
 from apps.bookings.access import manage_link_token
-from apps.bookings.boarding import boarding_passes
+from apps.bookings.boarding import boarding_pass_path, boarding_passes
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking
 from apps.bookings.services.check_in import check_in_window
@@ -106,10 +106,9 @@ def render_at_send(notification: Notification) -> RenderedEmail:
                 "seat": boarding.seat_code,
                 "cabin": Cabin(boarding.cabin).label,
                 "number": boarding.check_in_number,
-                "boarding": local_time(boarding.boarding_at, booking.flight.departure_airport),
-                "url": _site_url(
-                    reverse("bookings:boarding_pass", args=[booking.reference, boarding.passenger.position])
-                ),
+                "boarding": local_time(boarding.boarding_at, boarding.flight.departure_airport),
+                "flight": boarding.flight.flight_number,
+                "url": _site_url(boarding_pass_path(booking, boarding)),
             }
             for boarding in boarding_passes(booking)
         ]
@@ -145,9 +144,9 @@ def booking_email_context(
         airports[flight.arrival_airport_id],
     )
     passengers = []
-    for passenger in booking.passengers.select_related("seat_assignment").order_by("position"):
+    for passenger in booking.passengers.prefetch_related("seat_assignments").order_by("position"):
         # A released seat keeps its row (active NULL): the emails still name the seat that was held.
-        seat = getattr(passenger, "seat_assignment", None)
+        seat = passenger.seat_assignment
         passengers.append(
             {
                 "name": f"{passenger.first_name} {passenger.last_name}",

@@ -22,7 +22,7 @@ from bench.run import Bench, Config, queue_delete, results_write
 from bench.server import Server, ServerSpec
 from bench.wrk_load import run_wrk
 
-SCENARIOS = ("me", "flight", "seats", "search_hit", "search_miss", "spread", "hot")
+SCENARIOS = ("me", "flight", "seats", "search_hit", "search_miss", "spread", "hot", "journey")
 
 
 def _test_database_url() -> str:
@@ -94,8 +94,8 @@ def test_a_tiny_bench_measures_every_scenario_over_http_and_checks_the_invariant
     assert rows[("pay_same", production, 2)]["charges_per_booking"] == [1]
     assert rows[("pay_diff", production, 2)]["charges_per_booking"] == [1]
     # and every booking measurement was checked: each 201 counted by wrk is one booking, no oversell
-    bookings = [m for m in result["measurements"] if m["scenario"] in ("spread", "hot")]
-    assert len(bookings) == 6
+    bookings = [m for m in result["measurements"] if m["scenario"] in ("spread", "hot", "journey")]
+    assert len(bookings) == 7
     for measurement in bookings:
         assert measurement["drained"] is True
         assert measurement["check"]["ok"] is True, measurement["check"]

@@ -12,6 +12,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.bookings.models import MAX_SEGMENTS
+from apps.core.api.exception_handler import flatten_errors
 from apps.core.api.fields import StringField
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import MAX_PARTY_SIZE
@@ -36,6 +38,30 @@ class HoldInput(serializers.Serializer):
     )
 
 
+class JourneyHoldInput(serializers.Serializer):
+    """A hold of several flights in one booking (a return or multi-city trip), in travel order."""
+
+    class SegmentInput(serializers.Serializer):
+        flight_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+        seats = serializers.ListField(
+            child=StringField(max_length=SEAT_MAX_LENGTH),
+            required=False,
+            max_length=MAX_PARTY_SIZE,
+            help_text="One seat code per passenger on this flight; leave out to have seats assigned.",
+        )
+
+    segments = SegmentInput(
+        many=True,
+        min_length=1,
+        max_length=MAX_SEGMENTS,
+        help_text=(
+            "The journey's flights in travel order: each leaves at least JOURNEY_MIN_CONNECTION_MINUTES "
+            "(45 by default) after the previous lands. All are held, or none."
+        ),
+    )
+    passengers = HoldInput.PassengerInput(many=True, min_length=1, max_length=MAX_PARTY_SIZE)
+
+
 REQUIRED = "This field is required."
 INTEGER_TEXT_MAX = 1000
 _ZERO_FRACTION = re.compile(r"\.0*\s*$")
@@ -49,6 +75,8 @@ def hold_input(data: Any) -> dict[str, Any]:
     """
     if not isinstance(data, dict):
         raise _invalid({"non_field_errors": [f"Invalid data. Expected a dictionary, but got {_kind(data)}."]})
+    if "segments" in data:
+        return _journey_hold_input(data)
     errors: dict[str, list[str]] = {}
     flight_id = _integer(data, "flight_id", errors)
     passengers = _list(data, "passengers", errors, required=True, min_length=1)
@@ -78,6 +106,19 @@ def hold_input(data: Any) -> dict[str, Any]:
     if cleaned_seats is not None:
         cleaned["seats"] = cleaned_seats
     return cleaned
+
+
+def _journey_hold_input(data: dict) -> dict[str, Any]:
+    """A journey's hold checked by its serializer (not the one-way hot path): {segments, passengers}."""
+    if "flight_id" in data or "seats" in data:
+        raise _invalid({"segments": ["Give either flight_id (and seats) or segments, not both."]})
+    serializer = JourneyHoldInput(data=data)
+    if not serializer.is_valid():
+        raise _invalid(flatten_errors(serializer.errors))
+    return {
+        "segments": [dict(segment) for segment in serializer.validated_data["segments"]],
+        "passengers": [dict(passenger) for passenger in serializer.validated_data["passengers"]],
+    }
 
 
 def _invalid(errors: dict[str, list[str]]) -> ValidationFailed:

@@ -7,20 +7,16 @@ builds the same JSON without a serializer (apps/bookings/tests/test_api.py holds
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.bookings.models import Booking, Passenger
+from apps.bookings.models import Booking, Passenger, Segment
 from apps.flights.api.serializers import FlightOutput, datetime_text, flight_body, money_text
 
 
-def _active_seat_code(passenger: Passenger) -> str | None:
-    try:
-        assignment = passenger.seat_assignment
-    except ObjectDoesNotExist:
-        return None
-    return assignment.seat_code if assignment.active else None
+def _active_seat_code(passenger: Passenger, segment: int = 1) -> str | None:
+    assignment = passenger.seat_on(segment)
+    return assignment.seat_code if assignment is not None and assignment.active else None
 
 
 class PassengerOutput(serializers.Serializer):
@@ -33,12 +29,29 @@ class PassengerOutput(serializers.Serializer):
         return _active_seat_code(passenger)
 
 
+class SegmentOutput(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1-based, in travel order.")
+    flight = FlightOutput()
+    seats = serializers.SerializerMethodField(
+        help_text="Each passenger's seat on this flight, in passenger order; null once released."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(allow_null=True)))
+    def get_seats(self, segment: Segment) -> list[str | None]:
+        return [seat.seat_code if seat is not None and seat.active else None for _, seat in segment.seats]
+
+
 class BookingOutput(serializers.Serializer):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Booking.Status.choices)
-    flight = FlightOutput()
+    flight = FlightOutput(help_text="The journey's first flight (the only one of a one-way booking).")
+    segments = SegmentOutput(
+        many=True, source="journey", help_text="Every flight of the journey, in travel order."
+    )
     passengers = PassengerOutput(many=True)
-    seats = serializers.SerializerMethodField(help_text="Seat codes held or sold, e.g. 12A.")
+    seats = serializers.SerializerMethodField(
+        help_text="Seat codes held or sold on the first flight, e.g. 12A."
+    )
     total_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     hold_expires_at = serializers.DateTimeField()
@@ -52,12 +65,31 @@ class BookingOutput(serializers.Serializer):
 
 def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str, Any]:
     """BookingOutput's JSON. `booking.flight` has its airplane and airports with cities loaded;
-    `passengers` are the booking's, in order, each with its `seat_assignment` loaded (or none)."""
+    `passengers` are the booking's, in order, each with its seat assignments loaded (a hold's
+    `passengers_held`, or `passengers_with_seats`); a journey's later flights come from
+    `booking.segment_flights` when the hold or a lock set them, else from the seat assignments."""
     seats = [_active_seat_code(passenger) for passenger in passengers]
+    first = flight_body(booking.flight)
+    segments = [{"position": 1, "flight": first, "seats": seats}]
+    if booking.segment_count > 1:
+        known = getattr(booking, "segment_flights", None)
+        for position in range(2, booking.segment_count + 1):
+            if known is not None:
+                flight = known[position - 1]
+            else:
+                flight = next(s.flight for p in passengers if (s := p.seat_on(position)) is not None)
+            segments.append(
+                {
+                    "position": position,
+                    "flight": flight_body(flight),
+                    "seats": [_active_seat_code(passenger, position) for passenger in passengers],
+                }
+            )
     return {
         "reference": booking.reference,
         "status": booking.status,
-        "flight": flight_body(booking.flight),
+        "flight": first,
+        "segments": segments,
         "passengers": [
             {"first_name": passenger.first_name, "last_name": passenger.last_name, "seat": seat}
             for passenger, seat in zip(passengers, seats, strict=True)

@@ -1,13 +1,13 @@
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.bookings.api.inputs import HoldInput, hold_input
+from apps.bookings.api.inputs import HoldInput, JourneyHoldInput, hold_input
 from apps.bookings.api.serializers import BookingOutput, booking_body
 from apps.bookings.exceptions import (
     BookingNotCancellable,
@@ -37,7 +37,8 @@ from apps.flights.exceptions import FlightNotFound
 
 
 class BookingListCreateApi(APIView):
-    """GET: the caller's bookings (staff: all), newest first. POST: hold seats on a flight."""
+    """GET: the caller's bookings (staff: all), newest first. POST: hold seats on a flight, or on each
+    flight of a journey (`segments`: a return or multi-city trip, all held or none)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -61,7 +62,11 @@ class BookingListCreateApi(APIView):
 
     @extend_schema(
         operation_id="bookings_create",
-        request=HoldInput,
+        request=PolymorphicProxySerializer(
+            component_name="HoldRequest",
+            serializers=[HoldInput, JourneyHoldInput],
+            resource_type_field_name=None,
+        ),
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: BookingOutput,

@@ -45,7 +45,7 @@ def manifest_csv_lines(seats: Iterable[SeatAssignment]) -> Iterator[str]:
             passenger.last_name,
             booking.reference,
             booking.get_status_display(),
-            f"yes, no. {passenger.check_in_number}" if passenger.check_in_number else "no",
+            f"yes, no. {seat.check_in_number}" if seat.check_in_number else "no",
         ]
         yield writer.writerow([spreadsheet_safe(cell) for cell in row])
 

@@ -97,10 +97,13 @@ def flight_load(*, flight: Flight, now: datetime) -> FlightLoad:
         for cabin in CABIN_ORDER
         if cabin in capacity or cabin in taken
     ]
-    bookings = Booking.objects.filter(flight_id=flight.pk, status__in=Booking.ACTIVE_STATUSES).aggregate(
-        active=Count("pk"),
-        confirmed=Count("pk", filter=Q(status=Status.CONFIRMED)),
-        confirmed_amount=Sum("total_amount", filter=Q(status=Status.CONFIRMED)),
+    # A booking of several flights counts on each; its amount here is what its seats on this flight cost.
+    bookings = SeatAssignment.objects.filter(
+        flight_id=flight.pk, booking__status__in=Booking.ACTIVE_STATUSES
+    ).aggregate(
+        active=Count("booking_id", distinct=True),
+        confirmed=Count("booking_id", distinct=True, filter=Q(booking__status=Status.CONFIRMED)),
+        confirmed_amount=Sum("fare", filter=Q(booking__status=Status.CONFIRMED)),
     )
     return FlightLoad(
         cabins=cabins,

@@ -16,7 +16,7 @@ from apps.bookings.exceptions import (
     RefundFailed,
     RefundUnavailable,
 )
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.selectors import staff_sees_all_bookings
 from apps.bookings.services.check_in import check_in_window
 from apps.bookings.services.lifecycle import cancel_locked
@@ -82,6 +82,7 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
 
 def booking_cancel_refusal(booking: Booking, flight: Flight, now: datetime, *, by_owner: bool) -> str | None:
     """Why the flight's time rules refuse cancelling `booking` at `now` (a sentence), or None.
+    `flight` is the journey's first flight: once it has left, the journey is under way.
 
     Once the flight has left, a cancel would refund a ticket that was (or could have been) flown. Once
     check-in has closed with passengers checked in, they are expected at the gate: the airline decides,
@@ -92,7 +93,7 @@ def booking_cancel_refusal(booking: Booking, flight: Flight, now: datetime, *, b
     if (
         by_owner
         and now >= check_in_window(flight).closes_at
-        and booking.passengers.filter(checked_in_at__isnull=False).exists()
+        and booking.seat_assignments.filter(flight_id=flight.pk, checked_in_at__isnull=False).exists()
     ):
         return "Check-in has closed and passengers are checked in; ask the airline."
     return None
@@ -161,7 +162,13 @@ def flight_bookings_cancel(*, flight_id: int, actor: User | None) -> int:
     stay locked, is left for `cancelled_flights_finish`. Safe to run twice or concurrently.
     """
     cancelled = 0
-    active = Booking.objects.filter(flight_id=flight_id, status__in=Booking.ACTIVE_STATUSES).order_by("pk")
+    # Every booking with a seat on the flight, whichever segment of its journey the flight is: the
+    # whole journey is cancelled and refunded.
+    active = (
+        Booking.objects.filter(seat_assignments__flight_id=flight_id, status__in=Booking.ACTIVE_STATUSES)
+        .distinct()
+        .order_by("pk")
+    )
     for booking in active:
         try:
             _booking_cancel(booking, by_airline=True, actor=actor)
@@ -187,9 +194,9 @@ def cancelled_flights_finish() -> int:
     """Cancel the bookings that cancelled flights still have (a refund that failed, a payment that
     ended after the flight's cancel, a crash after it committed); return how many were cancelled."""
     flight_ids = (
-        Booking.objects.filter(
+        SeatAssignment.objects.filter(
             flight__status=Flight.Status.CANCELLED,
-            status__in=[Booking.Status.HELD, Booking.Status.CONFIRMED],
+            booking__status__in=[Booking.Status.HELD, Booking.Status.CONFIRMED],
         )
         .order_by("flight_id")
         .values_list("flight_id", flat=True)

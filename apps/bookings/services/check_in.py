@@ -19,7 +19,7 @@ from apps.accounts.models import User
 from apps.bookings import events
 from apps.bookings.exceptions import BookingNotFound, CheckInUnavailable, SeatUnavailable, SeatUnknown
 from apps.bookings.locks import booking_lock_with_flight
-from apps.bookings.models import Booking, Passenger
+from apps.bookings.models import Booking, SeatAssignment
 from apps.core.audit import audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ValidationFailed
@@ -71,16 +71,19 @@ def booking_check_in(
     actor: User,
     passenger_positions: Sequence[int],
     seats: Mapping[int, str] | None = None,
+    segment: int = 1,
 ) -> Booking:
-    """Check in the passengers of `booking` at `passenger_positions` (1-based, as on the booking),
-    first moving those named in `seats` (position → seat code) to that free seat of their cabin.
+    """Check in the passengers of `booking` at `passenger_positions` (1-based, as on the booking) for
+    the flight of its segment `segment` (1-based: a journey's flights are checked in one by one, each
+    in its own window), first moving those named in `seats` (position → seat code) to that free seat
+    of their cabin on that flight.
 
     Passengers already checked in keep their sequence number (checking in twice changes nothing);
     a seat move of one is allowed while check-in is open. Publishes "booking.checked_in" with the
     passengers checked in now, and audits "checked_in".
 
     Raises BookingNotFound (404) for someone else's booking; ValidationFailed (400) for no passenger,
-    an unknown one or one seat asked twice; CheckInUnavailable (409) outside the window or for a
+    an unknown one or segment, or one seat asked twice; CheckInUnavailable (409) outside the window or for a
     booking not paid; SeatUnknown (422) for a seat not on the airplane or in another cabin;
     SeatUnavailable (409) for a seat taken; Busy (409) on lock conflicts.
     """
@@ -99,40 +102,53 @@ def booking_check_in(
 
     with locked_transaction():
         locked = booking_lock_with_flight(booking_id=booking.pk)
-        flight, now = locked.flight, timezone.now()
+        if not 1 <= segment <= len(locked.segment_flights):
+            raise ValidationFailed(
+                "No such flight on this booking.", errors={"segment": [f"No flight {segment}."]}
+            )
+        flight, now = locked.segment_flights[segment - 1], timezone.now()
         refusal = check_in_refusal(locked, flight, now)
         if refusal:
             raise CheckInUnavailable(refusal)
         passengers = {
             passenger.position: passenger
-            for passenger in locked.passengers.select_related("seat_assignment").order_by("position")
+            for passenger in locked.passengers.prefetch_related("seat_assignments").order_by("position")
         }
         unknown = [position for position in [*wanted, *seats] if position not in passengers]
         if unknown:
             raise ValidationFailed(
                 "No such passenger on this booking.", errors={"passengers": [f"No passenger {unknown[0]}."]}
             )
-        moved = _seats_move(flight, [(passengers[position], code) for position, code in seats.items()])
-        arriving = [passengers[position] for position in wanted if passengers[position].checked_in_at is None]
-        _numbers_give(flight, arriving, now)
+        moved = _seats_move(
+            flight, [(passengers[position].seat_on(segment), code) for position, code in seats.items()]
+        )
+        arriving = [
+            passengers[position]
+            for position in wanted
+            if passengers[position].seat_on(segment).checked_in_at is None
+        ]
+        _numbers_give(flight, [passenger.seat_on(segment) for passenger in arriving], now)
         audit_record(
             action="checked_in",
             subject_type="booking",
             subject_ref=locked.reference,
             actor=actor,
             detail={
+                "flight_id": flight.pk,
                 "passengers": [passenger.position for passenger in arriving],
                 "seats_moved": moved,
             },
         )
         if arriving:
-            events.booking_checked_in.publish(events.BookingCheckedIn(booking=locked, passengers=arriving))
+            events.booking_checked_in.publish(
+                events.BookingCheckedIn(booking=locked, passengers=arriving, segment=segment)
+            )
     return locked
 
 
-def _seats_move(flight: Flight, moves: list[tuple[Passenger, str]]) -> dict[str, str]:
-    """Move each passenger to the seat given (same cabin, free in the locked row's marks); old → new."""
-    moves = [(passenger, code) for passenger, code in moves if passenger.seat_assignment.seat_code != code]
+def _seats_move(flight: Flight, moves: list[tuple[SeatAssignment, str]]) -> dict[str, str]:
+    """Move each seat assignment to the seat given (same cabin, free in the locked row's marks); old → new."""
+    moves = [(assignment, code) for assignment, code in moves if assignment.seat_code != code]
     if not moves:
         return {}
     by_code = {
@@ -140,8 +156,7 @@ def _seats_move(flight: Flight, moves: list[tuple[Passenger, str]]) -> dict[str,
         for seat in layout_seats(airplane_layout(flight.airplane_id, flight.airplane.updated_at))
     }
     old_seats, new_seats = [], []
-    for passenger, code in moves:
-        assignment = passenger.seat_assignment
+    for assignment, code in moves:
         seat = by_code.get(code)
         if seat is None or seat.cabin != assignment.cabin:
             raise SeatUnknown(
@@ -155,21 +170,18 @@ def _seats_move(flight: Flight, moves: list[tuple[Passenger, str]]) -> dict[str,
     flight_seats_return(flight=flight, positions=[seat.position for seat in old_seats])
     flight_seats_take(flight=flight, positions=[seat.position for seat in new_seats])
     moved = {}
-    for (passenger, _), seat in zip(moves, new_seats, strict=True):
-        assignment = passenger.seat_assignment
+    for (assignment, _), seat in zip(moves, new_seats, strict=True):
         moved[assignment.seat_code] = seat.code
         assignment.seat_code = seat.code
         assignment.save(update_fields=["seat_code"])
     return moved
 
 
-def _numbers_give(flight: Flight, passengers: list[Passenger], now: datetime) -> None:
+def _numbers_give(flight: Flight, seats: list[SeatAssignment], now: datetime) -> None:
     """The flight's next check-in sequence numbers, in passenger order (the flight row is locked)."""
-    if not passengers:
+    if not seats:
         return
-    last = Passenger.objects.filter(booking__flight_id=flight.pk).aggregate(last=Max("check_in_number"))[
-        "last"
-    ]
-    for number, passenger in enumerate(passengers, start=(last or 0) + 1):
-        passenger.checked_in_at, passenger.check_in_number = now, number
-    Passenger.objects.bulk_update(passengers, ["checked_in_at", "check_in_number"])
+    last = SeatAssignment.objects.filter(flight_id=flight.pk).aggregate(last=Max("check_in_number"))["last"]
+    for number, seat in enumerate(seats, start=(last or 0) + 1):
+        seat.checked_in_at, seat.check_in_number = now, number
+    SeatAssignment.objects.bulk_update(seats, ["checked_in_at", "check_in_number"])

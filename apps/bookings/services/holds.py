@@ -9,6 +9,7 @@ outbox row, and the caller's `before_commit` (the idempotency key's answer, in t
 transaction). The hot flight row's lock hold time is the ceiling on throughput (docs/PROFILE.md).
 """
 
+import itertools
 import logging
 import random
 import secrets
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -25,13 +27,21 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bookings import events
 from apps.bookings.exceptions import FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
-from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
+from apps.bookings.models import (
+    MAX_SEGMENTS,
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    Booking,
+    Passenger,
+    SeatAssignment,
+)
 from apps.bookings.services.seat_selection import SeatPlan, seat_plan, seats_choose
 from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import Busy, ValidationFailed
 from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
+from apps.flights.journeys import journey_connection_problem
 from apps.flights.locks import flight_lock_for_hold
 from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
 from apps.flights.seating import Seat, airplane_layout, is_taken
@@ -55,43 +65,73 @@ BeforeCommit = Callable[[Booking], None]
 
 
 @dataclass(frozen=True)
+class SegmentRequest:
+    """One flight of a hold: validated, read before the transaction."""
+
+    position: int  # 1-based, in journey order
+    flight: Flight  # with its airplane, airports and cities
+    plan: SeatPlan  # the seats the flight sells
+    requested: list[Seat] | None  # None: assign seats
+
+    def label(self, segments: int) -> str:
+        """How an answer names this segment: "" for a one-flight booking."""
+        return f"Flight {self.position} ({self.flight.flight_number}): " if segments > 1 else ""
+
+
+@dataclass(frozen=True)
 class HoldRequest:
     """A validated hold request, ready for the transaction."""
 
     user: User
-    flight: Flight  # read before the transaction, with its airplane, airports and cities
+    segments: list[SegmentRequest]  # in journey order
     names: list[tuple[str, str]]
-    plan: SeatPlan  # the seats the flight sells
-    requested: list[Seat] | None  # None: assign seats
     before_commit: BeforeCommit | None
+
+    @property
+    def flight(self) -> Flight:
+        """The journey's first flight (the booking's `flight`)."""
+        return self.segments[0].flight
 
     @property
     def count(self) -> int:
         return len(self.names)
+
+    def by_flight_id(self) -> list[SegmentRequest]:
+        """The segments in the order their flights are locked: ascending flight id."""
+        return sorted(self.segments, key=lambda segment: segment.flight.pk)
 
 
 @retry_on_lock_conflict
 def booking_hold_create(
     *,
     user: User,
-    flight_id: int,
     passengers: Sequence[Mapping[str, str]],
+    flight_id: int | None = None,
     seats: Sequence[str] | None = None,
+    segments: Sequence[Mapping[str, Any]] | None = None,
     before_commit: BeforeCommit | None = None,
 ) -> Booking:
-    """Hold one seat per passenger on a flight for BOOKING_HOLD_SECONDS.
+    """Hold one seat per passenger on a flight, or on each flight of a journey, for BOOKING_HOLD_SECONDS.
 
-    Rules: 1–9 passengers with non-blank names; requested seats (one per passenger, none repeated)
-    must exist on the airplane and be free, otherwise seats are assigned (cheapest cabin first,
+    A one-way hold names `flight_id` (and optionally `seats`); a journey (return, multi-city) names
+    `segments`, 1 to MAX_SEGMENTS of {"flight_id", optional "seats"} in travel order, different flights
+    in one currency, each leaving at least JOURNEY_MIN_CONNECTION_MINUTES after the previous lands
+    (`journey_connection_problem`). All or nothing: every segment's seats are taken in one transaction,
+    the flights locked by ascending id (docs/ARCHITECTURE.md, "Locks"); if any segment cannot be held,
+    nothing is, and the answer names the segment.
+
+    Rules per flight: 1–9 passengers with non-blank names; requested seats (one per passenger, none
+    repeated) must exist on the airplane and be free, otherwise seats are assigned (cheapest cabin first,
     passengers of one booking together); the flight must be on sale (`Flight.sale_closed_reason`);
-    the amount is the sum of the seats' cabin fares, in the flight's currency. BOOKING_LOCK_STRATEGY
-    (read per call) picks how the flight's inventory is protected. Publishes `booking_held` and
+    the amount is the sum of the seats' cabin fares, in the flights' currency. BOOKING_LOCK_STRATEGY
+    (read per call) picks how the flights' inventory is protected. Publishes `booking_held` and
     audits "created" in the same transaction, and calls `before_commit(booking)` last in it; later
     log lines of the request carry the booking reference.
 
     The booking returned carries what an answer shows without reading it again: `booking.flight` with
-    its airplane, airports and cities (`available_seats` as the hold left it), and `passengers_held`,
-    its passengers in order, each with its `seat_assignment`.
+    its airplane, airports and cities (`available_seats` as the hold left it), `segment_flights` (each
+    segment's flight, likewise), and `passengers_held`, its passengers in order, each with its seat
+    assignments (`Passenger.seat_on`).
 
     Raises ValidationFailed (400), FlightNotFound (404), SeatUnknown (422), FlightNotBookable,
     SoldOut, SeatUnavailable or Busy (409), and whatever `before_commit` raises (nothing is held).
@@ -100,7 +140,10 @@ def booking_hold_create(
     if strategy is None:
         raise ImproperlyConfigured(f"Unknown BOOKING_LOCK_STRATEGY {settings.BOOKING_LOCK_STRATEGY!r}")
     request = _hold_request_build(
-        user=user, flight_id=flight_id, passengers=passengers, seats=seats, before_commit=before_commit
+        user=user,
+        passengers=passengers,
+        segments=_segments_given(flight_id=flight_id, seats=seats, segments=segments),
+        before_commit=before_commit,
     )
     for _ in range(REFERENCE_ATTEMPTS):
         try:
@@ -118,18 +161,57 @@ def booking_hold_create(
     raise Busy("Could not allocate a booking reference.")
 
 
+def _segments_given(
+    *, flight_id: int | None, seats: Sequence[str] | None, segments: Sequence[Mapping[str, Any]] | None
+) -> list[tuple[int, Sequence[str] | None]]:
+    """(flight id, seats) per segment, from either form of the request."""
+    if segments is None:
+        if flight_id is None:
+            raise ValidationFailed("Name a flight.", errors={"flight_id": ["This field is required."]})
+        return [(flight_id, seats)]
+    if flight_id is not None or seats:
+        raise ValidationFailed(
+            "Give either flight_id (and seats) or segments, not both.",
+            errors={"segments": ["Give either flight_id or segments."]},
+        )
+    if not 1 <= len(segments) <= MAX_SEGMENTS:
+        raise ValidationFailed(
+            f"A booking has 1 to {MAX_SEGMENTS} flights.",
+            errors={"segments": [f"Give from 1 to {MAX_SEGMENTS} flights."]},
+        )
+    given = [(segment["flight_id"], segment.get("seats")) for segment in segments]
+    ids = [flight for flight, _ in given]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed(
+            "A flight appears twice in the journey.", errors={"segments": ["Each flight can be booked once."]}
+        )
+    return given
+
+
 def _hold_request_build(
     *,
     user: User,
-    flight_id: int,
     passengers: Sequence[Mapping[str, str]],
-    seats: Sequence[str] | None,
+    segments: list[tuple[int, Sequence[str] | None]],
     before_commit: BeforeCommit | None,
 ) -> HoldRequest:
     names = _names_clean(passengers)
-    codes = _seat_codes_clean(seats, len(names))
+    built = [
+        _segment_request_build(position, flight_id, seats, count=len(names), segments=len(segments))
+        for position, (flight_id, seats) in enumerate(segments, start=1)
+    ]
+    _journey_ensure(built)
+    return HoldRequest(user=user, segments=built, names=names, before_commit=before_commit)
+
+
+def _segment_request_build(
+    position: int, flight_id: int, seats: Sequence[str] | None, *, count: int, segments: int
+) -> SegmentRequest:
+    field = "seats" if segments == 1 else f"segments.{position - 1}.seats"
+    codes = _seat_codes_clean(seats, count, field=field)
     flight = flight_get_for_hold(flight_id=flight_id)
-    _bookable_ensure(flight, timezone.now())
+    prefix = f"Flight {position} ({flight.flight_number}): " if segments > 1 else ""
+    _bookable_ensure(flight, timezone.now(), prefix=prefix)
     priced_cabins = frozenset(cabin for cabin in Cabin.values if flight.fare_for(cabin) is not None)
     plan = seat_plan(airplane_layout(flight.airplane_id, flight.airplane.updated_at), priced_cabins)
     requested = None
@@ -137,15 +219,29 @@ def _hold_request_build(
         unknown = [code for code in codes if code not in plan.by_code]
         if unknown:
             raise SeatUnknown(
-                f"No such seat on this flight: {', '.join(unknown)}.",
-                errors={"seats": [f"Seat {code} does not exist on this flight." for code in unknown]},
+                f"{prefix}No such seat on this flight: {', '.join(unknown)}.",
+                errors={field: [f"Seat {code} does not exist on this flight." for code in unknown]},
             )
         requested = [plan.by_code[code] for code in codes]
         # Taken already when the flight was read: refused without touching the lock.
-        _requested_free_ensure(requested, flight.seats_taken)
-    return HoldRequest(
-        user=user, flight=flight, names=names, plan=plan, requested=requested, before_commit=before_commit
-    )
+        _requested_free_ensure(requested, flight.seats_taken, prefix=prefix, field=field)
+    return SegmentRequest(position=position, flight=flight, plan=plan, requested=requested)
+
+
+def _journey_ensure(segments: list[SegmentRequest]) -> None:
+    """Several flights make one journey: one currency, each leaving after the previous lands."""
+    if len(segments) == 1:
+        return
+    if len({segment.flight.currency for segment in segments}) > 1:
+        raise ValidationFailed(
+            "These flights are sold in different currencies and cannot be booked together.",
+            errors={"segments": ["Choose flights sold in one currency."]},
+        )
+    for previous, following in itertools.pairwise(segments):
+        problem = journey_connection_problem(previous.flight, following.flight)
+        if problem:
+            problem = f"Flight {following.position} ({following.flight.flight_number}): {problem}"
+            raise ValidationFailed(problem, errors={f"segments.{following.position - 1}": [problem]})
 
 
 def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
@@ -171,112 +267,165 @@ def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str
     return names
 
 
-def _seat_codes_clean(seats: Sequence[str] | None, count: int) -> list[str] | None:
+def _seat_codes_clean(seats: Sequence[str] | None, count: int, *, field: str = "seats") -> list[str] | None:
     if not seats:
         return None
     codes = [str(code).strip().upper() for code in seats]
     if len(codes) != count:
         raise ValidationFailed(
             "Request one seat per passenger, or none.",
-            errors={"seats": [f"Give {count} seat(s), one per passenger, or leave seats out."]},
+            errors={field: [f"Give {count} seat(s), one per passenger, or leave seats out."]},
         )
     repeated = sorted({code for code in codes if codes.count(code) > 1})
     if repeated:
         raise ValidationFailed(
             "A seat is requested more than once.",
-            errors={"seats": [f"Seat {code} is requested more than once." for code in repeated]},
+            errors={field: [f"Seat {code} is requested more than once." for code in repeated]},
         )
     return codes
 
 
-def _bookable_ensure(flight: Flight, now: datetime) -> None:
+def _bookable_ensure(flight: Flight, now: datetime, *, prefix: str = "") -> None:
     reason = flight.sale_closed_reason(now)
     if reason is not None:
-        raise FlightNotBookable(reason)
+        raise FlightNotBookable(prefix + reason)
 
 
-def _requested_free_ensure(requested: list[Seat], seats_taken: str) -> None:
+def _requested_free_ensure(
+    requested: list[Seat], seats_taken: str, *, prefix: str = "", field: str = "seats"
+) -> None:
     unavailable = [seat.code for seat in requested if is_taken(seats_taken, seat.position)]
     if unavailable:
         raise SeatUnavailable(
-            f"Seat(s) already taken: {', '.join(unavailable)}.",
-            errors={"seats": [f"Seat {code} is taken." for code in unavailable]},
+            f"{prefix}Seat(s) already taken: {', '.join(unavailable)}.",
+            errors={field: [f"Seat {code} is taken." for code in unavailable]},
         )
 
 
-def _seats_pick(request: HoldRequest, seats_taken: str) -> list[Seat]:
-    if request.requested is not None:
-        _requested_free_ensure(request.requested, seats_taken)
-        return request.requested
-    chosen = seats_choose(plan=request.plan, taken=seats_taken, count=request.count, rng=_rng)
+def _seats_pick(request: HoldRequest, segment: SegmentRequest, seats_taken: str) -> list[Seat]:
+    prefix = segment.label(len(request.segments))
+    if segment.requested is not None:
+        field = "seats" if len(request.segments) == 1 else f"segments.{segment.position - 1}.seats"
+        _requested_free_ensure(segment.requested, seats_taken, prefix=prefix, field=field)
+        return segment.requested
+    chosen = seats_choose(plan=segment.plan, taken=seats_taken, count=request.count, rng=_rng)
     if chosen is None:
-        raise SoldOut("Not enough free seats left.")
+        raise SoldOut(f"{prefix}Not enough free seats left.")
     return chosen
 
 
 def _hold_pessimistic(request: HoldRequest) -> Booking:
-    """Lock the flight row, then decide everything from it: the sale rule, the seats (its
-    `seats_taken`), the counter; insert; move the inventory last."""
+    """Lock the flights' rows (ascending id), then decide everything from them: the sale rule, the
+    seats (their `seats_taken`), the counters; insert; move the inventory last."""
     with locked_transaction():
-        flight = flight_lock_for_hold(flight_id=request.flight.pk)
+        locked = {
+            segment.flight.pk: flight_lock_for_hold(flight_id=segment.flight.pk)
+            for segment in request.by_flight_id()
+        }
         now = timezone.now()
-        _bookable_ensure(flight, now)
-        if flight.available_seats < request.count:
-            raise SoldOut(f"{flight.available_seats} seat(s) left.")
-        seats = _seats_pick(request, flight.seats_taken)
-        booking = _booking_insert(request, priced_by=flight, seats=seats, now=now)
-        flight_seats_take(flight=flight, positions=[seat.position for seat in seats])
-        request.flight.available_seats = flight.available_seats
+        chosen = []
+        for segment in request.segments:
+            flight = locked[segment.flight.pk]
+            prefix = segment.label(len(request.segments))
+            _bookable_ensure(flight, now, prefix=prefix)
+            if flight.available_seats < request.count:
+                raise SoldOut(f"{prefix}{flight.available_seats} seat(s) left.")
+            chosen.append(_seats_pick(request, segment, flight.seats_taken))
+        booking = _booking_insert(request, priced_by=locked, seats=chosen, now=now)
+        for segment, seats in zip(request.segments, chosen, strict=True):
+            flight = locked[segment.flight.pk]
+            flight_seats_take(flight=flight, positions=[seat.position for seat in seats])
+            segment.flight.available_seats = flight.available_seats
         _held(request, booking)
     return booking
+
+
+class _SeatsTakenMeanwhile(Exception):
+    """A conditional UPDATE matched no row: undo the segments taken so far."""
 
 
 def _hold_optimistic(request: HoldRequest) -> Booking:
     """No lock taken in code: conditional UPDATEs decide, in the database, what each hold gets.
 
-    First, one UPDATE takes the seats chosen from the flight as last read, only if the flight is on
-    sale, has that many seats left and each chosen seat is still free; it marks them taken itself,
-    so concurrent holds of other seats are never overwritten. It runs first in the transaction: the
-    inserts' foreign-key checks take a shared lock on the flight row, so inserting first would make
-    concurrent holds deadlock upgrading it. When it matches no row, the flight is read again: sold
-    out or closed is answered; otherwise a chosen seat was taken meanwhile, and a new transaction
-    takes the seats off the counter first (a conditional UPDATE that cannot collide) and then
-    chooses them from the marks, which that UPDATE's row lock keeps exact until the commit.
+    First, one UPDATE per flight (ascending id) takes the seats chosen from the flight as last read,
+    only if the flight is on sale, has that many seats left and each chosen seat is still free; it
+    marks them taken itself, so concurrent holds of other seats are never overwritten. They run first
+    in the transaction: the inserts' foreign-key checks take a shared lock on the flight row, so
+    inserting first would make concurrent holds deadlock upgrading it. When one matches no row, the
+    transaction is rolled back and the flights are read again: sold out or closed is answered;
+    otherwise a chosen seat was taken meanwhile, and a new transaction takes the seats off each
+    counter first (a conditional UPDATE that cannot collide) and then chooses them from the marks,
+    which that UPDATE's row lock keeps exact until the commit.
     """
-    seats = _seats_pick(request, request.flight.seats_taken)
+    chosen = {
+        segment.position: _seats_pick(request, segment, segment.flight.seats_taken)
+        for segment in request.segments
+    }
     now = timezone.now()
-    with locked_transaction():
-        if flight_seats_take_if_free(
-            flight=request.flight, positions=[seat.position for seat in seats], now=now
-        ):
-            booking = _booking_insert(request, priced_by=request.flight, seats=seats, now=now)
-            request.flight.available_seats -= request.count
+    try:
+        with locked_transaction():
+            for segment in request.by_flight_id():
+                positions = [seat.position for seat in chosen[segment.position]]
+                if not flight_seats_take_if_free(flight=segment.flight, positions=positions, now=now):
+                    raise _SeatsTakenMeanwhile()
+            booking = _booking_insert(
+                request,
+                priced_by={segment.flight.pk: segment.flight for segment in request.segments},
+                seats=[chosen[segment.position] for segment in request.segments],
+                now=now,
+            )
+            for segment in request.segments:
+                segment.flight.available_seats -= request.count
             _held(request, booking)
             return booking
+    except _SeatsTakenMeanwhile:
+        pass
     _refusal_ensure(request, now)
     logger.info("A chosen seat was taken meanwhile on flight %s; choosing again", request.flight.pk)
     now = timezone.now()
-    with locked_transaction():
-        seats_taken = flight_seats_reserve(flight_id=request.flight.pk, count=request.count, now=now)
-        if seats_taken is None:
-            _refusal_ensure(request, now)
-            raise Busy("The flight is very busy; try again.")
-        seats = _seats_pick(request, seats_taken)
-        flight_seats_mark(
-            flight_id=request.flight.pk, seats_taken=seats_taken, positions=[seat.position for seat in seats]
-        )
-        booking = _booking_insert(request, priced_by=request.flight, seats=seats, now=now)
-        request.flight.available_seats -= request.count
-        _held(request, booking)
-    return booking
+    try:
+        with locked_transaction():
+            marks = {}
+            for segment in request.by_flight_id():
+                seats_taken = flight_seats_reserve(flight_id=segment.flight.pk, count=request.count, now=now)
+                if seats_taken is None:
+                    raise _SeatsTakenMeanwhile()
+                marks[segment.position] = seats_taken
+            seats = []
+            for segment in request.segments:
+                picked = _seats_pick(request, segment, marks[segment.position])
+                flight_seats_mark(
+                    flight_id=segment.flight.pk,
+                    seats_taken=marks[segment.position],
+                    positions=[seat.position for seat in picked],
+                )
+                seats.append(picked)
+            booking = _booking_insert(
+                request,
+                priced_by={segment.flight.pk: segment.flight for segment in request.segments},
+                seats=seats,
+                now=now,
+            )
+            for segment in request.segments:
+                segment.flight.available_seats -= request.count
+            _held(request, booking)
+            return booking
+    except _SeatsTakenMeanwhile:
+        pass
+    _refusal_ensure(request, now)
+    raise Busy("The flight is very busy; try again.")
 
 
 def _refusal_ensure(request: HoldRequest, now: datetime) -> None:
-    """After a conditional UPDATE matched no row: raise what the flight, read again, says is wrong."""
-    flight = Flight.objects.only("status", "departure_time", "available_seats").get(pk=request.flight.pk)
-    _bookable_ensure(flight, now)
-    if flight.available_seats < request.count:
-        raise SoldOut(f"{flight.available_seats} seat(s) left.")
+    """After a conditional UPDATE matched no row: raise what the flights, read again, say is wrong."""
+    flights = Flight.objects.only("status", "departure_time", "available_seats").in_bulk(
+        [segment.flight.pk for segment in request.segments]
+    )
+    for segment in request.segments:
+        flight, prefix = flights[segment.flight.pk], segment.label(len(request.segments))
+        _bookable_ensure(flight, now, prefix=prefix)
+        if flight.available_seats < request.count:
+            raise SoldOut(f"{prefix}{flight.available_seats} seat(s) left.")
 
 
 def _held(request: HoldRequest, booking: Booking) -> None:
@@ -286,23 +435,30 @@ def _held(request: HoldRequest, booking: Booking) -> None:
         request.before_commit(booking)
 
 
-def _booking_insert(request: HoldRequest, *, priced_by: Flight, seats: list[Seat], now: datetime) -> Booking:
-    """Insert the booking, its passengers and their seats (three statements) and the audit row, and
-    return the booking as the ORM would have left it.
+def _booking_insert(
+    request: HoldRequest, *, priced_by: Mapping[int, Flight], seats: list[list[Seat]], now: datetime
+) -> Booking:
+    """Insert the booking, its passengers and their seats on every segment (three statements) and the
+    audit row, and return the booking as the ORM would have left it.
 
     The statements are written here rather than built by the ORM: they run on every hold, under the
-    flight's lock with the pessimistic strategy, and building them cost several times what the
-    database spends on them (docs/PROFILE.md). `priced_by` is the flight row the fares come from
-    (the locked row, where there is one).
+    flights' locks with the pessimistic strategy, and building them cost several times what the
+    database spends on them (docs/PROFILE.md). `priced_by` maps each flight id to the row its fares
+    come from (the locked row, where there is one); `seats` are each segment's, in journey order.
     """
-    fares = [priced_by.fare_for(seat.cabin) for seat in seats]
+    fares = [
+        [priced_by[segment.flight.pk].fare_for(seat.cabin) for seat in segment_seats]
+        for segment, segment_seats in zip(request.segments, seats, strict=True)
+    ]
+    first = priced_by[request.flight.pk]
     booking = Booking(
         reference=_reference_new(),
         owner=request.user,
         flight=request.flight,
+        segment_count=len(request.segments),
         status=Booking.Status.HELD,
-        total_amount=sum(fares, Decimal("0")),
-        currency=priced_by.currency,
+        total_amount=sum((fare for segment_fares in fares for fare in segment_fares), Decimal("0")),
+        currency=first.currency,
         hold_expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
         created_at=now,
         updated_at=now,
@@ -311,13 +467,15 @@ def _booking_insert(request: HoldRequest, *, priced_by: Flight, seats: list[Seat
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Booking._meta.db_table} (created_at, updated_at, reference, owner_id, flight_id,"
-            " status, total_amount, currency, hold_expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " segment_count, status, total_amount, currency, hold_expires_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 ops.adapt_datetimefield_value(now),
                 ops.adapt_datetimefield_value(now),
                 booking.reference,
                 request.user.pk,
                 request.flight.pk,
+                booking.segment_count,
                 booking.status,
                 ops.adapt_decimalfield_value(booking.total_amount, 12, 2),
                 booking.currency,
@@ -332,18 +490,21 @@ def _booking_insert(request: HoldRequest, *, priced_by: Flight, seats: list[Seat
         _passengers_insert(cursor, passengers)
         assignments = [
             SeatAssignment(
-                flight_id=request.flight.pk,
+                flight_id=segment.flight.pk,
                 booking=booking,
-                passenger=passenger,  # also caches passenger.seat_assignment for the answer
+                passenger=passenger,
+                segment=segment.position,
                 seat_code=seat.code,
                 cabin=seat.cabin,
                 fare=fare,
             )
-            for passenger, seat, fare in zip(passengers, seats, fares, strict=True)
+            for segment, segment_seats, segment_fares in zip(request.segments, seats, fares, strict=True)
+            for passenger, seat, fare in zip(passengers, segment_seats, segment_fares, strict=True)
         ]
         cursor.execute(
-            f"INSERT INTO {SeatAssignment._meta.db_table} (flight_id, booking_id, passenger_id, seat_code,"
-            f" cabin, fare, active) VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(assignments))}",
+            f"INSERT INTO {SeatAssignment._meta.db_table} (flight_id, booking_id, passenger_id, segment,"
+            " seat_code, cabin, fare, active)"
+            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s, %s)'] * len(assignments))}",
             [
                 value
                 for assignment in assignments
@@ -351,6 +512,7 @@ def _booking_insert(request: HoldRequest, *, priced_by: Flight, seats: list[Seat
                     assignment.flight_id,
                     booking.pk,
                     assignment.passenger.pk,
+                    assignment.segment,
                     assignment.seat_code,
                     assignment.cabin,
                     ops.adapt_decimalfield_value(assignment.fare, 10, 2),
@@ -360,18 +522,27 @@ def _booking_insert(request: HoldRequest, *, priced_by: Flight, seats: list[Seat
         )
     for instance in (booking, *passengers, *assignments):
         instance._state.adding, instance._state.db = False, connection.alias
+    for passenger in passengers:
+        passenger.seats_held = [assignment for assignment in assignments if assignment.passenger is passenger]
     booking.passengers_held = passengers
+    booking.segment_flights = [segment.flight for segment in request.segments]
+    detail = {
+        "flight_id": request.flight.pk,
+        "seats": [seat.code for seat in seats[0]],
+        "total_amount": str(booking.total_amount),
+        "currency": booking.currency,
+    }
+    if len(request.segments) > 1:
+        detail["segments"] = [
+            {"flight_id": segment.flight.pk, "seats": [seat.code for seat in segment_seats]}
+            for segment, segment_seats in zip(request.segments, seats, strict=True)
+        ]
     audit_record(
         action=Action.CREATED,
         subject_type=Subject.BOOKING,
         subject_ref=booking.reference,
         actor=request.user,
-        detail={
-            "flight_id": request.flight.pk,
-            "seats": [seat.code for seat in seats],
-            "total_amount": str(booking.total_amount),
-            "currency": booking.currency,
-        },
+        detail=detail,
     )
     return booking
 

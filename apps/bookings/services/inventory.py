@@ -10,14 +10,16 @@ from apps.flights.services.seats import flight_seats_return
 
 
 def seats_release(*, flight: Flight, booking_ids: Sequence[int], now: datetime) -> int:
-    """Release the active seats of some bookings of one flight and give them back to it; how many.
+    """Release the active seats of some bookings on one flight and give them back to it; how many.
 
     `flight` is the row the caller locked, after re-checking the bookings' status under that lock.
     Only rows still active are released and the inventory moves by exactly those seats, so a seat
     is never given back twice.
     """
     released = list(
-        SeatAssignment.objects.filter(booking_id__in=booking_ids, active=True).values_list("pk", "seat_code")
+        SeatAssignment.objects.filter(
+            booking_id__in=booking_ids, flight_id=flight.pk, active=True
+        ).values_list("pk", "seat_code")
     )
     if not released:
         return 0

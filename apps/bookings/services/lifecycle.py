@@ -57,15 +57,16 @@ def status_change_many(bookings: Sequence[Booking], to: str, *, now: datetime) -
 def cancel_locked(
     booking: Booking, *, refunded: bool, by_airline: bool, actor: User | None, now: datetime
 ) -> None:
-    """Cancel a booking whose flight and booking rows this transaction has locked (`booking.flight` is
-    the locked flight row: `booking_lock_with_flight`).
+    """Cancel a booking whose flights and booking rows this transaction has locked
+    (`booking_lock_with_flight`: `booking.segment_flights` are the locked flight rows).
 
-    Its active seats go back to the flight, the cancel is audited ("staff_cancelled" when the airline
+    Its active seats go back to each flight, the cancel is audited ("staff_cancelled" when the airline
     or staff cancel someone else's booking, otherwise "cancelled"; `actor` None is the system) and
     `booking_cancelled` is published. `refunded`: the booking's payment was or is being refunded.
     """
     _transition_ensure(booking, Status.CANCELLED)
-    seats_release(flight=booking.flight, booking_ids=[booking.pk], now=now)
+    for flight in booking.segment_flights:
+        seats_release(flight=flight, booking_ids=[booking.pk], now=now)
     audit_record(
         action=(
             Action.STAFF_CANCELLED

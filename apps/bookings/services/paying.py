@@ -12,6 +12,7 @@ from datetime import datetime
 
 from apps.bookings import events
 from apps.bookings.exceptions import BookingNotPayable, FlightNotBookable, PaymentInProgress
+from apps.bookings.locks import booking_flight_ids
 from apps.bookings.models import Booking
 from apps.bookings.services.lifecycle import cancel_locked, status_change
 from apps.flights.models import Flight
@@ -36,12 +37,25 @@ def booking_payment_start(*, booking: Booking, now: datetime) -> None:
 
 
 def booking_sale_open_ensure(*, booking: Booking, now: datetime) -> None:
-    """Raise FlightNotBookable (409) unless the booking's flight is still on sale (a plain read: a
-    flight cancelled after it is caught when the payment is settled, under the flight's lock)."""
-    flight = Flight.objects.only("status", "departure_time").get(pk=booking.flight_id)
-    reason = flight.sale_closed_reason(now)
+    """Raise FlightNotBookable (409) unless each of the booking's flights is still on sale (a plain
+    read: a flight cancelled after it is caught when the payment is settled, under the flights' locks)."""
+    columns = ("status", "departure_time", "flight_number")
+    if booking.segment_count == 1:
+        flights = [Flight.objects.only(*columns).get(pk=booking.flight_id)]
+    else:
+        flights = list(Flight.objects.only(*columns).filter(pk__in=booking_flight_ids(booking_id=booking.pk)))
+    reason = _sale_closed_reason(flights, now)
     if reason is not None:
         raise FlightNotBookable(f"{reason} This booking cannot be paid.")
+
+
+def _sale_closed_reason(flights: list[Flight], now: datetime) -> str | None:
+    """Why one of a booking's flights is not on sale at `now`, naming it when there are several."""
+    for flight in flights:
+        reason = flight.sale_closed_reason(now)
+        if reason is not None:
+            return reason if len(flights) == 1 else f"Flight {flight.flight_number}: {reason}"
+    return None
 
 
 def booking_payment_succeeded(
@@ -49,19 +63,18 @@ def booking_payment_succeeded(
 ) -> str | None:
     """Confirm a booking whose payment was charged; None when confirmed, else why it was not.
 
-    The caller has locked the booking with its flight (`booking_lock_with_flight`). PAYING on a flight
-    still on sale → CONFIRMED and `booking_confirmed` published. Otherwise the charge must go back
-    (the caller refunds it) and the reason is returned: on a cancelled flight the booking is
+    The caller has locked the booking with its flights (`booking_lock_with_flight`). PAYING with every
+    flight still on sale → CONFIRMED and `booking_confirmed` published. Otherwise the charge must go
+    back (the caller refunds it) and the reason is returned: with a cancelled flight the booking is
     cancelled by the airline as refunded (the passenger is told), after a closed sale it is HELD
     again (its hold runs out as usual), and a booking no longer PAYING is left as it is.
     """
     if booking.status != Status.PAYING:
         return f"The booking was {booking.status} when the charge succeeded."
-    flight = booking.flight
-    if flight.status == Flight.Status.CANCELLED:
+    if _any_cancelled(booking):
         cancel_locked(booking, refunded=True, by_airline=True, actor=None, now=now)
         return "The flight was cancelled when the charge succeeded."
-    reason = flight.sale_closed_reason(now)
+    reason = _sale_closed_reason(booking.segment_flights, now)
     if reason is not None:
         status_change(booking, Status.HELD, now=now)
         return f"{reason} (when the charge succeeded)"
@@ -77,7 +90,11 @@ def booking_payment_failed(*, booking: Booking, now: datetime) -> None:
     longer PAYING is left as it is."""
     if booking.status != Status.PAYING:
         return
-    if booking.flight.status == Flight.Status.CANCELLED:
+    if _any_cancelled(booking):
         cancel_locked(booking, refunded=False, by_airline=True, actor=None, now=now)
     else:
         status_change(booking, Status.HELD, now=now)
+
+
+def _any_cancelled(booking: Booking) -> bool:
+    return any(flight.status == Flight.Status.CANCELLED for flight in booking.segment_flights)

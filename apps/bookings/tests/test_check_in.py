@@ -14,7 +14,7 @@ from PIL import Image
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.boarding import bcbp_fields, bcbp_string, boarding_passes
 from apps.bookings.exceptions import BookingNotCancellable, CheckInUnavailable, SeatUnavailable, SeatUnknown
-from apps.bookings.models import Booking, Passenger, SeatAssignment
+from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.selectors import inventory_violations
 from apps.bookings.services import booking_cancel, booking_check_in, booking_hold_create
 from apps.bookings.tests.factories import booking_flight
@@ -69,13 +69,9 @@ def test_checked_in_passengers_get_the_flights_next_numbers_in_order():
     booking_check_in(booking=two, actor=second, passenger_positions=[1])
     booking_check_in(booking=one, actor=first, passenger_positions=[2, 1])
 
-    numbers = dict(
-        Passenger.objects.filter(booking__flight=flight).values_list(
-            "seat_assignment__seat_code", "check_in_number"
-        )
-    )
+    numbers = dict(SeatAssignment.objects.filter(flight=flight).values_list("seat_code", "check_in_number"))
     assert numbers == {"5C": 1, "3A": 2, "3B": 3}
-    assert Passenger.objects.filter(booking=one, checked_in_at__isnull=True).count() == 0
+    assert SeatAssignment.objects.filter(booking=one, checked_in_at__isnull=True).count() == 0
     assert AuditEvent.objects.filter(action="checked_in", subject_ref=one.reference).count() == 1
 
 
@@ -89,7 +85,9 @@ def test_checking_in_again_keeps_the_numbers_and_sends_nothing_new():
     booking_check_in(booking=booking, actor=owner, passenger_positions=[1, 2])
     send_all()
 
-    assert list(booking.passengers.order_by("position").values_list("check_in_number", flat=True)) == [1, 2]
+    assert list(
+        booking.seat_assignments.order_by("passenger__position").values_list("check_in_number", flat=True)
+    ) == [1, 2]
     assert len(mail.outbox) == sent
     assert Notification.objects.filter(kind=Notification.Kind.BOARDING_PASSES).count() == 1
 
@@ -125,7 +123,7 @@ def test_a_taken_seat_or_a_seat_of_another_cabin_is_refused_and_nothing_changes(
 
     assert Flight.objects.values_list("available_seats", "seats_taken").get(pk=flight.pk) == before
     assert seat_of(booking, 1) == "5A"
-    assert not Passenger.objects.filter(checked_in_at__isnull=False).exists()
+    assert not SeatAssignment.objects.filter(checked_in_at__isnull=False).exists()
 
 
 @pytest.mark.parametrize(
@@ -141,7 +139,7 @@ def test_check_in_is_refused_outside_its_window(hours, message):
     with pytest.raises(CheckInUnavailable, match=message):
         booking_check_in(booking=booking, actor=owner, passenger_positions=[1])
 
-    assert not Passenger.objects.filter(checked_in_at__isnull=False).exists()
+    assert not SeatAssignment.objects.filter(checked_in_at__isnull=False).exists()
 
 
 def test_a_booking_not_paid_cannot_be_checked_in():
@@ -172,7 +170,7 @@ def test_two_passengers_racing_for_one_free_seat_get_it_once():
 
     assert outcome_counts(results) == {"ok": 1, "seat_unavailable": 7}
     assert SeatAssignment.objects.filter(flight=flight, seat_code="15F", active=True).count() == 1
-    assert Passenger.objects.filter(booking__flight=flight, checked_in_at__isnull=False).count() == 1
+    assert SeatAssignment.objects.filter(flight=flight, checked_in_at__isnull=False).count() == 1
     flight.refresh_from_db()
     assert flight.available_seats == flight.total_seats - 8
     assert inventory_violations() == []
@@ -295,7 +293,7 @@ def test_positions_that_are_not_plain_numbers_are_ignored_not_a_server_error():
     assert response.status_code == 400
     assert "Choose at least one." in response.content.decode()
     assert seat_of(booking, 1) == "3A"
-    assert not Passenger.objects.filter(checked_in_at__isnull=False).exists()
+    assert not SeatAssignment.objects.filter(checked_in_at__isnull=False).exists()
 
 
 def test_a_refused_seat_is_shown_on_the_page_and_nobody_is_checked_in():
@@ -310,7 +308,7 @@ def test_a_refused_seat_is_shown_on_the_page_and_nobody_is_checked_in():
 
     assert refused.status_code == 400
     assert "Seat 9D is taken." in refused.content.decode()
-    assert not Passenger.objects.filter(checked_in_at__isnull=False).exists()
+    assert not SeatAssignment.objects.filter(checked_in_at__isnull=False).exists()
 
 
 def test_before_the_window_the_page_says_when_it_opens_and_nobody_else_sees_it():
@@ -324,6 +322,6 @@ def test_before_the_window_the_page_says_when_it_opens_and_nobody_else_sees_it()
 
     assert "Online check-in is not open yet." in page.content.decode()
     assert posted.status_code == 200
-    assert not Passenger.objects.filter(checked_in_at__isnull=False).exists()
+    assert not SeatAssignment.objects.filter(checked_in_at__isnull=False).exists()
     assert stranger.status_code == 404
     assert no_pass.status_code == 404

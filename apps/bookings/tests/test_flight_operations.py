@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.tests.factories import with_permissions
 from apps.bookings.flight_operations.manifest_csv import spreadsheet_safe
 from apps.bookings.flight_operations.selectors import flight_load
-from apps.bookings.models import Booking, Passenger
+from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.bookings.tests.factories import booking_flight, hold, make_overdue, make_status
 from apps.core.models import AuditEvent
@@ -249,7 +249,7 @@ def test_the_manifest_downloads_as_a_streamed_utf8_csv_named_by_flight_and_local
     )
 
     # checked in online (its own tests: apps/bookings/tests/test_check_in.py)
-    Passenger.objects.filter(booking=confirmed).update(check_in_number=7, checked_in_at=timezone.now())
+    SeatAssignment.objects.filter(booking=confirmed).update(check_in_number=7, checked_in_at=timezone.now())
 
     # when staff download the manifest
     response = staff.get(csv_url(flight))

@@ -4,7 +4,7 @@ import pytest
 from rest_framework import serializers
 
 from apps.bookings.api.inputs import HoldInput, hold_input
-from apps.core.api.exception_handler import _flatten
+from apps.core.api.exception_handler import flatten_errors
 from apps.core.exceptions import ValidationFailed
 
 NAMES = {"first_name": "Asha", "last_name": "Rao"}
@@ -45,7 +45,7 @@ def test_the_hand_written_check_agrees_with_the_serializer(body):
     else:
         with pytest.raises(ValidationFailed) as refused:
             hold_input(body)
-        assert refused.value.errors == _flatten(serializers.ValidationError(serializer.errors).detail)
+        assert refused.value.errors == flatten_errors(serializers.ValidationError(serializer.errors).detail)
 
 
 def test_a_name_or_seat_given_as_a_number_is_refused_as_the_schema_says_text():

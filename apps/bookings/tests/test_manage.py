@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
-from apps.bookings.models import Booking, Passenger
+from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.services import booking_hold_create
 from apps.bookings.tests.factories import booking_flight
 from apps.notifications.models import Notification
@@ -136,7 +136,7 @@ def test_a_visitor_checks_in_and_opens_the_boarding_pass():
 
     visitor.post(f"/bookings/{booking.reference}/check-in/", {"passenger": ["1", "2"]})
 
-    assert Passenger.objects.filter(booking=booking, check_in_number__isnull=False).count() == 2
+    assert SeatAssignment.objects.filter(booking=booking, check_in_number__isnull=False).count() == 2
     assert visitor.get(f"/bookings/{booking.reference}/boarding-pass/2/").status_code == 200
 
 

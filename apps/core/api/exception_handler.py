@@ -32,7 +32,7 @@ DRF_CODES: dict[type[drf.APIException], tuple[str, str]] = {
 }
 
 
-def _flatten(detail: Any) -> dict[str, list[str]]:
+def flatten_errors(detail: Any) -> dict[str, list[str]]:
     """DRF validation details (nested dicts and lists) → {"field.sub": ["message", ...]}."""
     errors: dict[str, list[str]] = {}
 
@@ -89,7 +89,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             code="validation_error",
             title="Invalid input",
             detail="Invalid input.",
-            errors=_flatten(exc.detail),
+            errors=flatten_errors(exc.detail),
         )
         return _problem(400, body)
     if isinstance(exc, drf.APIException):

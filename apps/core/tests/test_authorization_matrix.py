@@ -135,6 +135,15 @@ def fares_by_day_query(world: World) -> dict[str, str]:
     }
 
 
+def journey_query(world: World) -> dict[str, str]:
+    flight = world.flight
+    return {
+        "origin": flight.departure_airport.iata_code,
+        "destination": flight.arrival_airport.iata_code,
+        "date": flight.departure_time.date().isoformat(),
+    }
+
+
 def held_reference(world: World) -> dict[str, Any]:
     return {"reference": world.held.reference}
 
@@ -185,6 +194,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("flights/<int:flight_id>/seats", "GET"): Case(EVERYONE_200, kwargs=flight_id),
     ("flights/fares-by-day", "GET"): Case(EVERYONE_200, query=fares_by_day_query),
+    ("journeys", "GET"): Case(EVERYONE_200, query=journey_query),
     # --- bookings and payments: the owner's, staff with the grant see all, anyone else's is 404 -------
     ("bookings", "GET"): Case(USER_ONLY_200, count=(0, 2, 0, 2, 0, 2)),
     ("bookings", "POST"): Case(

@@ -23,6 +23,7 @@ PUBLIC_READS = [
     ("GET", "/api/v1/flights/{flight_id}"),
     ("GET", "/api/v1/flights/{flight_id}/seats"),
     ("GET", "/api/v1/flights/fares-by-day"),
+    ("GET", "/api/v1/journeys"),
 ]
 # What needs no account at all: it signs up, or signs in.
 NO_ACCOUNT = [

@@ -7,6 +7,7 @@ from apps.flights.api.flights import (
     FlightListCreateApi,
     FlightSeatMapApi,
 )
+from apps.flights.api.journeys import JourneySearchApi
 
 app_name = "flights-api"
 
@@ -19,4 +20,5 @@ urlpatterns = [
     path("flights/fares-by-day", FlightFaresByDayApi.as_view(), name="flight-fares-by-day"),
     path("flights/<int:flight_id>", FlightDetailApi.as_view(), name="flight"),
     path("flights/<int:flight_id>/seats", FlightSeatMapApi.as_view(), name="flight-seats"),
+    path("journeys", JourneySearchApi.as_view(), name="journeys"),
 ]

@@ -36,6 +36,24 @@
     });
   }
 
+  /* The search box's trip kind: shows the return date or the multi-city rows only when they count,
+     and leaves the hidden ones out of the search (disabled), so a one-way link stays short. Without
+     this every field shows and a one-way search ignores the others. */
+  function tripChoice(form) {
+    var radios = form.querySelectorAll('input[name="trip"]');
+    function refresh() {
+      var checked = form.querySelector('input[name="trip"]:checked');
+      var trip = checked ? checked.value : "one_way";
+      form.querySelectorAll("[data-trip-only]").forEach(function (part) {
+        var shown = part.dataset.tripOnly === trip;
+        part.hidden = !shown;
+        part.querySelectorAll("input").forEach(function (input) { input.disabled = !shown; });
+      });
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", refresh); });
+    refresh();
+  }
+
   /* Live countdown to the hold's expiry; counts from the server's "seconds left" (no clock skew).
      At zero the page says what a reload would: the hold, its messages and the pay form go, the
      heading changes and the expired notice shows. */
@@ -178,6 +196,7 @@
       document.querySelectorAll("details[data-refine]").forEach(function (panel) { panel.open = true; });
     }
     document.querySelectorAll("[data-airport-autocomplete]").forEach(airportAutocomplete);
+    document.querySelectorAll("[data-trip-form]").forEach(tripChoice);
     document.querySelectorAll("[data-countdown]").forEach(countdown);
     document.querySelectorAll("[data-submit-once]").forEach(submitOnce);
     document.querySelectorAll("[data-seat-picker]").forEach(seatPicker);
