@@ -4,7 +4,9 @@ its refusals, and every page that shows such a booking (pay, e-ticket, My bookin
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
+from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.tests.factories import cancel_flight, hold, hold_journey, return_flight
 from apps.bookings.tests.test_views import names, paid
@@ -245,3 +247,21 @@ def test_my_bookings_lists_every_flight_of_a_journey_beside_a_one_way_booking(cl
     assert f"(seats {', '.join(seats[1])})" in row
     assert f"(seats {', '.join(seats[2])})" in row
     assert "AI877 · BOM → DEL" in html  # the one-way booking as before
+
+
+def test_a_visitor_through_manage_booking_sees_every_flight_and_pays_the_journey(route, back):
+    booking = hold_journey(UserFactory(), [route.midday, back])
+    visitor = Client()
+    visitor.post("/manage/", {"reference": booking.reference, "last_name": "traveller"})
+
+    pay_page = visitor.get(f"/bookings/{booking.reference}/pay/").content.decode()
+    visitor.post(
+        f"/bookings/{booking.reference}/pay/",
+        {"idempotency_key": "visitor-pays", "payment_method": "tok_visa"},
+    )
+    ticket = visitor.get(f"/bookings/{booking.reference}/").content.decode()
+
+    assert pay_page.count('data-testid="journey-flight"') == 2
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+    assert "Flight 1 of 2 · AI205" in ticket
+    assert "Flight 2 of 2 · AI806" in ticket
