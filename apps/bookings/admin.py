@@ -8,10 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
+from apps.bookings.selectors import booking_get
 from apps.bookings.services import booking_cancel
 from apps.core.admin_display import amount, local_and_utc, local_moment
 from apps.core.exceptions import ApplicationError
@@ -41,8 +42,16 @@ class PassengerInline(_ReadOnlyInline):
 
 class SeatAssignmentInline(_ReadOnlyInline):
     model = SeatAssignment
-    fields = ["seat_code", "cabin", "fare", "passenger", "active", "released_at"]
+    fields = ["segment", "flight", "seat_code", "cabin", "fare", "passenger", "active", "released_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SeatAssignment]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("flight", "passenger")
+            .order_by("segment", "passenger__position")
+        )
 
 
 class FlightFilter(admin.SimpleListFilter):
@@ -144,6 +153,7 @@ class BookingAdmin(admin.ModelAdmin):
         "owner",
         "flight",
         "flight_departure",
+        "journey",
         "status",
         "total_amount",
         "currency",
@@ -167,6 +177,14 @@ class BookingAdmin(admin.ModelAdmin):
                     "flight", queryset=Flight.objects.select_related("departure_airport", "arrival_airport")
                 ),
                 Prefetch("passengers", queryset=Passenger.objects.order_by("position")),
+                # A journey's later flights, for its route: one query for the page, whatever it holds.
+                Prefetch(
+                    "seat_assignments",
+                    queryset=SeatAssignment.objects.filter(segment__gt=1)
+                    .select_related("flight__departure_airport", "flight__arrival_airport")
+                    .order_by("segment"),
+                    to_attr="later_segment_seats",
+                ),
             )
         )
 
@@ -187,12 +205,24 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Flight", ordering="flight__departure_time")
     def flight_column(self, booking: Booking) -> str:
+        """The flight and its route; a journey's first flight, how many more, and its whole route
+        ("AI205 +1 BOM → DEL → BOM"), every flight number on hover."""
         flight = booking.flight
+        later = getattr(booking, "later_segment_seats", None)
+        if booking.segment_count == 1 or not later:
+            return format_html(
+                "{} {}&nbsp;→&nbsp;{}",
+                flight.flight_number,
+                flight.departure_airport.iata_code,
+                flight.arrival_airport.iata_code,
+            )
+        flights = [flight, *{seat.segment: seat.flight for seat in later}.values()]
         return format_html(
-            "{} {}&nbsp;→&nbsp;{}",
+            '<span title="{}">{} +{} {}</span>',
+            ", ".join(f.flight_number for f in flights),
             flight.flight_number,
-            flight.departure_airport.iata_code,
-            flight.arrival_airport.iata_code,
+            len(flights) - 1,
+            journey_route(flights),
         )
 
     @admin.display(description="Departs (local)", ordering="flight__departure_time")
@@ -203,6 +233,36 @@ class BookingAdmin(admin.ModelAdmin):
     def flight_departure(self, booking: Booking) -> str:
         flight = booking.flight
         return local_and_utc(flight.departure_time, flight.departure_airport)
+
+    @admin.display(description="Flights")
+    def journey(self, booking: Booking) -> str:
+        """Each flight of the booking with its local times and the passengers' seats on it."""
+        segments = booking_get(booking_id=booking.pk).journey()
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}&nbsp;→&nbsp;{}</td><td>{}</td><td>{}</td>'
+            "<td>{}</td></tr>",
+            (
+                (
+                    segment.position,
+                    reverse("admin:flights_flight_change", args=[segment.flight.pk]),
+                    segment.flight.flight_number,
+                    segment.flight.departure_airport.iata_code,
+                    segment.flight.arrival_airport.iata_code,
+                    local_and_utc(segment.flight.departure_time, segment.flight.departure_airport),
+                    local_and_utc(segment.flight.arrival_time, segment.flight.arrival_airport),
+                    ", ".join(f"{passenger} {_seat_text(seat)}" for passenger, seat in segment.seats),
+                )
+                for segment in segments
+            ),
+        )
+        return format_html(
+            '<table class="journey"><thead><tr><th scope="col">#</th><th scope="col">Flight</th>'
+            '<th scope="col">Route</th><th scope="col">Departs (local)</th>'
+            '<th scope="col">Arrives (local)</th>'
+            '<th scope="col">Seats</th></tr></thead><tbody>{}</tbody></table>',
+            rows,
+        )
 
     @admin.display(description="Total", ordering="total_amount")
     def total(self, booking: Booking) -> str:
@@ -240,6 +300,23 @@ class BookingAdmin(admin.ModelAdmin):
                 cancelled += 1
         if cancelled:
             self.message_user(request, f"Cancelled {cancelled} booking(s).", messages.SUCCESS)
+
+
+def journey_route(flights: list[Flight]) -> str:
+    """The airports of flights in travel order: "BOM → DEL → BOM"; where one leaves from elsewhere than
+    the previous landed, " · " starts the next leg ("BOM → DEL · BLR → MAA")."""
+    route = flights[0].departure_airport.iata_code
+    for previous, flight in zip([None, *flights], flights, strict=False):
+        if previous is not None and previous.arrival_airport_id != flight.departure_airport_id:
+            route += f" · {flight.departure_airport.iata_code}"
+        route += f" → {flight.arrival_airport.iata_code}"
+    return route
+
+
+def _seat_text(seat: SeatAssignment | None) -> str:
+    if seat is None:
+        return "–"
+    return seat.seat_code if seat.active else f"{seat.seat_code} (released)"
 
 
 def _is_id(text: str) -> bool:

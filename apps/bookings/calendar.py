@@ -13,24 +13,34 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, Segment
+from apps.bookings.selectors import booking_get
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
 def booking_calendar(booking: Booking) -> bytes:
-    """The .ics of `booking`: its flight as an event, cancelled when the booking is."""
-    flight = booking.flight
-    origin, destination = flight.departure_airport, flight.arrival_airport
-    passengers = [
-        f"{passenger.first_name} {passenger.last_name.upper()}"
-        + (f", seat {passenger.seat_assignment.seat_code}" if _seat(passenger) else "")
-        for passenger in booking.passengers.prefetch_related("seat_assignments").order_by("position")
-    ]
+    """The .ics of `booking`: each flight of its journey as an event (its uid names the booking and the
+    flight), each listing the passengers' seats on that flight; cancelled when the booking is."""
     calendar = Calendar()
     calendar.add("prodid", "-//Airline//Bookings//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
+    url = _booking_url(booking)
+    for segment in booking_get(booking_id=booking.pk).journey():  # every segment's flight and seats
+        calendar.add_component(_flight_event(booking, segment, url))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _flight_event(booking: Booking, segment: Segment, url: str) -> Event:
+    flight = segment.flight
+    origin, destination = flight.departure_airport, flight.arrival_airport
+    passengers = [
+        f"{passenger.first_name} {passenger.last_name.upper()}"
+        + (f", seat {seat.seat_code}" if seat is not None and seat.active else "")
+        for passenger, seat in segment.seats
+    ]
     event = Event()
     event.add("uid", f"{booking.reference}-{flight.pk}@airline")
     event.add("dtstamp", timezone.now())
@@ -43,23 +53,16 @@ def booking_calendar(booking: Booking) -> bytes:
     )
     event.add("location", f"{origin.name}, {origin.city.name}")
     description = [f"Booking reference {booking.reference}", *passengers]
-    if url := _booking_url(booking):
+    if url:
         description.append(url)
         event.add("url", url)
     event.add("description", "\n".join(description))
     event.add("status", "CANCELLED" if booking.status == Booking.Status.CANCELLED else "CONFIRMED")
-    calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return event
 
 
 def booking_calendar_filename(booking: Booking) -> str:
     return f"airline-{booking.reference}.ics"
-
-
-def _seat(passenger) -> bool:
-    seat = passenger.seat_assignment
-    return bool(seat and seat.active)
 
 
 def _booking_url(booking: Booking) -> str:

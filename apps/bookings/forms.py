@@ -1,21 +1,46 @@
 from django import forms
 
+from apps.bookings.models import MAX_SEGMENTS
 from apps.core.forms import IdempotentForm
 from apps.flights.models import MAX_PARTY_SIZE
 
 
 class HoldStartForm(forms.Form):
-    """The query the seat map sends: the flight and one seat per traveller ("" = any seat)."""
+    """The query that opens the passenger page.
 
-    flight = forms.IntegerField(min_value=1)
+    One-way, from the seat map: `flight` and one `seats` value per traveller ("" = any seat), or
+    `travellers`. A journey (return, multi-city), from the search's results: `flights` repeated in
+    travel order (2 to MAX_SEGMENTS different flights) and `count` travellers; its seats are assigned.
+    `cleaned_data["flights"]` is the journey's flight ids ([] for one-way).
+    """
+
+    flight = forms.IntegerField(min_value=1, required=False)
     travellers = forms.IntegerField(min_value=1, max_value=MAX_PARTY_SIZE, required=False)
+    count = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_PARTY_SIZE,
+        required=False,
+        error_messages={
+            "min_value": "At least one traveller is needed.",
+            "max_value": f"At most {MAX_PARTY_SIZE} travellers can book together.",
+            "invalid": "The number of travellers must be a whole number.",
+        },
+    )
 
     def __init__(self, data, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.seat_values = [value.strip().upper() for value in data.getlist("seats")]
+        self.flight_values = [value.strip() for value in data.getlist("flights")]
 
     def clean(self):
         data = super().clean()
+        if self.flight_values:
+            return self._journey_clean(data)
+        if data.get("flight") is None:
+            if "flight" not in self.errors:
+                self.add_error("flight", "This field is required.")
+            return data
+        data["flights"] = []
         seats = self.seat_values
         if len(seats) > MAX_PARTY_SIZE:
             raise forms.ValidationError(f"At most {MAX_PARTY_SIZE} travellers can book together.")
@@ -27,7 +52,27 @@ class HoldStartForm(forms.Form):
         if len(set(chosen)) != len(chosen):
             raise forms.ValidationError("Each traveller needs a different seat.")
         data["seats"] = chosen
-        data["count"] = len(seats) or data.get("travellers") or 1
+        data["count"] = len(seats) or data.get("travellers") or data.get("count") or 1
+        return data
+
+    def _journey_clean(self, data: dict) -> dict:
+        values = self.flight_values
+        if data.get("flight") is not None or self.seat_values:
+            raise forms.ValidationError(
+                "Choose either one flight and its seats, or the flights of a journey."
+            )
+        if not all(value.isascii() and value.isdigit() and int(value) >= 1 for value in values):
+            raise forms.ValidationError("The journey's flights are not ones we know: please search again.")
+        ids = [int(value) for value in values]
+        travellers = data.get("count") or data.get("travellers") or 1
+        if len(ids) == 1:  # a journey of one flight is a one-way trip, its seats assigned
+            data.update(flights=[], flight=ids[0], seats=[], count=travellers)
+            return data
+        if len(ids) > MAX_SEGMENTS:
+            raise forms.ValidationError(f"A journey has 2 to {MAX_SEGMENTS} flights: please search again.")
+        if len(set(ids)) != len(ids):
+            raise forms.ValidationError("A journey cannot take the same flight twice: please search again.")
+        data.update(flights=ids, flight=ids[0], seats=[], count=travellers)
         return data
 
 

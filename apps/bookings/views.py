@@ -1,3 +1,6 @@
+import itertools
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,7 +27,7 @@ from apps.bookings.selectors import (
 )
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.bookings.services.cancellation import booking_cancel_refusal
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ValidationFailed
 from apps.core.idempotency import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
@@ -36,7 +39,9 @@ from apps.core.idempotency import (
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.selectors import flight_get, flight_seat_map
+from apps.flights.journeys import journey_connection_problem
+from apps.flights.models import Flight
+from apps.flights.selectors import flight_get, flight_list, flight_seat_map
 
 
 @login_required
@@ -49,11 +54,20 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     """
     start = HoldStartForm(request.GET)
     if not start.is_valid():
+        if start.flight_values:  # a journey from the search: every problem said, then back to it
+            for errors in start.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("flights:search")
         for error in start.non_field_errors():
             messages.error(request, error)
         flight_id = start.cleaned_data.get("flight")
         return redirect(
             _seat_map_url(flight_id, len(start.seat_values)) if flight_id else reverse("flights:search")
+        )
+    if start.cleaned_data["flights"]:
+        return _journey_new(
+            request, flight_ids=start.cleaned_data["flights"], count=start.cleaned_data["count"]
         )
     flight_id, seats, count = (
         start.cleaned_data["flight"],
@@ -84,9 +98,8 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             reference, replayed = _hold_once(
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
-                flight_id=flight_id,
                 passengers=passengers,
-                seats=seats,
+                segments=[{"flight_id": flight_id, "seats": seats}],
             )
         except SeatUnavailable as error:
             earlier, own = booking_own_with_seats(user=request.user, flight_id=flight_id, seats=seats)
@@ -113,38 +126,14 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         except (FlightNotBookable, FlightNotFound) as error:
             messages.error(request, f"{error.detail} Please choose another flight.")
             return redirect("flights:search")
-        except IdempotencyKeyInUse:
-            # The first submission of this page is holding the seats right now; by the time the
-            # browser follows this redirect it has finished, and the list shows its booking.
-            messages.info(request, "We are holding your seats from your first click: your booking is below.")
-            return redirect("bookings:list")
-        except IdempotencyKeyReused:
-            answer = idempotency_answer_recorded(
-                owner=request.user, key=hold_form.cleaned_data["idempotency_key"]
+        except (IdempotencyKeyInUse, IdempotencyKeyReused) as error:
+            return _key_conflict(
+                request, error, key=hold_form.cleaned_data["idempotency_key"], passengers=passengers
             )
-            earlier = _own_booking(request, (answer or {}).get("reference", ""))
-            if earlier is not None:
-                return _resume(request, earlier, passengers)
-            messages.error(
-                request,
-                "This page was already used to hold seats with other details: that booking is below. "
-                "To book again, start from the seat map.",
-            )
-            return redirect("bookings:list")
         except ApplicationError as error:
             messages.error(request, error.detail)
         else:
-            if replayed:
-                messages.info(
-                    request,
-                    f"These seats are already held for you in booking {reference}: nothing was booked twice.",
-                )
-            else:
-                messages.success(
-                    request,
-                    f"Your seats are held. Pay before the timer runs out to confirm booking {reference}.",
-                )
-            return redirect("payments:pay", reference=reference)
+            return _held(request, reference, replayed=replayed)
     try:
         flight = flight_get(flight_id=flight_id)
         seat_map = flight_seat_map(flight_id=flight_id)
@@ -167,6 +156,126 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _journey_new(request: HttpRequest, *, flight_ids: list[int], count: int) -> HttpResponse:
+    """The passenger page of a journey (a return or multi-city trip): every flight, the estimated
+    total, the names; submitting holds a seat for each traveller on every flight, assigned, at once.
+
+    A journey that cannot be booked (a flight unknown, off sale or too full, a connection too short:
+    `booking_hold_create` says which) sends the traveller back to the search with the reason.
+    """
+    posted = request.method == "POST"
+    formset = passenger_formset(count, request.POST if posted else None)
+    hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
+    status = 200
+    if posted and not hold_form.is_valid():
+        messages.error(
+            request, "Something went wrong with this page. Please check the names and submit again."
+        )
+        hold_form, status = HoldForm.fresh(), 400
+    elif posted and formset.is_valid():
+        passengers = [form.cleaned_data for form in formset]
+        try:
+            reference, replayed = _hold_once(
+                request,
+                key=hold_form.cleaned_data["idempotency_key"],
+                passengers=passengers,
+                segments=[{"flight_id": flight_id} for flight_id in flight_ids],
+            )
+        except (SoldOut, SeatUnavailable, FlightNotBookable, FlightNotFound, ValidationFailed) as error:
+            messages.error(
+                request, f"This journey cannot be booked: {error.detail} Please choose other flights."
+            )
+            return redirect("flights:search")
+        except (IdempotencyKeyInUse, IdempotencyKeyReused) as error:
+            return _key_conflict(
+                request, error, key=hold_form.cleaned_data["idempotency_key"], passengers=passengers
+            )
+        except ApplicationError as error:  # busy: nothing held, the page stays for another try
+            messages.error(request, error.detail)
+        else:
+            return _held(request, reference, replayed=replayed)
+    flights = flight_list(flight_ids=flight_ids)
+    refusal = _journey_refusal(flight_ids, flights, count)
+    if refusal is not None:
+        messages.error(request, f"This journey cannot be booked: {refusal} Please choose other flights.")
+        return redirect("flights:search")
+    return render(
+        request,
+        "bookings/passengers.html",
+        {
+            "journey": flights,
+            "flight": flights[0],
+            "formset": formset,
+            "hold_form": hold_form,
+            "chosen": [],
+            "count": count,
+            "estimated_total": sum(flight.base_fare for flight in flights) * count,
+            "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
+        },
+        status=status,
+    )
+
+
+def _journey_refusal(flight_ids: list[int], flights: list[Flight], count: int) -> str | None:
+    """Why the journey shown cannot be booked now (a sentence), or None. The hold decides again, under
+    the flights' locks; this spares the traveller typing names for a journey that cannot be held."""
+    if len(flights) != len(flight_ids):
+        return "One of its flights does not exist."
+    now = timezone.now()
+    for position, flight in enumerate(flights, start=1):
+        reason = flight.sale_closed_reason(now)
+        if reason is None and flight.available_seats < count:
+            reason = f"It has {flight.available_seats} seat(s) left."
+        if reason is not None:
+            return f"Flight {position} ({flight.flight_number}): {reason}"
+    if len({flight.currency for flight in flights}) > 1:
+        return "Its flights are sold in different currencies."
+    for previous, following in itertools.pairwise(flights):
+        problem = journey_connection_problem(previous, following)
+        if problem:
+            return problem
+    return None
+
+
+def _held(request: HttpRequest, reference: str, *, replayed: bool) -> HttpResponse:
+    if replayed:
+        messages.info(
+            request,
+            f"These seats are already held for you in booking {reference}: nothing was booked twice.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Your seats are held. Pay before the timer runs out to confirm booking {reference}.",
+        )
+    return redirect("payments:pay", reference=reference)
+
+
+def _key_conflict(
+    request: HttpRequest,
+    error: IdempotencyKeyInUse | IdempotencyKeyReused,
+    *,
+    key: str,
+    passengers: list[dict],
+) -> HttpResponse:
+    """A passenger page's key already at work: its first submission still holding, or used already."""
+    if isinstance(error, IdempotencyKeyInUse):
+        # The first submission of this page is holding the seats right now; by the time the
+        # browser follows this redirect it has finished, and the list shows its booking.
+        messages.info(request, "We are holding your seats from your first click: your booking is below.")
+        return redirect("bookings:list")
+    answer = idempotency_answer_recorded(owner=request.user, key=key)
+    earlier = _own_booking(request, (answer or {}).get("reference", ""))
+    if earlier is not None:
+        return _resume(request, earlier, passengers)
+    messages.error(
+        request,
+        "This page was already used to hold seats with other details: that booking is below. "
+        "To book again, start from the seat map.",
+    )
+    return redirect("bookings:list")
 
 
 def _resume(request: HttpRequest, booking: Booking, passengers: list[dict]) -> HttpResponse:
@@ -205,9 +314,12 @@ def _own_booking(request: HttpRequest, reference: str) -> Booking | None:
 
 
 def _hold_once(
-    request: HttpRequest, *, key: str, flight_id: int, passengers: list[dict], seats: list[str]
+    request: HttpRequest, *, key: str, passengers: list[dict], segments: list[dict[str, Any]]
 ) -> tuple[str, bool]:
     """Hold the seats at most once per key: (booking reference, whether an earlier submission held them).
+
+    `segments` as `booking_hold_create` takes them: one {"flight_id", "seats"} for a one-way page,
+    one {"flight_id"} per flight of a journey.
 
     The key is recorded in the hold's own transaction with the API's rules (apps/core/idempotency.py),
     its answer the booking's reference: a second submission of the page waits for the first and is
@@ -225,7 +337,10 @@ def _hold_once(
         fingerprint=request_fingerprint(
             method="POST",
             route=request.path,
-            body={"flight_id": flight_id, "seats": seats, "passengers": passengers},
+            # A one-way page's body is the flight and its seats, as it was before journeys.
+            body={**segments[0], "passengers": passengers}
+            if len(segments) == 1
+            else {"segments": segments, "passengers": passengers},
         ),
     )
 
@@ -238,7 +353,7 @@ def _hold_once(
 
     try:
         booking = booking_hold_create(
-            user=request.user, flight_id=flight_id, passengers=passengers, seats=seats, before_commit=record
+            user=request.user, passengers=passengers, segments=segments, before_commit=record
         )
     except IdempotencyKeyTaken:
         return idempotency.stored().response_body["reference"], True

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat
@@ -22,11 +23,11 @@ from django.utils import dateformat
 from apps.bookings.access import manage_link_token
 from apps.bookings.boarding import boarding_pass_path, boarding_passes
 from apps.bookings.events import PaymentReceipt
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.bookings.services.check_in import check_in_window
 from apps.core.money import money_display
 from apps.core.templatetags.airline import local_time
-from apps.flights.models import Airport, Cabin
+from apps.flights.models import Airport, Cabin, Flight
 from apps.notifications.models import Notification
 
 Kind = Notification.Kind
@@ -44,6 +45,11 @@ SUBJECTS: dict[str, str] = {
     Kind.BOARDING_PASSES: "Boarding passes: {flight_number} to {destination}, {date} (booking {reference})",
 }
 
+# Subjects that name every flight of a journey (the others are about one flight: the first, or the one
+# cancelled).
+_JOURNEY_SUBJECTS = frozenset({Kind.BOOKING_HELD, Kind.BOOKING_CONFIRMED})
+_CANCELLED_FLIGHT_KEYS = ("number", "date", "departure", "arrival", "duration", "cancellation_reason")
+
 _BLANK_LINES = re.compile(r"\n[ \t]*(\n[ \t]*)+\n")
 
 
@@ -55,11 +61,22 @@ class RenderedEmail:
 
 
 def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
-    """The email of `kind` from a `booking_email_context`."""
-    flight, payment = context["flight"], context["payment"]
+    """The email of `kind` from a `booking_email_context`.
+
+    A journey's subject names all its flights; its flight-cancelled e-mail speaks of the flight the
+    airline cancelled, whichever segment it is.
+    """
+    flight, payment, segments = context["flight"], context["payment"], context.get("segments") or []
+    cancelled = next((segment for segment in segments if segment["cancelled"]), None)
+    if kind == Kind.FLIGHT_CANCELLED and cancelled is not None:
+        flight = {**flight, **{key: cancelled[key] for key in _CANCELLED_FLIGHT_KEYS}}
+        context = {**context, "flight": flight}
+    numbers = flight["number"]
+    if segments and kind in _JOURNEY_SUBJECTS:
+        numbers = " + ".join(segment["number"] for segment in segments)
     subject = SUBJECTS[kind].format(
         reference=context["reference"],
-        flight_number=flight["number"],
+        flight_number=numbers,
         origin=context["origin"]["city"],
         destination=context["destination"]["city"],
         date=flight["date"],
@@ -129,8 +146,9 @@ def booking_email_context(
 ) -> dict[str, Any]:
     """What the emails about `booking` show (`receipt` for the receipt, `refunded` for cancellations).
 
-    Two queries (three if the owner is not loaded yet): this usually runs inside the transaction of a
-    booking change, maybe while the flight row is locked, so every round trip counts.
+    Three queries (four if the owner is not loaded yet), a journey's too: its later flights are read
+    with the seats. This usually runs inside the transaction of a booking change, maybe while the
+    flight row is locked, so every round trip counts.
     """
     flight = booking.flight
     airports = {
@@ -143,8 +161,19 @@ def booking_email_context(
         airports[flight.departure_airport_id],
         airports[flight.arrival_airport_id],
     )
+    # Each seat with its flight and airports in the same query: a journey's later flights come with them.
+    booked = list(
+        booking.passengers.prefetch_related(
+            Prefetch(
+                "seat_assignments",
+                queryset=SeatAssignment.objects.select_related(
+                    "flight__departure_airport__city", "flight__arrival_airport__city"
+                ),
+            )
+        ).order_by("position")
+    )
     passengers = []
-    for passenger in booking.passengers.prefetch_related("seat_assignments").order_by("position"):
+    for passenger in booked:
         # A released seat keeps its row (active NULL): the emails still name the seat that was held.
         seat = passenger.seat_assignment
         passengers.append(
@@ -154,7 +183,7 @@ def booking_email_context(
                 "cabin": Cabin(seat.cabin).label if seat else "",
             }
         )
-    duration_minutes = int((flight.arrival_time - flight.departure_time).total_seconds() // 60)
+    duration_minutes = _minutes(flight)
     context: dict[str, Any] = {
         "reference": booking.reference,
         "customer_name": booking.owner.name or booking.owner.email,
@@ -174,6 +203,8 @@ def booking_email_context(
             # What the airline told its travellers when it cancelled the flight (flight_cancel).
             "cancellation_reason": flight.cancellation_reason,
         },
+        # Every flight of the journey with each passenger's seat on it; one-way e-mails do not use it.
+        "segments": _segments(booking, booked) if booking.segment_count > 1 else [],
         "pay_by": local_time(booking.hold_expires_at, departure_airport),
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),
         "refunded": refunded,
@@ -189,6 +220,44 @@ def booking_email_context(
             "date": local_time(receipt.paid_at, departure_airport),
         }
     return context
+
+
+def _segments(booking: Booking, passengers: list[Passenger]) -> list[dict[str, Any]]:
+    """The flights of a journey in travel order, each with its route, local times and the passengers'
+    seats on it, from the passengers' seat assignments (their flights and airports read with them)."""
+    segments = []
+    for position in range(1, booking.segment_count + 1):
+        seats = [(passenger, passenger.seat_on(position)) for passenger in passengers]
+        flight = next(seat.flight for _, seat in seats if seat is not None)
+        origin, destination = flight.departure_airport, flight.arrival_airport
+        minutes = _minutes(flight)
+        segments.append(
+            {
+                "position": position,
+                "number": flight.flight_number,
+                "origin": _airport(origin),
+                "destination": _airport(destination),
+                "date": local_time(flight.departure_time, origin, "D j M Y"),
+                "departure": local_time(flight.departure_time, origin),
+                "arrival": local_time(flight.arrival_time, destination),
+                "duration": f"{minutes // 60} h {minutes % 60:02d} min",
+                "cancelled": flight.status == Flight.Status.CANCELLED,
+                "cancellation_reason": flight.cancellation_reason,
+                "passengers": [
+                    {
+                        "name": f"{passenger.first_name} {passenger.last_name}",
+                        "seat": seat.seat_code if seat else "",
+                        "cabin": Cabin(seat.cabin).label if seat else "",
+                    }
+                    for passenger, seat in seats
+                ],
+            }
+        )
+    return segments
+
+
+def _minutes(flight: Flight) -> int:
+    return int((flight.arrival_time - flight.departure_time).total_seconds() // 60)
 
 
 def _payment_method_label(token: str) -> str:

@@ -44,3 +44,23 @@ def cancel_flight(flight: Flight, actor) -> None:
     """The airline cancels `flight`; its bookings follow when that commits (run here, in the test)."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         flight_cancel(flight_id=flight.pk, actor=actor)
+
+
+def return_flight(outbound: Flight, *, after: timedelta = timedelta(hours=3), **fields) -> Flight:
+    """A flight back from where `outbound` lands, leaving `after` it lands (a journey needs at least
+    JOURNEY_MIN_CONNECTION_MINUTES), as long as the outbound flight."""
+    departs = outbound.arrival_time + after
+    return booking_flight(
+        departure_airport=outbound.arrival_airport,
+        arrival_airport=outbound.departure_airport,
+        departure_time=departs,
+        arrival_time=departs + (outbound.arrival_time - outbound.departure_time),
+        **fields,
+    )
+
+
+def hold_journey(user, flights: list[Flight], count: int = 1) -> Booking:
+    """A hold of a seat per passenger on each of `flights` (assigned), in that travel order."""
+    return booking_hold_create(
+        user=user, passengers=passengers(count), segments=[{"flight_id": flight.pk} for flight in flights]
+    )

@@ -6,7 +6,7 @@ from django.urls import reverse
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking
 from apps.bookings.services import booking_hold_create
-from apps.bookings.tests.factories import booking_flight, cancel_flight
+from apps.bookings.tests.factories import booking_flight, cancel_flight, hold_journey, return_flight
 from apps.core.testing.admin import changelist_queries
 from apps.flights.tests.factories import AirportFactory, CityFactory
 
@@ -126,22 +126,66 @@ def test_a_flight_with_no_bookings_lists_none_not_all(staff_browser, customer, f
     assert shown(response) == []
 
 
-def _bookings(count: int, flight) -> None:
+def test_the_list_shows_a_journeys_whole_route(staff_browser, customer, flight):
+    back = return_flight(flight)
+    onward = return_flight(back)
+    hold_journey(customer, [flight, back, onward])
+
+    page = staff_browser.get(CHANGELIST).content.decode()
+
+    origin, destination = flight.departure_airport.iata_code, flight.arrival_airport.iata_code
+    numbers = ", ".join(f.flight_number for f in (flight, back, onward))
+    assert (
+        f'<span title="{numbers}">{flight.flight_number} +2 {origin} → {destination} → {origin} → '
+        f"{destination}</span>"
+    ) in page
+
+
+def test_the_booking_page_shows_each_flight_with_local_times_and_seats(staff_browser, customer, flight):
+    back = return_flight(flight, flight_number="AI806")
+    booking = hold_journey(customer, [flight, back], count=2)
+    seats = {
+        (seat.segment, seat.passenger.position): seat.seat_code
+        for seat in booking.seat_assignments.select_related("passenger")
+    }
+
+    page = staff_browser.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
+
+    table = page[
+        page.index('<table class="journey">') : page.index("</table>", page.index('<table class="journey">'))
+    ]
+    assert table.count("<tr><td>") == 2
+    assert f">{flight.flight_number}</a>" in table
+    assert ">AI806</a>" in table
+    assert f"{back.departure_airport.iata_code}&nbsp;→&nbsp;{back.arrival_airport.iata_code}" in table
+    assert table.count(" IST</time>") == 4  # departure and arrival of each, local (the factory's India)
+    assert f"Pax1 Traveller {seats[(1, 1)]}, Pax2 Traveller {seats[(1, 2)]}" in table
+    assert f"Pax1 Traveller {seats[(2, 1)]}, Pax2 Traveller {seats[(2, 2)]}" in table
+
+
+def _bookings(count: int, flight, back=None) -> None:
     for index in range(count):
         book(UserFactory(), flight, f"Asha Rao{index}", f"Vikram Shah{index}")
+        if back is not None:  # and a return trip on the same flights
+            booking_hold_create(
+                user=UserFactory(),
+                passengers=[{"first_name": f"Asha{index}", "last_name": "Rao"}],
+                segments=[{"flight_id": flight.pk}, {"flight_id": back.pk}],
+            )
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "Asha Rao"}, {"q": "asha"}, {"status": "held"}])
 def test_the_bookings_list_costs_the_same_queries_for_3_rows_as_for_30(staff_browser, params):
     flights = [booking_flight() for _ in range(3)]
-    for flight in flights:
-        _bookings(1, flight)
+    backs = [return_flight(flight) for flight in flights]
+    for flight, back in zip(flights, backs, strict=True):
+        _bookings(1, flight, back)
     few = changelist_queries(staff_browser, CHANGELIST, params)
-    for flight in flights:
-        _bookings(9, flight)
+    for flight, back in zip(flights, backs, strict=True):
+        _bookings(9, flight, back)
 
     many = changelist_queries(staff_browser, CHANGELIST, params)
 
-    assert len(staff_browser.get(CHANGELIST, params).context["cl"].result_list) == 30
+    assert len(staff_browser.get(CHANGELIST, params).context["cl"].result_list) == 50
     assert len(many) == len(few), "\n".join(many)
     assert len(many) <= 14, "\n".join(many)
