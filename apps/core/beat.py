@@ -1,6 +1,6 @@
 """Celery beat's scheduler, guarded so that a second beat started by mistake doubles no job.
 
-Exactly one beat should run (docs/SCALING.md, "Exactly one beat"). If two do (a failover that left
+Exactly one beat should run (docs/SCALING.md, "The shape"). If two do (a failover that left
 the old one running, a deployment that scaled beat to two replicas), both read the same schedule from
 django-celery-beat's tables and each dispatches every job: twice the work. So each dispatch first
 claims the job in the shared cache (Redis): `cache.add` of a key naming the job, expiring shortly
