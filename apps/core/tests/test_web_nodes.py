@@ -9,7 +9,9 @@ own database connections see it.
 """
 
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -111,6 +113,47 @@ def test_seats_held_on_one_node_are_paid_on_the_other_once(transactional_db, nod
     assert Booking.objects.count() == 1
     flight.refresh_from_db()
     assert flight.available_seats == flight.total_seats - 2
+    assert inventory_violations() == []
+
+
+def test_one_payment_sent_to_both_nodes_at_once_charges_once(transactional_db, nodes):
+    customer = UserFactory()
+    booking = hold(customer, booking_flight(rows=20), count=2)
+    token = access_token_for(customer)
+    start = threading.Barrier(2)
+
+    def pay(node: WebNode) -> requests.Response:
+        start.wait(timeout=TIMEOUT_SECONDS)
+        return requests.post(
+            node.url("/api/v1/payments"),
+            json=payment_body(booking),
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "both-nodes-at-once"},
+            timeout=TIMEOUT_SECONDS,
+        )
+
+    # given a held booking, when a client's payment and its retry reach both nodes at the same moment,
+    with ThreadPoolExecutor(max_workers=2) as clients:
+        answers = list(clients.map(pay, nodes))
+
+    # then one node charged, and the other either replayed its answer or said the key is in use;
+    fresh = [
+        answer
+        for answer in answers
+        if answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers
+    ]
+    assert len(fresh) == 1, [(answer.status_code, answer.text) for answer in answers]
+    (other,) = [answer for answer in answers if answer is not fresh[0]]
+    if other.status_code == 201:
+        assert (other.headers["Idempotent-Replayed"], other.content) == ("true", fresh[0].content)
+    else:
+        assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_in_use")
+        assert int(other.headers["Retry-After"]) >= 1
+    # one charge, one payment, the booking confirmed with its two seats.
+    assert GatewayCharge.objects.count() == 1
+    assert list(Payment.objects.values_list("status", flat=True)) == [Payment.Status.SUCCEEDED]
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert SeatAssignment.objects.filter(booking=booking, active=True).count() == 2
     assert inventory_violations() == []
 
 
