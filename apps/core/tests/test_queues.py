@@ -17,21 +17,28 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery import schedules
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from airline.celery import app as celery_app
 from airline.queues import EMAIL, HOUSEKEEPING, PAYMENTS, TASK_KINDS, queue_name
-from apps.core.beat import GuardedDatabaseScheduler, dispatch_claim_key
+from apps.core.beat import (
+    GuardedDatabaseScheduler,
+    claim_seconds,
+    dispatch_claim_key,
+    periodic_dispatch_claim,
+)
 from apps.core.periodic import periodic_jobs, periodic_tasks_sync
 from apps.core.testing.broker import queued_tasks_take, queues_emptied
 from apps.core.testing.nodes import this_run_database_url
 
 CELERY = Path(sys.executable).with_name("celery")
 DEADLINE_SECONDS = 30
-DUE_IN_SECONDS = 4
+DUE_IN_SECONDS = 6  # time for both beats to start and read the schedule (about 1 s each here)
 
 
 def queue(kind: str) -> str:
@@ -68,6 +75,33 @@ def test_every_task_of_the_apps_is_routed_to_its_queue():
         queue(PAYMENTS),
         queue(HOUSEKEEPING),
     ]
+
+
+def test_a_dispatch_claims_its_job_until_a_tenth_before_its_next_run():
+    every_30_seconds = schedules.schedule(timedelta(seconds=30))
+    daily_at_3 = schedules.crontab(minute=0, hour=3)
+    until_3 = daily_at_3.remaining_estimate(daily_at_3.now()).total_seconds()
+
+    assert claim_seconds(every_30_seconds) == pytest.approx(27, abs=0.01)
+    assert claim_seconds(daily_at_3) == pytest.approx(until_3 * 0.9, abs=1)
+
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
+}
+
+
+def test_with_redis_down_the_guard_lets_every_dispatch_through_and_says_so(caplog):
+    with override_settings(CACHES=REDIS_DOWN):
+        claims = [periodic_dispatch_claim("expire-holds", seconds=27) for _ in range(2)]
+
+    assert claims == [True, True]
+    unguarded = [r for r in caplog.records if "dispatching expire-holds unguarded" in r.getMessage()]
+    assert [r.levelname for r in unguarded] == ["WARNING", "WARNING"]
 
 
 @pytest.fixture
