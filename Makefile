@@ -26,7 +26,9 @@ venv:
 
 # The embedded default: SQLite, local-memory cache, a filesystem broker, a real Celery worker and
 # beat, mail kept in var/mail/ and shown at /dev/mail/. With DATABASE_URL, REDIS_URL and
-# CELERY_BROKER_URL set, the same on the services. Ctrl-C stops all three processes.
+# CELERY_BROKER_URL set, the same on the services. The one worker consumes every queue (e-mail,
+# payments, housekeeping and the default: airline/queues.py); production runs a worker pool per
+# queue (docs/SCALING.md, "Queues that scale apart"). Ctrl-C stops all three processes.
 run:
 	$(check_python)
 	@$(BOOTSTRAP) port $(RUN_HOST) $(RUN_PORT)

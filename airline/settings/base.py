@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from csp import constants as csp
 
+from airline.queues import task_queues, task_routes
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -162,7 +164,12 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="airline")
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# E-mail, payments and housekeeping each have a queue of their own, named after the default one
+# (airline/queues.py; which worker consumes what: docs/SCALING.md, "Queues that scale apart").
+CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ROUTES = task_routes(CELERY_TASK_DEFAULT_QUEUE)
+# django-celery-beat's scheduler, guarded against a second beat doubling a job (apps/core/beat.py).
+CELERY_BEAT_SCHEDULER = "apps.core.beat:GuardedDatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Email ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 os.environ.setdefault("CACHE_KEY_PREFIX", "airline-test")
 
+from airline.queues import task_queues, task_routes  # noqa: E402
 from airline.settings.base import *  # noqa: E402, F403
 from airline.settings.base import VAR_DIR  # noqa: E402
 
@@ -24,6 +25,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 RATELIMIT_SIGNIN = RATELIMIT_SIGNUP = RATELIMIT_BOOKING = RATELIMIT_PAYMENT = RATELIMIT_SEARCH = "100000/m"
 RATELIMIT_PASSWORD_RESET = RATELIMIT_PASSWORD_RESET_EMAIL = RATELIMIT_MANAGE_BOOKING = "100000/m"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "airline-test")
+CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ROUTES = task_routes(CELERY_TASK_DEFAULT_QUEUE)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -6,11 +6,13 @@ An app marks a Celery task as periodic in its `tasks.py`:
     @shared_task(name="apps.bookings.tasks.expire_holds_task", ...)
     def expire_holds_task() -> int: ...
 
-django-celery-beat's database scheduler runs them. `periodic_tasks_sync` writes the rows of every
-declared job; `manage.py setup_beat` (which `make run`, compose and deployments call) and the
-notifications data migration call it. Staff may edit or pause a job in the admin: syncing again
-leaves an existing job as staff left it unless asked to reset. Every job must be safe to run twice
-or concurrently (a run is dropped, not queued twice, when workers are down past its period).
+django-celery-beat's database scheduler runs them, guarded so that a second beat doubles no job
+(apps/core/beat.py); each task goes to its kind's queue (airline/queues.py). `periodic_tasks_sync`
+writes the rows of every declared job; `manage.py setup_beat` (which `make run`, compose and
+deployments call) and the notifications data migration call it. Staff may edit or pause a job in
+the admin: syncing again leaves an existing job as staff left it unless asked to reset. Every job
+must be safe to run twice or concurrently (a run is dropped, not queued twice, when workers are down
+past its period).
 """
 
 from collections.abc import Callable

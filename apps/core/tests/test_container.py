@@ -12,6 +12,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from airline.queues import task_queues
+
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -63,8 +65,9 @@ def test_the_site_builds_one_image_that_every_app_container_runs():
     app = {name: spec for name, spec in site.items() if spec.get("image") == "airline:local"}
 
     assert builders == ["setup"]
-    assert set(app) == {"setup", "web", "worker", "beat"}
-    assert {name for name, spec in app.items() if spec["pull_policy"] == "never"} == {"web", "worker", "beat"}
+    workers = {"worker-email", "worker-payments", "worker-housekeeping"}
+    assert set(app) == {"setup", "web", "beat", *workers}
+    assert {name for name, spec in app.items() if spec["pull_policy"] == "never"} == {"web", "beat", *workers}
     assert all(
         spec["depends_on"] == {"setup": {"condition": "service_completed_successfully"}}
         for name, spec in app.items()
@@ -73,6 +76,20 @@ def test_the_site_builds_one_image_that_every_app_container_runs():
     # web runs the image's command: the production server configuration (airline/serve.py)
     assert "command" not in site["web"]
     assert 'CMD ["python", "-m", "airline.serve"]' in dockerfile_stages()[-1]
+
+
+def test_the_sites_workers_consume_every_queue_once_and_beat_runs_once():
+    # the compose site keeps the default queue's name, "airline" (airline/queues.py names the others)
+    site = profile("site")
+    consumed = []
+    for spec in site.values():
+        command = spec.get("command") or []
+        if command[:4] == ["celery", "-A", "airline", "worker"]:
+            consumed += command[command.index("-Q") + 1].split(",")
+
+    assert sorted(consumed) == sorted(queue.name for queue in task_queues("airline"))
+    assert [name for name, spec in site.items() if "beat" in (spec.get("command") or [])] == ["beat"]
+    assert "replicas" not in site["beat"].get("deploy", {})
 
 
 def test_the_final_image_stage_runs_as_a_user_with_a_health_check_and_no_build_or_test_tools():

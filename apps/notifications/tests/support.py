@@ -23,9 +23,11 @@ from django.utils import timezone
 from kombu import Connection
 
 from airline.celery import app as celery_app
+from airline.queues import EMAIL, queue_name
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.events import PaymentReceipt
 from apps.bookings.models import Booking, Passenger, SeatAssignment
+from apps.core.testing.broker import this_run_queue_names
 from apps.flights.models import Cabin, Flight
 from apps.flights.seating import airplane_positions
 from apps.flights.services.seats import flight_seats_take
@@ -175,11 +177,17 @@ CELERY = Path(sys.executable).with_name("celery")
 
 @contextmanager
 def running_celery_worker(
-    *, smtp_port: int, log_path: Path, environment: dict[str, str] | None = None, name: str = "worker"
+    *,
+    smtp_port: int,
+    log_path: Path,
+    environment: dict[str, str] | None = None,
+    name: str = "worker",
+    queues: tuple[str, ...] | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """A real Celery worker (solo pool, node `name`) consuming this run's queue, on the test database,
-    sending to the loopback SMTP server at `smtp_port`, its output in `log_path`; `environment` adds
-    settings.
+    """A real Celery worker (solo pool, node `name`) consuming this run's `queues` (all of them unless
+    named: the default, e-mail, payments and housekeeping queues of airline/queues.py), on the test
+    database, sending to the loopback SMTP server at `smtp_port`, its output in `log_path`;
+    `environment` adds settings.
 
     Stopped on exit (SIGTERM, then SIGKILL), unless the test killed it already.
     """
@@ -197,7 +205,7 @@ def running_celery_worker(
         worker = subprocess.Popen(
             # Heartbeat and gossip stay on: their timers wake the event loop, so the worker acts on
             # SIGTERM within about two seconds (without them it sleeps ten seconds before noticing).
-            [str(CELERY), "-A", "airline", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE]
+            [str(CELERY), "-A", "airline", "worker", "-Q", ",".join(queues or this_run_queue_names())]
             + ["--pool=solo", "-l", "info", "--without-mingle", "-n", f"{name}@%h"],
             cwd=settings.BASE_DIR,
             env=worker_environment,
@@ -249,12 +257,17 @@ def broker_unreachable() -> Iterator[None]:
         reset_pools()
 
 
+def this_run_queue(kind: str) -> str:
+    """This run's queue of `kind` (airline/queues.py: EMAIL, PAYMENTS or HOUSEKEEPING)."""
+    return queue_name(settings.CELERY_TASK_DEFAULT_QUEUE, kind)
+
+
 def queued_notification_ids() -> list[int]:
-    """Take every message off this run's queue; the notification ids of the send tasks, in order."""
+    """Take every message off this run's e-mail queue; the notification ids of the send tasks, in order."""
     ids: list[int] = []
     with Connection(settings.CELERY_BROKER_URL) as connection:
         channel = connection.default_channel
-        while (message := channel.basic_get(settings.CELERY_TASK_DEFAULT_QUEUE, no_ack=True)) is not None:
+        while (message := channel.basic_get(this_run_queue(EMAIL), no_ack=True)) is not None:
             if message.headers["task"] == "apps.notifications.tasks.send_notification_task":
                 args, _kwargs, _embed = json.loads(message.body)
                 ids.append(args[0])
