@@ -89,10 +89,18 @@ def catalogue_read(read: Callable[[], T]) -> T:
 def replica_for_reads() -> str:
     """The alias a catalogue read may use now: a healthy replica chosen at random, or `default`."""
     aliases = settings.DATABASE_REPLICA_ALIASES
-    if not aliases or replica_pinned.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    primary = connections[DEFAULT_DB_ALIAS]
+    if not aliases or replica_pinned.get() or primary.in_atomic_block:
         return DEFAULT_DB_ALIAS
-    usable = [alias for alias in aliases if _usable(alias)]
+    usable = [alias for alias in aliases if not _is_primary(alias, primary.settings_dict) and _usable(alias)]
     return random.choice(usable) if usable else DEFAULT_DB_ALIAS
+
+
+def _is_primary(alias: str, primary: dict[str, Any]) -> bool:
+    """Whether the alias names the primary's own database: in the test suite each replica alias
+    mirrors the primary (TEST MIRROR), which is then the primary, not a replica to check."""
+    replica = connections[alias].settings_dict
+    return all(replica.get(key) == primary.get(key) for key in ("HOST", "PORT", "NAME"))
 
 
 @dataclass(slots=True)
