@@ -177,6 +177,7 @@ from django.test import Client
 from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import UserFactory
 from apps.flights.tests.factories import AirportFactory, CityFactory, FlightFactory
+from zoneinfo import ZoneInfo
 
 def flight(number, origin, destination):
     return FlightFactory(
@@ -193,8 +194,13 @@ def signed_in(user):
     browser = Client()
     browser.force_login(user)
     return browser.cookies[settings.SESSION_COOKIE_NAME].value
+def local_day(flight):
+    return flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone)).date().isoformat()
+
+quiet = flight("RP100", "RPA", "RPB")
 print(json.dumps({
-    "quiet": flight("RP100", "RPA", "RPB").pk,
+    "quiet": quiet.pk,
+    "quiet_day": local_day(quiet),
     "last_seats": flight("RP200", "RPC", "RPD").pk,
     "tokens": {name: str(auth_session_start(user=user).access_token) for name, user in users.items()},
     "session_cookie": settings.SESSION_COOKIE_NAME,
@@ -355,6 +361,10 @@ def test_search_detail_and_the_results_page_are_served_by_the_replica_and_a_hold
         detail = cluster.client().get(f"{cluster.url}/api/v1/flights/900001", timeout=10)
         seats = cluster.client().get(f"{cluster.url}/api/v1/flights/900001/seats", timeout=10)
         detail_page = cluster.client().get(f"{cluster.url}/flights/900001/", timeout=10)
+        fares = cluster.client().get(
+            f"{cluster.url}/api/v1/flights/fares-by-day?trips=RPA-RPB&tripDate={cluster.seed['quiet_day']}",
+            timeout=10,
+        )
         # Then the replica answered all of them
         assert _numbers(search) == ["RP100", "RP901"]
         assert page.status_code == 200
@@ -363,6 +373,8 @@ def test_search_detail_and_the_results_page_are_served_by_the_replica_and_a_hold
         assert (detail.status_code, detail.json()["flight_number"]) == (200, "RP901")
         assert (seats.status_code, len(seats.json()["seats"])) == (200, 2)
         assert (detail_page.status_code, "RP901" in detail_page.text) == (200, True)
+        assert fares.status_code == 200, fares.text
+        assert [day["flights"] for day in fares.json()["days"] if day["chosen"]] == [2]
 
         # When a traveller holds a seat on it: the hold reads the primary, which has no such flight
         writer = cluster.client("dev")
@@ -499,3 +511,9 @@ def test_a_replica_that_is_down_is_skipped_within_a_second_and_used_again_when_b
     finally:
         _replica_only_flight_delete(cluster, 900003)
     assert len(cluster.log_lines("Replica replica_1 is up")) == up_lines + 1
+
+
+def test_a_missing_mariadbd_fails_the_tests_saying_what_to_install():
+    missing = r"mariadbd-missing was not found: .*apt-get install mariadb-server"
+    with pytest.raises(pytest.fail.Exception, match=missing):
+        _program("mariadbd-missing")
