@@ -89,8 +89,10 @@ def catalogue_read(read: Callable[[], T]) -> T:
 def replica_for_reads() -> str:
     """The alias a catalogue read may use now: a healthy replica chosen at random, or `default`."""
     aliases = settings.DATABASE_REPLICA_ALIASES
+    if not aliases:
+        return DEFAULT_DB_ALIAS
     primary = connections[DEFAULT_DB_ALIAS]
-    if not aliases or replica_pinned.get() or primary.in_atomic_block:
+    if replica_pinned.get() or primary.in_atomic_block:
         return DEFAULT_DB_ALIAS
     usable = [alias for alias in aliases if not _is_primary(alias, primary.settings_dict) and _usable(alias)]
     return random.choice(usable) if usable else DEFAULT_DB_ALIAS

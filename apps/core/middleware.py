@@ -10,6 +10,7 @@ from csp.constants import HEADER, SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.settings import spectacular_settings
@@ -60,15 +61,14 @@ REPLICA_PIN_COOKIE = "airline_primary_until"
 class ReplicaPinMiddleware:
     """Read-your-writes with read replicas (apps/core/db_router.py): a request that writes (any
     method but GET, HEAD, OPTIONS, TRACE) and every request of the same client for
-    REPLICA_PIN_SECONDS after it read the primary only. Does nothing without replicas."""
+    REPLICA_PIN_SECONDS after it read the primary only. Without replicas Django leaves it out."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        if not settings.DATABASE_REPLICA_ALIASES:
+            raise MiddlewareNotUsed
         self.get_response = get_response
-        self.enabled = bool(settings.DATABASE_REPLICA_ALIASES)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self.enabled:
-            return self.get_response(request)
         writes = request.method not in SAFE_METHODS
         pinned = writes or _pinned_until(request.COOKIES.get(REPLICA_PIN_COOKIE, "")) > time.time()
         token = replica_pinned.set(pinned)

@@ -125,6 +125,22 @@ def test_with_the_router_a_hold_takes_the_same_statements_and_pins_its_client(re
     assert REPLICA_PIN_COOKIE not in read.cookies  # reads do not extend it
 
 
+@pytest.mark.django_db
+def test_without_replicas_a_write_sets_no_pin(settings, customer_client):
+    settings.DATABASE_REPLICA_ALIASES = []
+    flight = booking_flight(rows=2)
+
+    response = customer_client.post(
+        "/api/v1/bookings",
+        {"flight_id": flight.pk, "passengers": passengers(1)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex,
+    )
+
+    assert response.status_code == 201
+    assert REPLICA_PIN_COOKIE not in response.cookies
+
+
 def test_gtid_positions_are_read_per_domain():
     assert db_router._gtid_positions("0-1-264,1-2-17") == {"0": "1-264", "1": "2-17"}
     assert db_router._gtid_positions("") == {}
