@@ -20,6 +20,7 @@ With no replica configured (`DATABASE_REPLICA_URLS` empty) no router is installe
 `catalogue_read` just calls its function: everything reads the primary, as it always did.
 """
 
+import contextlib
 import logging
 import random
 import threading
@@ -79,7 +80,7 @@ def catalogue_read(read: Callable[[], T]) -> T:
     try:
         return read()
     except (OperationalError, InterfaceError) as error:
-        connections[alias].close()
+        _close(alias)
         _mark_down(alias, _one_line(error))
     finally:
         _catalogue_alias.reset(scope)
@@ -172,9 +173,9 @@ def _check(alias: str, state: _ReplicaState, now: float) -> tuple[bool, str]:
             status = dict(zip([column[0] for column in cursor.description], row, strict=True)) if row else {}
             cursor.execute("SELECT @@gtid_slave_pos")
             (applied,) = cursor.fetchone()
-    except DatabaseError as error:
-        connection.close()
-        return False, f"unreachable: {_one_line(error)}"
+    except DatabaseError as error:  # unreachable, gone, or not allowed to ask
+        _close(alias)
+        return False, f"check failed: {_one_line(error)}"
     if not status:
         return False, "not replicating: SHOW SLAVE STATUS is empty"
     if status.get("Slave_IO_Running") != "Yes":
@@ -208,6 +209,12 @@ def _gtid_positions(text: str) -> dict[str, str]:
         if rest:
             positions[domain] = rest
     return positions
+
+
+def _close(alias: str) -> None:
+    """Drop this thread's connection to the replica, so the next check connects afresh."""
+    with contextlib.suppress(DatabaseError):
+        connections[alias].close()
 
 
 def _one_line(error: BaseException) -> str:
