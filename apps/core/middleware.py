@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularSwaggerView
-from rest_framework.permissions import SAFE_METHODS
 
 from apps.core.db_router import replica_pinned
 from apps.core.problems import not_found_problem, problem_response
@@ -56,6 +55,8 @@ class RequestIdMiddleware:
 # The cookie that keeps a client's reads on the primary after it wrote: its value is when that ends
 # (Unix time). Forging it only sends the forger's own reads to the primary.
 REPLICA_PIN_COOKIE = "airline_primary_until"
+# The methods that do not write (as CSRF protection counts them); any other one pins its client.
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class ReplicaPinMiddleware:
@@ -69,7 +70,7 @@ class ReplicaPinMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        writes = request.method not in SAFE_METHODS
+        writes = request.method not in _READ_METHODS
         pinned = writes or _pinned_until(request.COOKIES.get(REPLICA_PIN_COOKIE, "")) > time.time()
         token = replica_pinned.set(pinned)
         try:
