@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 
 from airline.queues import task_queues, task_routes
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.ReplicaPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -120,6 +122,28 @@ else:
 _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+
+# Read replicas (docs/SCALING.md, "Read replicas"): zero or more MariaDB replicas of the primary,
+# comma-separated URLs, each the alias replica_1, replica_2, … with the primary's options and a
+# 1-second connect timeout. Only catalogue and search reads go there (apps/core/db_router.py); with
+# none, no router is installed and everything reads the primary. In tests an alias mirrors the
+# primary, so the suite runs unchanged with replicas configured.
+DATABASE_REPLICA_ALIASES: list[str] = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    if _db["ENGINE"] != "django.db.backends.mysql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a MariaDB/MySQL DATABASE_URL.")
+    _replica = {**environ.Env.db_url_config(_url), "CONN_MAX_AGE": _db["CONN_MAX_AGE"]}
+    _replica.update(CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"})
+    _replica["OPTIONS"] = {**_db["OPTIONS"], **_replica.get("OPTIONS", {}), "connect_timeout": 1}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_REPLICA_ALIASES.append(f"replica_{_number}")
+DATABASE_ROUTERS = ["apps.core.db_router.ReplicaRouter"] if DATABASE_REPLICA_ALIASES else []
+# A replica further behind the primary than this is not read (its staleness is what search may show,
+# plus the search cache's TTL).
+REPLICA_MAX_LAG_SECONDS = env.int("REPLICA_MAX_LAG_SECONDS", default=5)
+# After a client's write (any POST, PUT, PATCH or DELETE), its reads stay on the primary this long,
+# so it sees what it just did (read-your-writes): longer than a replica may lag.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=REPLICA_MAX_LAG_SECONDS + 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -9,11 +10,13 @@ from csp.constants import HEADER, SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularSwaggerView
 
+from apps.core.db_router import replica_pinned
 from apps.core.problems import not_found_problem, problem_response
 from apps.core.request_context import log_context_reset, log_context_update, request_id_var
 
@@ -47,6 +50,48 @@ class RequestIdMiddleware:
             log_context_reset()
         response["X-Request-ID"] = request_id
         return response
+
+
+# The cookie that keeps a client's reads on the primary after it wrote: its value is when that ends
+# (Unix time). Forging it only sends the forger's own reads to the primary.
+REPLICA_PIN_COOKIE = "airline_primary_until"
+# The methods that do not write (as CSRF protection counts them); any other one pins its client.
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class ReplicaPinMiddleware:
+    """Read-your-writes with read replicas (apps/core/db_router.py): a request that writes (any
+    method but GET, HEAD, OPTIONS, TRACE) and every request of the same client for
+    REPLICA_PIN_SECONDS after it read the primary only. Without replicas Django leaves it out."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        if not settings.DATABASE_REPLICA_ALIASES:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        writes = request.method not in _READ_METHODS
+        pinned = writes or _pinned_until(request.COOKIES.get(REPLICA_PIN_COOKIE, "")) > time.time()
+        token = replica_pinned.set(pinned)
+        try:
+            response = self.get_response(request)
+        finally:
+            replica_pinned.reset(token)
+        if writes:
+            seconds = settings.REPLICA_PIN_SECONDS
+            response.set_cookie(
+                REPLICA_PIN_COOKIE,
+                str(int(time.time()) + seconds),
+                max_age=seconds,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+def _pinned_until(value: str) -> int:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else 0
 
 
 def is_api_request(request: HttpRequest) -> bool:

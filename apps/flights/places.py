@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS
 
 from apps.flights.models import Airport
 from apps.flights.search_cache import catalogue_version
@@ -74,10 +75,13 @@ class PlaceNotFound(ValueError):
 
 
 def place_index_build() -> PlaceIndex:
-    """Every airport, city and name of the catalogue (one query)."""
+    """Every airport, city and name of the catalogue (one query), read on the primary even inside a
+    catalogue read (apps/core/db_router.py): the index is kept under the catalogue version until the
+    next change, so one built from a lagging replica would outlive that replica's lag."""
     index = PlaceIndex()
     cities: dict[int, tuple[str, str, list[str], list[tuple[str, str]]]] = {}
-    for code, name, time_zone, city_id, city_name, country, alternative_names in Airport.objects.values_list(
+    airports = Airport.objects.using(DEFAULT_DB_ALIAS)
+    for code, name, time_zone, city_id, city_name, country, alternative_names in airports.values_list(
         "iata_code", "name", "time_zone", "city_id", "city__name", "city__country", "city__alternative_names"
     ).order_by("iata_code"):
         index.time_zones[code] = time_zone

@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, models
+from django.db import connection, connections, models, router
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -126,6 +127,12 @@ _SORT_COLUMNS = {
 }
 
 
+def _catalogue_cursor() -> CursorWrapper:
+    """A cursor where the flights app's reads go now: a replica inside
+    apps/core/db_router.py: catalogue_read, else the primary."""
+    return connections[router.db_for_read(Flight)].cursor()
+
+
 @dataclass(frozen=True, slots=True)
 class FlightSearchPage:
     rows: list[dict[str, Any]]  # FLIGHT_ROW_FIELDS of each flight on the page
@@ -157,7 +164,7 @@ def flight_search_page(
             column = _SORT_COLUMNS[field]
         order.append(f"{column} {'DESC' if direction == 'desc' else 'ASC'}")
     order.append("f.id ASC")
-    with connection.cursor() as cursor:
+    with _catalogue_cursor() as cursor:
         cursor.execute(
             f"SELECT {_ROW_SELECT}, COUNT(*) OVER (){_FLIGHT_JOINS} WHERE {where}"
             f" ORDER BY {', '.join(order)} LIMIT %s OFFSET %s",
@@ -254,7 +261,7 @@ def flight_fares_by_day(
         departure_codes=departure_codes, arrival_codes=arrival_codes, travellers=max(travellers, 1)
     )
     where, params = _search_conditions(criteria, now or timezone.now())
-    with connection.cursor() as cursor:
+    with _catalogue_cursor() as cursor:
         cursor.execute(
             f"SELECT CASE {' '.join(arms)} END AS local_day, f.currency, MIN(f.base_fare), COUNT(*)"
             f"{_FLIGHT_JOINS} WHERE {where} AND f.departure_time >= %s AND f.departure_time < %s"

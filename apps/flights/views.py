@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from apps.core.db_router import catalogue_read
 from apps.core.templatetags.airline import hours_minutes
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.forms import TRIP_CHOICES, FlightSearchForm, SeatChoiceForm
@@ -219,7 +220,7 @@ def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[P
             found = flight_search_page(criteria=criteria, page=number, page_size=RESULTS_PER_PAGE)
         return found.count, number, flight_list(flight_ids=[row["id"] for row in found.rows])
 
-    (count, page_number, flights), hit = cached_search(token, search)
+    (count, page_number, flights), hit = cached_search(token, lambda: catalogue_read(search))
     # Paginating a stand-in of the right length gives the page its numbers without the rows.
     return Page(flights, page_number, Paginator(range(count), RESULTS_PER_PAGE)), hit
 
@@ -250,11 +251,13 @@ def _fare_days(
     )
     days, _ = cached_search(
         token,
-        lambda: flight_fares_by_day(
-            departure_codes=route.departure_codes,
-            arrival_codes=route.arrival_codes,
-            day=chosen,
-            travellers=travellers,
+        lambda: catalogue_read(
+            lambda: flight_fares_by_day(
+                departure_codes=route.departure_codes,
+                arrival_codes=route.arrival_codes,
+                day=chosen,
+                travellers=travellers,
+            )
         ),
     )
     query.pop("page", None)
@@ -277,9 +280,10 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
     """The flight and its seat map: one seat per traveller, chosen on the map or in plain selects."""
     choice = SeatChoiceForm(request.GET)
     travellers = (choice.is_valid() and choice.cleaned_data["travellers"]) or 1
-    try:
-        flight = flight_get(flight_id=flight_id)
-        seat_map = flight_seat_map(flight_id=flight_id)
+    try:  # display only: the hold decides on the primary (apps/core/db_router.py)
+        flight, seat_map = catalogue_read(
+            lambda: (flight_get(flight_id=flight_id), flight_seat_map(flight_id=flight_id))
+        )
     except FlightNotFound:
         raise Http404("No such flight") from None
     # A flight no longer on sale (cancelled, departed, or inside the booking cutoff: the sale rule,

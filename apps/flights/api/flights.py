@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from apps.core.api.fields import StringField
 from apps.core.api.schema import problems
+from apps.core.db_router import catalogue_read
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.http import json_bytes_response
 from apps.core.pagination import PAGE_PARAMETERS, PageNumberPagination, paginated
@@ -356,7 +357,9 @@ class FlightListCreateApi(APIView):
                 paginator.counted_page_response(request, items, number=number, count=found.count).data
             )
 
-        answer = cached_json(token, search, ttl=settings.SEARCH_CACHE_TTL_SECONDS, limit=limit)
+        answer = cached_json(
+            token, lambda: catalogue_read(search), ttl=settings.SEARCH_CACHE_TTL_SECONDS, limit=limit
+        )
         return json_bytes_response(
             request,
             answer.body,
@@ -481,7 +484,7 @@ class FlightFaresByDayApi(APIView):
 
         answer = cached_json(
             f"fares-by-day|{criteria.cache_token()}",
-            fares,
+            lambda: catalogue_read(fares),
             ttl=settings.SEARCH_CACHE_TTL_SECONDS,
             limit=limit,
         )
@@ -504,7 +507,7 @@ class FlightDetailApi(APIView):
         at most (the availability it shows may lag that long; booking never trusts it)."""
         answer = cached_json(
             f"flight:{flight_id}",
-            lambda: json_bytes(flight_body(flight_get(flight_id=flight_id))),
+            lambda: catalogue_read(lambda: json_bytes(flight_body(flight_get(flight_id=flight_id)))),
             ttl=settings.FLIGHT_CACHE_TTL_SECONDS,
         )
         return json_bytes_response(
@@ -538,7 +541,7 @@ class FlightSeatMapApi(APIView):
         """From the cache, as the flight's detail is (FLIGHT_CACHE_TTL_SECONDS at most behind)."""
         answer = cached_json(
             f"seats:{flight_id}",
-            lambda: json_bytes(seat_map_body(flight_seat_map(flight_id=flight_id))),
+            lambda: catalogue_read(lambda: json_bytes(seat_map_body(flight_seat_map(flight_id=flight_id)))),
             ttl=settings.FLIGHT_CACHE_TTL_SECONDS,
         )
         return json_bytes_response(
