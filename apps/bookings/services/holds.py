@@ -368,16 +368,9 @@ def _hold_optimistic(request: HoldRequest) -> Booking:
                 positions = [seat.position for seat in chosen[segment.position]]
                 if not flight_seats_take_if_free(flight=segment.flight, positions=positions, now=now):
                     raise _SeatsTakenMeanwhile()
-            booking = _booking_insert(
-                request,
-                priced_by={segment.flight.pk: segment.flight for segment in request.segments},
-                seats=[chosen[segment.position] for segment in request.segments],
-                now=now,
+            return _unlocked_hold_write(
+                request, [chosen[segment.position] for segment in request.segments], now
             )
-            for segment in request.segments:
-                segment.flight.available_seats -= request.count
-            _held(request, booking)
-            return booking
     except _SeatsTakenMeanwhile:
         pass
     _refusal_ensure(request, now)
@@ -400,20 +393,26 @@ def _hold_optimistic(request: HoldRequest) -> Booking:
                     positions=[seat.position for seat in picked],
                 )
                 seats.append(picked)
-            booking = _booking_insert(
-                request,
-                priced_by={segment.flight.pk: segment.flight for segment in request.segments},
-                seats=seats,
-                now=now,
-            )
-            for segment in request.segments:
-                segment.flight.available_seats -= request.count
-            _held(request, booking)
-            return booking
+            return _unlocked_hold_write(request, seats, now)
     except _SeatsTakenMeanwhile:
         pass
     _refusal_ensure(request, now)
     raise Busy("The flight is very busy; try again.")
+
+
+def _unlocked_hold_write(request: HoldRequest, seats: list[list[Seat]], now: datetime) -> Booking:
+    """The optimistic hold's writes once its conditional UPDATEs took the seats: the booking priced by
+    the flights as read before the transaction, their counters as the answer shows them, the events."""
+    booking = _booking_insert(
+        request,
+        priced_by={segment.flight.pk: segment.flight for segment in request.segments},
+        seats=seats,
+        now=now,
+    )
+    for segment in request.segments:
+        segment.flight.available_seats -= request.count
+    _held(request, booking)
+    return booking
 
 
 def _refusal_ensure(request: HoldRequest, now: datetime) -> None:
