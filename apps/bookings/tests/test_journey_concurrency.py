@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.selectors import inventory_violations
-from apps.bookings.services import booking_hold_create
+from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.bookings.tests.factories import booking_flight, hold, passengers
 from apps.bookings.tests.racing import outcome_counts, race
 
@@ -85,4 +86,33 @@ def test_overlapping_journeys_sharing_a_flight_never_deadlock_and_never_oversell
     first.refresh_from_db()
     last.refresh_from_db()
     assert first.available_seats + last.available_seats == SEATS
+    assert inventory_violations() == []
+
+
+def _deadlocks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
+        return int(cursor.fetchone()[1])
+
+
+def test_journey_holds_racing_cancels_of_the_same_flights_never_deadlock(strategy, customer):
+    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    # Travel order against id order: the return exists first. A hold locks by ascending id, as a
+    # cancel does (its booking's flights, then the booking); locking in travel order would deadlock.
+    back = booking_flight(rows=10, departure_time=start + timedelta(days=2))
+    outbound = booking_flight(rows=10, departure_time=start)
+    held = [journey(customer, [outbound, back]) for _ in range(12)]
+    deadlocks = _deadlocks()
+
+    calls = [lambda: journey(customer, [outbound, back])] * 12 + [
+        lambda booking=booking: booking_cancel(booking=booking, actor=customer) for booking in held
+    ]
+    results = race(calls)
+
+    assert outcome_counts(results) == Counter({"ok": 24})
+    assert _deadlocks() == deadlocks
+    assert Booking.objects.filter(status=Booking.Status.CANCELLED).count() == 12
+    for flight in (outbound, back):
+        flight.refresh_from_db()
+        assert flight.available_seats == 60 - 12
     assert inventory_violations() == []
