@@ -1,4 +1,3 @@
-import itertools
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from apps.bookings.selectors import (
 )
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.bookings.services.cancellation import booking_cancel_refusal
+from apps.bookings.services.holds import journey_refusal
 from apps.core.exceptions import ApplicationError, ValidationFailed
 from apps.core.idempotency import (
     IdempotencyKeyInUse,
@@ -39,7 +39,6 @@ from apps.core.idempotency import (
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.journeys import journey_connection_problem
 from apps.flights.models import Flight
 from apps.flights.selectors import flight_get, flight_list, flight_seat_map
 
@@ -219,24 +218,11 @@ def _journey_new(request: HttpRequest, *, flight_ids: list[int], count: int) -> 
 
 
 def _journey_refusal(flight_ids: list[int], flights: list[Flight], count: int) -> str | None:
-    """Why the journey shown cannot be booked now (a sentence), or None. The hold decides again, under
-    the flights' locks; this spares the traveller typing names for a journey that cannot be held."""
+    """Why the journey shown cannot be booked now (a sentence), or None: the hold's own rules
+    (`journey_refusal`), which spare the traveller typing names for a journey that cannot be held."""
     if len(flights) != len(flight_ids):
         return "One of its flights does not exist."
-    now = timezone.now()
-    for position, flight in enumerate(flights, start=1):
-        reason = flight.sale_closed_reason(now)
-        if reason is None and flight.available_seats < count:
-            reason = f"It has {flight.available_seats} seat(s) left."
-        if reason is not None:
-            return f"Flight {position} ({flight.flight_number}): {reason}"
-    if len({flight.currency for flight in flights}) > 1:
-        return "Its flights are sold in different currencies."
-    for previous, following in itertools.pairwise(flights):
-        problem = journey_connection_problem(previous, following)
-        if problem:
-            return problem
-    return None
+    return journey_refusal(flights, count=count, now=timezone.now())
 
 
 def _held(request: HttpRequest, reference: str, *, replayed: bool) -> HttpResponse:

@@ -28,7 +28,6 @@ from apps.accounts.models import User
 from apps.bookings import events
 from apps.bookings.exceptions import FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
 from apps.bookings.models import (
-    MAX_SEGMENTS,
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
     Booking,
@@ -43,7 +42,7 @@ from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
 from apps.flights.journeys import journey_connection_problem
 from apps.flights.locks import flight_lock_for_hold
-from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS, Cabin, Flight
 from apps.flights.seating import Seat, airplane_layout, is_taken
 from apps.flights.selectors import flight_get_for_hold
 from apps.flights.services.seats import (
@@ -230,18 +229,35 @@ def _segment_request_build(
 
 def _journey_ensure(segments: list[SegmentRequest]) -> None:
     """Several flights make one journey: one currency, each leaving after the previous lands."""
-    if len(segments) == 1:
-        return
-    if len({segment.flight.currency for segment in segments}) > 1:
-        raise ValidationFailed(
-            "These flights are sold in different currencies and cannot be booked together.",
-            errors={"segments": ["Choose flights sold in one currency."]},
-        )
-    for previous, following in itertools.pairwise(segments):
-        problem = journey_connection_problem(previous.flight, following.flight)
+    problem = _journey_problem([segment.flight for segment in segments])
+    if problem is not None:
+        field, message = problem
+        raise ValidationFailed(message, errors={field: [message]})
+
+
+def _journey_problem(flights: list[Flight]) -> tuple[str, str] | None:
+    """(the field, a sentence) that refuses these flights as one journey, in travel order, or None."""
+    if len({flight.currency for flight in flights}) > 1:
+        return "segments", "These flights are sold in different currencies and cannot be booked together."
+    for position, (previous, following) in enumerate(itertools.pairwise(flights), start=2):
+        problem = journey_connection_problem(previous, following)
         if problem:
-            problem = f"Flight {following.position} ({following.flight.flight_number}): {problem}"
-            raise ValidationFailed(problem, errors={f"segments.{following.position - 1}": [problem]})
+            return f"segments.{position - 1}", f"Flight {position} ({following.flight_number}): {problem}"
+    return None
+
+
+def journey_refusal(flights: list[Flight], *, count: int, now: datetime) -> str | None:
+    """Why a hold of these flights (travel order) for `count` travellers would be refused as they read
+    now (a sentence naming the flight), or None: the rules the hold applies, for a page to say before
+    the traveller types names. The hold decides again under the flights' locks."""
+    for position, flight in enumerate(flights, start=1):
+        reason = flight.sale_closed_reason(now)
+        if reason is None and flight.available_seats < count:
+            reason = f"{flight.available_seats} seat(s) left."
+        if reason is not None:
+            return f"Flight {position} ({flight.flight_number}): {reason}"
+    problem = _journey_problem(flights)
+    return None if problem is None else problem[1]
 
 
 def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
