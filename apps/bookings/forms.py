@@ -1,8 +1,7 @@
 from django import forms
 
-from apps.bookings.models import MAX_SEGMENTS
 from apps.core.forms import IdempotentForm
-from apps.flights.models import MAX_PARTY_SIZE
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 
 
 class HoldStartForm(forms.Form):

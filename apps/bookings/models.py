@@ -11,8 +11,6 @@ from apps.flights.models import Cabin, Flight
 # that read as digits are left out).
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
-# A booking holds one to four flights (one-way, return, multi-city): the segments of its journey.
-MAX_SEGMENTS = 4
 
 
 class Booking(TimeStampedModel):

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
-from apps.flights.journeys import MULTI_CITY_MAX_SEGMENTS, JourneySegmentQuery, TripKind
-from apps.flights.models import MAX_PARTY_SIZE
+from apps.flights.journeys import JourneySegmentQuery, TripKind
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 from apps.flights.places import Place, PlaceIndex, PlaceNotFound, place_index, place_resolve
 from apps.flights.selectors import TRIP_DATE_MAX_YEARS_AWAY, FlightSearchCriteria, trip_date_searchable
 
@@ -49,7 +49,7 @@ TRIP_CHOICES = [
     (TripKind.MULTI_CITY, "Multi-city"),
 ]
 # The multi-city rows after the first (From, To and Date are the first flight's).
-MULTI_CITY_ROWS = range(2, MULTI_CITY_MAX_SEGMENTS + 1)
+MULTI_CITY_ROWS = range(2, MAX_SEGMENTS + 1)
 # Their labels say neither "from", "to" nor "date", which name the first flight's fields.
 JOURNEY_FIELDS = (
     "return_date",

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from apps.core.exceptions import ValidationFailed
-from apps.flights.models import CABIN_FARE_FIELDS, MAX_PARTY_SIZE, Flight
+from apps.flights.models import CABIN_FARE_FIELDS, MAX_PARTY_SIZE, MAX_SEGMENTS, Flight
 from apps.flights.places import Place
 from apps.flights.search_cache import cached_search, search_token
 from apps.flights.seating import airplane_layout, cabin_free_counts
@@ -36,7 +36,6 @@ from apps.flights.selectors import (
 
 # The flights one segment lists (by departure time): more than any route flies in a day.
 SEGMENT_MAX_FLIGHTS = 100
-MULTI_CITY_MAX_SEGMENTS = 4
 
 
 class TripKind(StrEnum):
@@ -49,7 +48,7 @@ class TripKind(StrEnum):
 SEGMENTS_PER_TRIP = {
     TripKind.ONE_WAY: (1, 1),
     TripKind.RETURN: (2, 2),
-    TripKind.MULTI_CITY: (2, MULTI_CITY_MAX_SEGMENTS),
+    TripKind.MULTI_CITY: (2, MAX_SEGMENTS),
 }
 
 

@@ -19,6 +19,8 @@ flight_number_validator = RegexValidator(
 
 # The most travellers one search or one booking is for (what airlines sell in one booking).
 MAX_PARTY_SIZE = 9
+# The most flights one journey has, searched or booked (one-way, return, multi-city).
+MAX_SEGMENTS = 4
 # The largest layout: 150 rows of at most 11 seat letters (A–K), with room to spare.
 MAX_SEATS = 2000
 # What the airline may tell travellers about why it cancelled a flight (a sentence or two).

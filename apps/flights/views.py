@@ -16,7 +16,6 @@ from apps.core.templatetags.airline import hours_minutes
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.forms import TRIP_CHOICES, FlightSearchForm, SeatChoiceForm
 from apps.flights.journeys import (
-    MULTI_CITY_MAX_SEGMENTS,
     Journey,
     JourneyFlight,
     JourneyInvalid,
@@ -25,7 +24,7 @@ from apps.flights.journeys import (
     journey_problem_errors,
     journey_search,
 )
-from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS, Cabin, Flight
 from apps.flights.search_cache import cached_search, search_token
 from apps.flights.selectors import (
     FlightSearchCriteria,
@@ -174,7 +173,7 @@ def _journey_results(request: HttpRequest, form: FlightSearchForm, journey: Jour
     return response
 
 
-JOURNEY_FLIGHT_PARAMETERS = [f"flight_{position}" for position in range(1, MULTI_CITY_MAX_SEGMENTS + 1)]
+JOURNEY_FLIGHT_PARAMETERS = [f"flight_{position}" for position in range(1, MAX_SEGMENTS + 1)]
 
 
 def journey_continue(request: HttpRequest) -> HttpResponse:

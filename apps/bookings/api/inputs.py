@@ -12,11 +12,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.bookings.models import MAX_SEGMENTS
 from apps.core.api.exception_handler import flatten_errors
 from apps.core.api.fields import StringField
 from apps.core.exceptions import ValidationFailed
-from apps.flights.models import MAX_PARTY_SIZE
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 
 NAME_MAX_LENGTH = 100
 SEAT_MAX_LENGTH = 4

@@ -21,7 +21,6 @@ from apps.core.ratelimit import RateLimited, ip_key, rate_limit_check
 from apps.flights.api.flights import place_parse, travellers_parse, trip_date_parse
 from apps.flights.api.serializers import FlightOutput, flight_row_body, json_bytes, money_text
 from apps.flights.journeys import (
-    MULTI_CITY_MAX_SEGMENTS,
     Journey,
     JourneyFlight,
     JourneyInvalid,
@@ -30,7 +29,7 @@ from apps.flights.journeys import (
     journey_problem_errors,
     journey_search,
 )
-from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS, Cabin, Flight
 from apps.flights.places import Place, PlaceIndex, place_index
 
 REQUIRED = "This field is required."
@@ -75,7 +74,7 @@ class JourneySearchInput(serializers.Serializer):
     )
 
 
-for _position in range(1, MULTI_CITY_MAX_SEGMENTS + 1):
+for _position in range(1, MAX_SEGMENTS + 1):
     JourneySearchInput._declared_fields |= {
         f"origin_{_position}": _place_field(f"multi_city: flight {_position}'s origin (2 to 4 flights)."),
         f"destination_{_position}": _place_field(f"multi_city: flight {_position}'s destination."),
@@ -192,15 +191,15 @@ def journey_query(query: Mapping[str, str]) -> tuple[TripKind, list[JourneySegme
 
 def _multi_city_names(query: Mapping[str, str], errors: dict[str, list[str]]) -> list[tuple[str, str, str]]:
     """The parameter names of each multi-city segment: 1 up to the last one given (at least 2).
-    A segment number past MULTI_CITY_MAX_SEGMENTS is refused, naming the parameter."""
+    A segment number past MAX_SEGMENTS is refused, naming the parameter."""
     last = 2
     for name in query:
         match = _NUMBERED.match(name)
         if not match or not (query.get(name) or "").strip():
             continue
         position = int(match.group(2))
-        if not 1 <= position <= MULTI_CITY_MAX_SEGMENTS:
-            errors[name] = [f"A multi-city trip has 2 to {MULTI_CITY_MAX_SEGMENTS} flights, numbered from 1."]
+        if not 1 <= position <= MAX_SEGMENTS:
+            errors[name] = [f"A multi-city trip has 2 to {MAX_SEGMENTS} flights, numbered from 1."]
         else:
             last = max(last, position)
     return [(f"origin_{k}", f"destination_{k}", f"date_{k}") for k in range(1, last + 1)]
