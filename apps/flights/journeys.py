@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
+from apps.core.db_router import catalogue_read
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import CABIN_FARE_FIELDS, MAX_PARTY_SIZE, MAX_SEGMENTS, Flight
 from apps.flights.places import Place
@@ -252,7 +253,8 @@ def journey_cheapest_total(segments: Sequence[Sequence[JourneyFlight]]) -> Journ
 
 
 def _segment_flights(query: JourneySegmentQuery, passengers: int) -> tuple[list[JourneyFlight], bool]:
-    """A segment's bookable flights, through the search cache (and whether it was a hit)."""
+    """A segment's bookable flights, through the search cache (and whether it was a hit); a miss reads
+    a healthy replica when there is one, as one-way search does (apps/core/db_router.py)."""
     criteria = FlightSearchCriteria(
         departure_codes=query.origin.codes,
         arrival_codes=query.destination.codes,
@@ -270,7 +272,7 @@ def _segment_flights(query: JourneySegmentQuery, passengers: int) -> tuple[list[
         rows = flight_search_page(criteria=criteria, page=1, page_size=SEGMENT_MAX_FLIGHTS).rows
         return _priced(rows, passengers)
 
-    return cached_search(token, search)
+    return cached_search(token, lambda: catalogue_read(search))
 
 
 def _priced(rows: list[dict[str, Any]], passengers: int) -> list[JourneyFlight]:

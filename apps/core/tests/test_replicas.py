@@ -365,6 +365,10 @@ def test_search_detail_and_the_results_page_are_served_by_the_replica_and_a_hold
             f"{cluster.url}/api/v1/flights/fares-by-day?trips=RPA-RPB&tripDate={cluster.seed['quiet_day']}",
             timeout=10,
         )
+        journeys = cluster.client().get(
+            f"{cluster.url}/api/v1/journeys?origin=RPA&destination=RPB&date={cluster.seed['quiet_day']}",
+            timeout=10,
+        )
         # Then the replica answered all of them
         assert _numbers(search) == ["RP100", "RP901"]
         assert page.status_code == 200
@@ -375,6 +379,11 @@ def test_search_detail_and_the_results_page_are_served_by_the_replica_and_a_hold
         assert (detail_page.status_code, "RP901" in detail_page.text) == (200, True)
         assert fares.status_code == 200, fares.text
         assert [day["flights"] for day in fares.json()["days"] if day["chosen"]] == [2]
+        assert journeys.status_code == 200, journeys.text
+        assert sorted(f["flight_number"] for f in journeys.json()["segments"][0]["flights"]) == [
+            "RP100",
+            "RP901",
+        ]
 
         # When a traveller holds a seat on it: the hold reads the primary, which has no such flight
         writer = cluster.client("dev")
