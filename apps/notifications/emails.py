@@ -142,25 +142,19 @@ def _airport(airport: Airport) -> dict[str, str]:
 
 
 def booking_email_context(
-    booking: Booking, *, receipt: PaymentReceipt | None = None, refunded: bool = False
+    booking: Booking,
+    *,
+    receipt: PaymentReceipt | None = None,
+    refunded: bool = False,
+    segment: int | None = None,
 ) -> dict[str, Any]:
-    """What the emails about `booking` show (`receipt` for the receipt, `refunded` for cancellations).
+    """What the emails about `booking` show (`receipt` for the receipt, `refunded` for cancellations);
+    `segment` (1-based) makes it an e-mail about that one flight of a journey (a reminder), not all.
 
     Three queries (four if the owner is not loaded yet), a journey's too: its later flights are read
     with the seats. This usually runs inside the transaction of a booking change, maybe while the
     flight row is locked, so every round trip counts.
     """
-    flight = booking.flight
-    airports = {
-        airport.pk: airport
-        for airport in Airport.objects.select_related("city").filter(
-            pk__in=[flight.departure_airport_id, flight.arrival_airport_id]
-        )
-    }
-    departure_airport, arrival_airport = (
-        airports[flight.departure_airport_id],
-        airports[flight.arrival_airport_id],
-    )
     # Each seat with its flight and airports in the same query: a journey's later flights come with them.
     booked = list(
         booking.passengers.prefetch_related(
@@ -172,10 +166,26 @@ def booking_email_context(
             )
         ).order_by("position")
     )
+    focus = segment or 1
+    if focus == 1:
+        flight = booking.flight
+        airports = {
+            airport.pk: airport
+            for airport in Airport.objects.select_related("city").filter(
+                pk__in=[flight.departure_airport_id, flight.arrival_airport_id]
+            )
+        }
+        departure_airport, arrival_airport = (
+            airports[flight.departure_airport_id],
+            airports[flight.arrival_airport_id],
+        )
+    else:
+        flight = next(seat.flight for passenger in booked if (seat := passenger.seat_on(focus)) is not None)
+        departure_airport, arrival_airport = flight.departure_airport, flight.arrival_airport
     passengers = []
     for passenger in booked:
         # A released seat keeps its row (active NULL): the emails still name the seat that was held.
-        seat = passenger.seat_assignment
+        seat = passenger.seat_on(focus)
         passengers.append(
             {
                 "name": f"{passenger.first_name} {passenger.last_name}",
@@ -204,7 +214,7 @@ def booking_email_context(
             "cancellation_reason": flight.cancellation_reason,
         },
         # Every flight of the journey with each passenger's seat on it; one-way e-mails do not use it.
-        "segments": _segments(booking, booked) if booking.segment_count > 1 else [],
+        "segments": _segments(booking, booked) if booking.segment_count > 1 and segment is None else [],
         "pay_by": local_time(booking.hold_expires_at, departure_airport),
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),
         "refunded": refunded,

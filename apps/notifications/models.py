@@ -52,10 +52,16 @@ class Notification(TimeStampedModel):
         related_name="notifications",
     )
 
+    # Which flight of the booking's journey an e-mail about one flight is about (a reminder is sent
+    # before each); 1 for every other e-mail.
+    segment = models.PositiveSmallIntegerField(default=1, db_default=1)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "booking"], name="notification_once_per_booking")
+            models.UniqueConstraint(
+                fields=["kind", "booking", "segment"], name="notification_once_per_booking_flight"
+            )
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),

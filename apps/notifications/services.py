@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from apps.bookings.boarding import boarding_passes
 from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from apps.bookings.calendar import booking_calendar, booking_calendar_filename
 from apps.bookings.events import PaymentReceipt
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, SeatAssignment
 from apps.core.locking import lock_rows, locked_transaction
 from apps.flights.models import Flight
 from apps.notifications.emails import (
@@ -84,18 +84,28 @@ def notification_bare_create(*, booking: Booking, kind: str) -> None:
 
 
 def notifications_create(
-    *, booking: Booking, kinds: Sequence[str], receipt: PaymentReceipt | None = None, refunded: bool = False
+    *,
+    booking: Booking,
+    kinds: Sequence[str],
+    receipt: PaymentReceipt | None = None,
+    refunded: bool = False,
+    segment: int | None = None,
 ) -> list[Notification]:
-    """Write the outbox emails `kinds` about `booking` in the caller's transaction.
+    """Write the outbox emails `kinds` about `booking` in the caller's transaction; with `segment`,
+    e-mails about that one flight of its journey (a reminder before each flight).
 
-    (kind, booking) is unique: an email that already exists is not written again, and the caller's
+    (kind, booking, segment) is unique: an email that already exists is not written again, and the caller's
     transaction carries on (each insert runs in a savepoint). Returns the rows written. The
     recipient is the booking's owner; subject and bodies are rendered now, so they say what was
     true when the change was made, except for kinds in RENDERED_AT_SEND (the hot path's email: no
     query or template here, the sender renders it). The relay queues the rows once they commit.
     """
     rendered_now = [kind for kind in kinds if kind not in RENDERED_AT_SEND]
-    context = booking_email_context(booking, receipt=receipt, refunded=refunded) if rendered_now else None
+    context = (
+        booking_email_context(booking, receipt=receipt, refunded=refunded, segment=segment)
+        if rendered_now
+        else None
+    )
     written = []
     for kind in kinds:
         email = render_booking_email(kind, context) if kind in rendered_now else RenderedEmail("", "", "")
@@ -104,6 +114,7 @@ def notifications_create(
                 notification = Notification.objects.create(
                     kind=kind,
                     booking=booking,
+                    segment=segment or 1,
                     recipient=booking.owner.email,
                     subject=email.subject,
                     body_text=email.text,
@@ -113,7 +124,7 @@ def notifications_create(
         except IntegrityError:
             # The same email was written before (a repeated event, a concurrent job); anything else
             # is a real error.
-            if Notification.objects.filter(kind=kind, booking=booking).exists():
+            if Notification.objects.filter(kind=kind, booking=booking, segment=segment or 1).exists():
                 continue
             raise
         written.append(notification)
@@ -210,30 +221,46 @@ def notifications_claim_due(*, limit: int = 500) -> list[int]:
 
 
 def flight_reminders_queue(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Write a `flight_reminder` for each confirmed booking on a scheduled flight departing in the next
-    24 hours; returns how many were written.
+    """Write a `flight_reminder` for each flight of a confirmed booking (each flight of a journey) that
+    is scheduled and departs in the next 24 hours; returns how many were written.
 
-    Each booking gets one reminder, however often or concurrently this runs ((kind, booking) unique).
+    Each flight of a booking gets one reminder, however often or concurrently this runs ((kind,
+    booking, segment) unique).
     """
     now = now or timezone.now()
-    bookings = (
-        Booking.objects.filter(
-            status=Booking.Status.CONFIRMED,
+    reminded = Notification.objects.filter(
+        kind=Notification.Kind.FLIGHT_REMINDER, booking_id=OuterRef("booking_id"), segment=OuterRef("segment")
+    )
+    due = (
+        SeatAssignment.objects.filter(
+            active=True,
+            booking__status=Booking.Status.CONFIRMED,
             flight__status=Flight.Status.SCHEDULED,
             flight__departure_time__gt=now,
             flight__departure_time__lte=now + REMINDER_WINDOW,
         )
-        .exclude(notifications__kind=Notification.Kind.FLIGHT_REMINDER)
-        .select_related("owner", "flight")
-        .order_by("flight__departure_time", "pk")
+        .filter(~Exists(reminded))
+        .values_list("booking_id", "segment", "flight__departure_time")
+        .distinct()
+        .order_by("flight__departure_time", "booking_id")
     )
+    pending = [(booking_id, segment) for booking_id, segment, _ in due[:limit]]
     written = 0
-    for booking in bookings[:limit]:
+    for booking_id, segment in pending:
         with transaction.atomic():
             # Re-read: the booking may have been cancelled since the query above.
-            if not Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).exists():
+            booking = (
+                Booking.objects.select_related("owner", "flight")
+                .filter(pk=booking_id, status=Booking.Status.CONFIRMED)
+                .first()
+            )
+            if booking is None:
                 continue
-            written += len(notifications_create(booking=booking, kinds=[Notification.Kind.FLIGHT_REMINDER]))
+            written += len(
+                notifications_create(
+                    booking=booking, kinds=[Notification.Kind.FLIGHT_REMINDER], segment=segment
+                )
+            )
     return written
 
 

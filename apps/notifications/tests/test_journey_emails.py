@@ -1,16 +1,18 @@
 """The e-mails about a booking of several flights name every flight (number, route, local times) and
 each passenger's seat on each; the calendar entry has one event per flight."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from icalendar import Calendar
 
 from apps.bookings.models import Booking
-from apps.bookings.tests.factories import cancel_flight, hold_journey, return_flight
+from apps.bookings.tests.factories import cancel_flight, hold_journey, make_status, return_flight
 from apps.flights.tests.test_views import route_bom_del
 from apps.notifications.emails import booking_email_context
 from apps.notifications.models import Notification
-from apps.notifications.services import notification_send, notifications_create
+from apps.notifications.services import flight_reminders_queue, notification_send, notifications_create
 from apps.notifications.tests.support import payment_make, receipt_of
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +131,26 @@ def test_the_calendar_entry_has_an_event_per_flight(journey):
     outbound, back = seats(journey, 1), seats(journey, 2)
     assert f"Pax1 TRAVELLER, seat {outbound[0]}" in str(events[0]["description"])
     assert f"Pax1 TRAVELLER, seat {back[0]}" in str(events[1]["description"])
+
+
+def test_each_flight_of_a_paid_journey_gets_its_own_reminder_the_day_before_it(journey):
+    make_status(journey, Booking.Status.CONFIRMED)
+    outbound, back = journey.flight, journey.seat_assignments.get(segment=2, passenger__position=1).flight
+
+    first = flight_reminders_queue(now=outbound.departure_time - timedelta(hours=20))
+    again = flight_reminders_queue(now=outbound.departure_time - timedelta(hours=19))
+    later = flight_reminders_queue(now=back.departure_time - timedelta(hours=2))
+    last = flight_reminders_queue(now=back.departure_time - timedelta(hours=1))
+
+    assert (first, again, later, last) == (1, 0, 1, 0)
+    reminders = {
+        reminder.segment: reminder
+        for reminder in Notification.objects.filter(booking=journey, kind=Kind.FLIGHT_REMINDER)
+    }
+    assert set(reminders) == {1, 2}
+    assert reminders[1].subject.startswith("Reminder: AI205 to Delhi departs ")
+    assert reminders[2].subject.startswith("Reminder: AI806 to Mumbai departs ")
+    assert "Your flight AI806 to Mumbai departs in less than 24 hours." in reminders[2].body_text
+    for seat in seats(journey, 2):
+        assert f"Seat {seat}" in reminders[2].body_text
+    assert "AI205" not in reminders[2].body_text
