@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, F, FloatField, Q, Sum
 from django.db.models.functions import Cast
 
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, SeatAssignment
 from apps.dashboard.periods import Days
 from apps.flights.models import Flight
 from apps.payments.models import Refund
@@ -250,15 +250,18 @@ def upcoming_totals(*, now: datetime) -> UpcomingTotals:
 
 
 def routes_busiest(*, days: Days, limit: int = BUSIEST_ROUTES) -> list[RouteSales]:
-    """The routes with the most bookings paid in `days`, with what they were paid (per currency)."""
+    """The routes with the most bookings paid in `days`, with what they were paid (per currency).
+
+    Counted from the bookings' seats, so a journey counts on the route of each of its flights, with
+    what its seats on that flight cost (a one-flight booking: its total)."""
     rows = (
-        Booking.objects.filter(days.within("confirmed_at"))
+        SeatAssignment.objects.filter(days.within("booking__confirmed_at"))
         .values(
-            "currency",
+            currency=F("booking__currency"),
             origin=F("flight__departure_airport__iata_code"),
             destination=F("flight__arrival_airport__iata_code"),
         )
-        .annotate(paid_bookings=Count("id"), revenue=Sum("total_amount"))
+        .annotate(paid_bookings=Count("booking_id", distinct=True), revenue=Sum("fare"))
         .order_by("-paid_bookings", "origin", "destination", "currency")[:limit]
     )
     return [RouteSales(**row) for row in rows]
