@@ -84,7 +84,14 @@ class FlightFilter(admin.SimpleListFilter):
             return None
         if not _is_id(self.value()):
             raise IncorrectLookupParameters("A flight is named by its id.")
-        return queryset.filter(flight_id=int(self.value()))
+        return queryset.filter(bookings_on_flights([int(self.value())]))
+
+
+def bookings_on_flights(flights) -> Q:
+    """The bookings with a seat on one of `flights` (ids, or a subquery of them), whichever flight of
+    their journey it is: the first by the booking's own column, a later one through its seats."""
+    later = SeatAssignment.objects.filter(flight__in=flights, segment__gt=1).values("booking_id")
+    return Q(flight__in=flights) | Q(segment_count__gt=1, pk__in=later)
 
 
 class BookingDepartureDateFilter(LocalDepartureDateFilter):
@@ -112,7 +119,7 @@ def booking_search_filter(term: str) -> Q:
         condition |= Q(reference=term.upper())
     if "@" in term:
         condition |= Q(owner__in=User.objects.filter(email__istartswith=term).values("pk"))
-    condition |= Q(flight__in=Flight.objects.filter(flight_search_filter(term)).values("pk"))
+    condition |= bookings_on_flights(Flight.objects.filter(flight_search_filter(term)).values("pk"))
     return condition
 
 

@@ -141,6 +141,25 @@ def test_the_list_shows_a_journeys_whole_route(staff_browser, customer, flight):
     ) in page
 
 
+def test_a_journey_is_found_by_its_later_flight_its_route_and_that_flights_bookings_link(
+    staff_browser, customer, flight
+):
+    back = return_flight(flight, flight_number="AI806")
+    journey = hold_journey(customer, [flight, back])
+    one_way_back = book(customer, back, "Meera Iyer")
+    book(customer, booking_flight(), "Other Person")
+    back_route = f"{back.departure_airport.iata_code}-{back.arrival_airport.iata_code}"
+
+    by_link = staff_browser.get(CHANGELIST, {"flight": back.pk})
+    by_number = staff_browser.get(CHANGELIST, {"q": "AI806"})
+    by_route = staff_browser.get(CHANGELIST, {"q": back_route})
+
+    expected = sorted([journey.reference, one_way_back.reference])
+    assert sorted(shown(by_link)) == expected
+    assert sorted(shown(by_number)) == expected
+    assert sorted(shown(by_route)) == expected
+
+
 def test_the_booking_page_shows_each_flight_with_local_times_and_seats(staff_browser, customer, flight):
     back = return_flight(flight, flight_number="AI806")
     booking = hold_journey(customer, [flight, back], count=2)
