@@ -12,10 +12,10 @@ the journey unchanged and answers through `journey_seats` with this flight's sea
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils.http import urlencode
 
 from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 
@@ -73,12 +73,11 @@ class JourneyLink:
     count: int
     seats: Mapping[int, list[str]]
 
-    def query(self, *, seats: Mapping[int, list[str]] | None = None) -> str:
-        chosen = self.seats if seats is None else seats
+    def query(self) -> str:
         pairs: list[tuple[str, object]] = [("flights", flight_id) for flight_id in self.flight_ids]
         pairs.append(("count", self.count))
-        pairs += [(seats_parameter(p), ",".join(codes)) for p, codes in sorted(chosen.items()) if codes]
-        return urlencode(pairs)
+        pairs += [(seats_parameter(p), ",".join(codes)) for p, codes in sorted(self.seats.items()) if codes]
+        return urlencode(pairs, safe=",")  # seats_2=7C,7D reads as the page's address
 
     def with_seats(self, position: int, codes: Sequence[str]) -> "JourneyLink":
         seats = {p: list(c) for p, c in self.seats.items() if p != position}

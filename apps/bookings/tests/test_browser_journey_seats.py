@@ -13,15 +13,18 @@ from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
 from apps.bookings.models import Booking, SeatAssignment
+from apps.bookings.tests.factories import return_flight
 from apps.core.testing import browser as browser_fixtures
 from apps.flights.models import Flight
 from apps.flights.tests.factories import delhi_airport, mumbai_airport
 from apps.flights.tests.test_journeys import flight
+from apps.flights.tests.test_views import route_bom_del
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 chromium = browser_fixtures.chromium
 browser_page = browser_fixtures.browser_page
+browser_page_without_js = browser_fixtures.browser_page_without_js
 
 
 def test_a_return_trip_for_two_with_seats_chosen_on_the_way_back(browser_page):
@@ -118,3 +121,33 @@ def test_a_return_trip_for_two_with_seats_chosen_on_the_way_back(browser_page):
     assert booking.status == Booking.Status.CONFIRMED
     assert Flight.objects.get(pk=outbound.pk).available_seats == 178
     assert Flight.objects.get(pk=later_back.pk).available_seats == 178
+
+
+def test_without_javascript_the_lists_choose_a_journeys_seats_and_the_other_flight_keeps_its_own(
+    browser_page_without_js,
+):
+    web, page = browser_page_without_js, browser_page_without_js.page
+    outbound = route_bom_del().midday  # AI205, business rows 1–2, economy 3–12 at ₹3,900
+    back = return_flight(outbound, flight_number="AI806")  # economy at ₹4,500
+    web.sign_in_as(UserFactory())
+
+    # given a return trip for two whose seats on flight 1 are chosen already
+    web.goto(f"/bookings/new/?flights={outbound.pk}&flights={back.pk}&count=2&seats_1=4C,4D")
+    page.get_by_role("link", name="Choose seats on flight 2 (AI806)").click()
+
+    # when the traveller picks flight 2's seats from the lists and continues
+    page.get_by_role("heading", name="Choose 2 seats on flight 2 of 2").wait_for()
+    page.get_by_label("Traveller 1", exact=True).select_option("9A")
+    page.get_by_label("Traveller 2", exact=True).select_option("9B")
+    web.snap("journey seat map without javascript")
+    page.get_by_role("button", name="Continue to passenger details").click()
+
+    # then the passenger page has both flights' seats, and the total is exact
+    page.get_by_role("heading", name="Who is flying?").wait_for()
+    trip = page.locator("[data-testid='journey-flight']")
+    for fact in ("Traveller 1: seat 4C", "Traveller 2: seat 4D"):
+        assert fact in trip.nth(0).inner_text()
+    for fact in ("Traveller 1: seat 9A", "Traveller 2: seat 9B"):
+        assert fact in trip.nth(1).inner_text()
+    assert "Total ₹16,800" in " ".join(page.locator(".summary .total").inner_text().split())
+    assert page.url.endswith(f"flights={outbound.pk}&flights={back.pk}&count=2&seats_1=4C,4D&seats_2=9A,9B")
