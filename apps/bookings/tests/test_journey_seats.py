@@ -270,3 +270,55 @@ def test_a_fresh_page_with_the_same_chosen_seats_leads_to_the_earlier_hold(clien
     assert "7C, 7D on AI806" in html
     assert Booking.objects.filter(owner=customer).count() == 1
     assert available(back) == 118
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "landing", "message"),
+    [
+        (
+            "/flights/journey/seats/",
+            "flights=abc&count=2&segment=1",
+            "/",
+            "The journey&#x27;s flights are not",
+        ),
+        ("/flights/journey/seats/", "flights={a}&count=2&segment=1", "/", "A journey has 2 to 4 different"),
+        (
+            "/flights/journey/seats/",
+            "flights={a}&flights={b}&count=0",
+            "/",
+            "A journey is for 1 to 9 travellers",
+        ),
+        (
+            "/flights/journey/seats/",
+            "flights={a}&flights={b}&count=2&segment=3",
+            "/bookings/new/",
+            "Choose seats",
+        ),
+        (
+            "/flights/journey/seats/",
+            "flights={a}&flights={b}&count=2&segment=x",
+            "/bookings/new/",
+            "Choose seats",
+        ),
+        ("/flights/{b}/", "flights={a}&flights={a}&count=2", "/", "A journey has 2 to 4 different flights."),
+        (
+            "/flights/{b}/",
+            "flights={a}&flights={b}&count=2&seats_7=1A",
+            "/",
+            "Seats were chosen for a flight",
+        ),
+    ],
+)
+def test_bad_journey_addresses_of_the_seat_map_are_a_message(
+    client, customer, route, back, path, query, landing, message
+):
+    client.force_login(customer)
+    ids = {"a": route.midday.pk, "b": back.pk}
+
+    response = client.get(f"{path.format(**ids)}?{query.format(**ids)}", follow=True)
+
+    (location, status), *_ = response.redirect_chain
+    assert (urlsplit(location).path, status) == (landing, 302)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Booking.objects.exists()
