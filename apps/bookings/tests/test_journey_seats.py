@@ -292,13 +292,13 @@ def test_a_fresh_page_with_the_same_chosen_seats_leads_to_the_earlier_hold(clien
             "/flights/journey/seats/",
             "flights={a}&flights={b}&count=2&segment=3",
             "/bookings/new/",
-            "Choose seats",
+            "Choose seats from one of the journey&#x27;s seat maps.",
         ),
         (
             "/flights/journey/seats/",
             "flights={a}&flights={b}&count=2&segment=x",
             "/bookings/new/",
-            "Choose seats",
+            "Choose seats from one of the journey&#x27;s seat maps.",
         ),
         ("/flights/{b}/", "flights={a}&flights={a}&count=2", "/", "A journey has 2 to 4 different flights."),
         (
