@@ -1,6 +1,7 @@
 from django import forms
 
 from apps.core.forms import IdempotentForm
+from apps.flights.journey_links import JourneyLinkInvalid, journey_seats_parse
 from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 
 
@@ -9,8 +10,10 @@ class HoldStartForm(forms.Form):
 
     One-way, from the seat map: `flight` and one `seats` value per traveller ("" = any seat), or
     `travellers`. A journey (return, multi-city), from the search's results: `flights` repeated in
-    travel order (2 to MAX_SEGMENTS different flights) and `count` travellers; its seats are assigned.
-    `cleaned_data["flights"]` is the journey's flight ids ([] for one-way).
+    travel order (2 to MAX_SEGMENTS different flights) and `count` travellers; its seats are assigned,
+    except on a flight n whose seats were chosen on its seat map: `seats_n=3A,3B`
+    (apps/flights/journey_links.py). `cleaned_data["flights"]` is the journey's flight ids ([] for
+    one-way), `cleaned_data["journey_seats"]` the chosen seats by flight position ({} for none).
     """
 
     flight = forms.IntegerField(min_value=1, required=False)
@@ -71,7 +74,11 @@ class HoldStartForm(forms.Form):
             raise forms.ValidationError(f"A journey has 2 to {MAX_SEGMENTS} flights: please search again.")
         if len(set(ids)) != len(ids):
             raise forms.ValidationError("A journey cannot take the same flight twice: please search again.")
-        data.update(flights=ids, flight=ids[0], seats=[], count=travellers)
+        try:
+            journey_seats = journey_seats_parse(self.data, segments=len(ids))
+        except JourneyLinkInvalid as error:
+            raise forms.ValidationError(f"{error} Please search again.") from None
+        data.update(flights=ids, flight=ids[0], seats=[], count=travellers, journey_seats=journey_seats)
         return data
 
 

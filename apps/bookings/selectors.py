@@ -1,6 +1,6 @@
 """Reads of bookings, shaped for the API, the pages and the admin."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,20 +130,33 @@ def booking_own_with_seats(
 
 
 def booking_own_hold_with_names(
-    *, user: User, flight_id: int, names: list[tuple[str, str]]
+    *, user: User, flight_ids: Sequence[int], names: list[tuple[str, str]]
 ) -> Booking | None:
-    """The user's own unexpired hold on a flight whose passengers are exactly `names`, in order (the
-    same people cannot fly twice on one flight): what an "any seat" passenger form submitted again
-    from a fresh page should lead to instead of a second hold."""
+    """The user's own unexpired hold of exactly these flights, in travel order (one for one-way), whose
+    passengers are exactly `names`, in order (the same people cannot fly twice on one flight): what an
+    "any seat" passenger form submitted again from a fresh page should lead to instead of a second hold.
+    """
     holds = _bookings_with_details().filter(
-        owner=user, flight_id=flight_id, status=Booking.Status.HELD, hold_expires_at__gt=timezone.now()
+        owner=user,
+        flight_id=flight_ids[0],
+        segment_count=len(flight_ids),
+        status=Booking.Status.HELD,
+        hold_expires_at__gt=timezone.now(),
     )
     wanted = [(first.strip().casefold(), last.strip().casefold()) for first, last in names]
     for booking in holds:
-        held = [(p.first_name.casefold(), p.last_name.casefold()) for p in booking.passengers.all()]
-        if held == wanted:
+        passengers = list(booking.passengers.all())
+        held = [(p.first_name.casefold(), p.last_name.casefold()) for p in passengers]
+        if held == wanted and booking_journey_flight_ids(booking) == list(flight_ids):
             return booking
     return None
+
+
+def booking_journey_flight_ids(booking: Booking) -> list[int]:
+    """The flight of each segment of a booking fetched with its details, in travel order (no query)."""
+    if booking.segment_count == 1:
+        return [booking.flight_id]
+    return [segment.flight.pk for segment in booking.journey()]
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from apps.bookings.models import Booking
 from apps.bookings.selectors import (
     booking_get,
     booking_get_owned,
+    booking_journey_flight_ids,
     booking_list,
     booking_own_hold_with_names,
     booking_own_with_seats,
@@ -39,8 +42,9 @@ from apps.core.idempotency import (
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
+from apps.flights.journey_links import JourneyLink, journey_seat_problem
 from apps.flights.models import Flight
-from apps.flights.selectors import flight_get, flight_list, flight_seat_map
+from apps.flights.selectors import SeatStatus, flight_get, flight_list, flight_seat_map
 
 
 @login_required
@@ -66,7 +70,12 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         )
     if start.cleaned_data["flights"]:
         return _journey_new(
-            request, flight_ids=start.cleaned_data["flights"], count=start.cleaned_data["count"]
+            request,
+            JourneyLink(
+                flight_ids=tuple(start.cleaned_data["flights"]),
+                count=start.cleaned_data["count"],
+                seats=start.cleaned_data["journey_seats"],
+            ),
         )
     flight_id, seats, count = (
         start.cleaned_data["flight"],
@@ -88,7 +97,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         if not seats:
             earlier = booking_own_hold_with_names(
                 user=request.user,
-                flight_id=flight_id,
+                flight_ids=[flight_id],
                 names=[(p["first_name"], p["last_name"]) for p in passengers],
             )
             if earlier is not None:
@@ -157,13 +166,22 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _journey_new(request: HttpRequest, *, flight_ids: list[int], count: int) -> HttpResponse:
+def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
     """The passenger page of a journey (a return or multi-city trip): every flight, the estimated
-    total, the names; submitting holds a seat for each traveller on every flight, assigned, at once.
+    total, the names; submitting holds a seat for each traveller on every flight at once, assigned, or
+    the seats chosen on that flight's seat map (journey mode, linked from here per flight).
 
     A journey that cannot be booked (a flight unknown, off sale or too full, a connection too short:
-    `booking_hold_create` says which) sends the traveller back to the search with the reason.
+    `booking_hold_create` says which) sends the traveller back to the search with the reason; chosen
+    seats that do not fit (too few, twice, unknown) or were taken meanwhile are named with their flight
+    and lead back to that flight's seat map, the other flights' choices kept.
     """
+    flight_ids, count = list(journey.flight_ids), journey.count
+    chosen, seat_refusal = _journey_seats_read(journey)
+    if seat_refusal is not None:
+        position, message = seat_refusal
+        messages.error(request, f"{message} Here is the seat map as it is now.")
+        return redirect(journey.seat_map_url(position))
     posted = request.method == "POST"
     formset = passenger_formset(count, request.POST if posted else None)
     hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
@@ -175,14 +193,35 @@ def _journey_new(request: HttpRequest, *, flight_ids: list[int], count: int) -> 
         hold_form, status = HoldForm.fresh(), 400
     elif posted and formset.is_valid():
         passengers = [form.cleaned_data for form in formset]
+        if not journey.seats:
+            earlier = booking_own_hold_with_names(
+                user=request.user,
+                flight_ids=flight_ids,
+                names=[(p["first_name"], p["last_name"]) for p in passengers],
+            )
+            if earlier is not None:
+                return _resume(request, earlier, passengers)
         try:
             reference, replayed = _hold_once(
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
                 passengers=passengers,
-                segments=[{"flight_id": flight_id} for flight_id in flight_ids],
+                segments=[
+                    {"flight_id": flight_id, "seats": journey.seats[position]}
+                    if position in journey.seats
+                    else {"flight_id": flight_id}
+                    for position, flight_id in enumerate(flight_ids, start=1)
+                ],
             )
-        except (SoldOut, SeatUnavailable, FlightNotBookable, FlightNotFound, ValidationFailed) as error:
+        except (SeatUnavailable, SeatUnknown) as error:
+            position = _segment_refused(error)
+            if position is None or position not in journey.seats:
+                messages.error(
+                    request, f"This journey cannot be booked: {error.detail} Please choose other flights."
+                )
+                return redirect("flights:search")
+            return _journey_seats_refused(request, journey, position, error, passengers)
+        except (SoldOut, FlightNotBookable, FlightNotFound, ValidationFailed) as error:
             messages.error(
                 request, f"This journey cannot be booked: {error.detail} Please choose other flights."
             )
@@ -200,21 +239,110 @@ def _journey_new(request: HttpRequest, *, flight_ids: list[int], count: int) -> 
     if refusal is not None:
         messages.error(request, f"This journey cannot be booked: {refusal} Please choose other flights.")
         return redirect("flights:search")
+    segments = [
+        JourneySegmentChoice(
+            flight=flight,
+            seats=chosen.get(position, []),
+            seat_map_url=journey.seat_map_url(position),
+        )
+        for position, flight in enumerate(flights, start=1)
+    ]
     return render(
         request,
         "bookings/passengers.html",
         {
             "journey": flights,
+            "journey_segments": segments,
             "flight": flights[0],
             "formset": formset,
             "hold_form": hold_form,
             "chosen": [],
+            "all_seats_chosen": all(segment.seats for segment in segments),
             "count": count,
-            "estimated_total": sum(flight.base_fare for flight in flights) * count,
+            "estimated_total": sum(segment.estimated_total(count) for segment in segments),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
         },
         status=status,
     )
+
+
+@dataclass(frozen=True)
+class JourneySegmentChoice:
+    """A flight of the journey on its passenger page: the seats chosen on it (none: assigned)."""
+
+    flight: Flight
+    seats: list[SeatStatus]
+    seat_map_url: str
+
+    def estimated_total(self, count: int) -> Decimal:
+        if self.seats:
+            return sum((seat.fare or Decimal(0) for seat in self.seats), Decimal(0))
+        return self.flight.base_fare * count
+
+
+def _journey_seats_read(journey: JourneyLink) -> tuple[dict[int, list[SeatStatus]], tuple[int, str] | None]:
+    """The seats chosen on each flight as its seat map shows them (their fares), and the first flight
+    whose choice cannot be held whoever else books, (its position, a sentence naming it), or None:
+    not one seat per traveller, a seat twice, a seat not on its airplane or not sold on it. Whether a
+    seat is still free is the hold's to say (a page rendered again after its seats were held must
+    still lead to that hold)."""
+    chosen: dict[int, list[SeatStatus]] = {}
+    for position, codes in sorted(journey.seats.items()):
+        try:
+            seat_map = flight_seat_map(flight_id=journey.flight_ids[position - 1])
+        except FlightNotFound:
+            continue  # the journey's own refusal names it
+        label = f"Flight {position} ({seat_map.flight.flight_number}): "
+        problem = journey_seat_problem(codes, count=journey.count)
+        if problem is not None:
+            return chosen, (position, label + problem)
+        sold = {seat.code: seat for seat in seat_map.seats if seat.fare is not None}
+        unknown = [code for code in codes if code not in sold]
+        if unknown:
+            return chosen, (position, f"{label}No such seat on this flight: {', '.join(unknown)}.")
+        chosen[position] = [sold[code] for code in codes]
+    return chosen, None
+
+
+def _segment_refused(error: ApplicationError) -> int | None:
+    """The journey position (1-based) a hold's seat refusal names (its errors' `segments.<i>.seats`)."""
+    for field in error.errors or {}:
+        parts = field.split(".")
+        if len(parts) == 3 and parts[0] == "segments" and parts[1].isdigit():
+            return int(parts[1]) + 1
+    return None
+
+
+def _journey_seats_refused(
+    request: HttpRequest,
+    journey: JourneyLink,
+    position: int,
+    error: SeatUnavailable | SeatUnknown,
+    passengers: list[dict],
+) -> HttpResponse:
+    """Seats chosen on flight `position` that the hold refused: the traveller's own earlier hold of this
+    very journey with them (a page sent again) is where they go; otherwise the flight is named and its
+    seat map shown as it is now, the other flights' choices kept."""
+    seats = journey.seats[position]
+    if isinstance(error, SeatUnavailable):
+        earlier, own = booking_own_with_seats(
+            user=request.user, flight_id=journey.flight_ids[position - 1], seats=seats
+        )
+        if earlier is not None and booking_journey_flight_ids(earlier) == list(journey.flight_ids):
+            return _resume(request, earlier, passengers)
+        if own:
+            messages.error(
+                request,
+                f"You already hold seat(s) {', '.join(own)} on flight {position} in another booking (see My "
+                "bookings). Choose other seats, or cancel that booking first.",
+            )
+            return redirect(journey.seat_map_url(position))
+        messages.error(
+            request, f"{error.detail} Someone else got there first: here is the seat map as it is now."
+        )
+    else:
+        messages.error(request, f"{error.detail} Here is the seat map as it is now.")
+    return redirect(journey.seat_map_url(position))
 
 
 def _journey_refusal(flight_ids: list[int], flights: list[Flight], count: int) -> str | None:
@@ -267,7 +395,7 @@ def _key_conflict(
 def _resume(request: HttpRequest, booking: Booking, passengers: list[dict]) -> HttpResponse:
     """Lead a passenger form sent again (back, then submit) to the traveller's own earlier booking of
     the same seats or people, saying so, instead of holding seats a second time."""
-    seats = ", ".join(p.seat_assignment.seat_code for p in booking.passengers.all() if p.seat_assignment)
+    seats = _seats_named(booking)
     if booking.status == Booking.Status.CONFIRMED:
         messages.info(
             request, f"You already booked this in booking {booking.reference}: nothing was booked twice."
@@ -288,6 +416,17 @@ def _resume(request: HttpRequest, booking: Booking, passengers: list[dict]) -> H
         note += " It keeps the names you entered first; to change them, cancel it and book again."
     messages.info(request, note)
     return redirect("payments:pay", reference=booking.reference)
+
+
+def _seats_named(booking: Booking) -> str:
+    """A booking's seats as a sentence names them: "3A, 3B", or per flight for a journey
+    ("3A, 3B on AI205; 7C, 7D on AI806")."""
+    if booking.segment_count == 1:
+        return ", ".join(p.seat_assignment.seat_code for p in booking.passengers.all() if p.seat_assignment)
+    return "; ".join(
+        f"{', '.join(seat.seat_code for _, seat in segment.seats if seat)} on {segment.flight.flight_number}"
+        for segment in booking.journey()
+    )
 
 
 def _own_booking(request: HttpRequest, reference: str) -> Booking | None:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
@@ -15,6 +16,13 @@ from apps.core.db_router import catalogue_read
 from apps.core.templatetags.airline import hours_minutes
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.forms import TRIP_CHOICES, FlightSearchForm, SeatChoiceForm
+from apps.flights.journey_links import (
+    JourneyLink,
+    JourneyLinkInvalid,
+    journey_link_parse,
+    journey_seat_problem,
+    seats_parameter,
+)
 from apps.flights.journeys import (
     Journey,
     JourneyFlight,
@@ -276,9 +284,27 @@ def _fare_days(
 
 
 def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
-    """The flight and its seat map: one seat per traveller, chosen on the map or in plain selects."""
-    choice = SeatChoiceForm(request.GET)
-    travellers = (choice.is_valid() and choice.cleaned_data["travellers"]) or 1
+    """The flight and its seat map: one seat per traveller, chosen on the map or in plain selects.
+
+    With a journey in its address (`flights=…&count=…&seats_<n>=…`, apps/flights/journey_links.py)
+    it is that journey's flight n in journey mode: its form answers `journey_seats`, which returns to
+    the journey's passenger page with these seats put in and the other flights' choices kept.
+    """
+    journey, position = None, 0
+    if "flights" in request.GET:
+        try:
+            journey = journey_link_parse(request.GET)
+        except JourneyLinkInvalid as error:
+            messages.error(request, f"{error} Please search again.")
+            return redirect("flights:search")
+        if flight_id not in journey.flight_ids:
+            messages.error(request, "This flight is not part of the journey. Please search again.")
+            return redirect("flights:search")
+        position = journey.flight_ids.index(flight_id) + 1
+        travellers = journey.count
+    else:
+        choice = SeatChoiceForm(request.GET)
+        travellers = (choice.is_valid() and choice.cleaned_data["travellers"]) or 1
     try:  # display only: the hold decides on the primary (apps/core/db_router.py)
         flight, seat_map = catalogue_read(
             lambda: (flight_get(flight_id=flight_id), flight_seat_map(flight_id=flight_id))
@@ -307,7 +333,10 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
     available = [seat for seat in seat_map.seats if seat.status == "available" and seat.fare is not None]
     # Seats chosen before (e.g. when one of them was taken meanwhile) stay chosen while still free.
     free = {seat.code for seat in available}
-    previous = [code.strip().upper() for code in request.GET.getlist("seats")][:travellers]
+    if journey is None:
+        previous = [code.strip().upper() for code in request.GET.getlist("seats")][:travellers]
+    else:
+        previous = list(journey.seats.get(position, []))[:travellers]
     chosen = [code if code in free else "" for code in previous] + [""] * (travellers - len(previous))
     # The seat map is one tab stop (arrow keys move within it, airline.js): the first chosen seat, else
     # the first free one, else the first seat.
@@ -326,8 +355,55 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
             "traveller_seats": list(enumerate(chosen, start=1)),
             "travellers": travellers,
             "tab_stop": tab_stop,
+            "journey": journey and _journey_seat_map_mode(journey, position),
         },
     )
+
+
+def _journey_seat_map_mode(journey: JourneyLink, position: int) -> dict:
+    """What a seat map in journey mode adds: which flight it is, the rest of the journey as hidden
+    fields (the other flights' seats as they were), and the way back to the passenger page."""
+    hidden = [("flights", flight_id) for flight_id in journey.flight_ids]
+    hidden += [("count", journey.count), ("segment", position)]
+    hidden += [
+        (seats_parameter(other), ",".join(codes))
+        for other, codes in sorted(journey.seats.items())
+        if other != position
+    ]
+    return {
+        "position": position,
+        "flights": len(journey.flight_ids),
+        "hidden": hidden,
+        "back_url": journey.passengers_url(),
+    }
+
+
+def journey_seats(request: HttpRequest) -> HttpResponse:
+    """A journey's seat map answered: its flight's seats (`segment`, one `seats` per traveller, all
+    chosen or all "any seat") put into the journey, then back to its passenger page. A choice that
+    does not fit (some travellers without a seat, a seat twice) goes back to that seat map, saying so."""
+    try:
+        journey = journey_link_parse(request.GET)
+    except JourneyLinkInvalid as error:
+        messages.error(request, f"{error} Please search again.")
+        return redirect("flights:search")
+    segment = request.GET.get("segment", "").strip()
+    if not (segment.isascii() and segment.isdigit() and 1 <= int(segment) <= len(journey.flight_ids)):
+        messages.error(request, "Choose seats from one of the journey's seat maps.")
+        return redirect(journey.passengers_url())
+    position = int(segment)
+    given = [code.strip().upper() for code in request.GET.getlist("seats")]
+    chosen = [code for code in given if code]
+    problem = None
+    if chosen and len(given) != len(chosen):
+        problem = "Choose a seat for every traveller, or leave all of them on “Any seat”."
+    elif chosen:
+        problem = journey_seat_problem(chosen, count=journey.count)
+    journey = journey.with_seats(position, chosen)
+    if problem is not None:
+        messages.error(request, problem)
+        return redirect(journey.seat_map_url(position))
+    return redirect(journey.passengers_url())
 
 
 @dataclass(frozen=True)
