@@ -82,18 +82,8 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         start.cleaned_data["seats"],
         start.cleaned_data["count"],
     )
-    posted = request.method == "POST"
-    formset = passenger_formset(count, request.POST if posted else None)
-    hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
-    status = 200
-    if posted and not hold_form.is_valid():
-        # Only a tampered or truncated page lacks its key: nothing is held, the page gets a new one.
-        messages.error(
-            request, "Something went wrong with this page. Please check the names and submit again."
-        )
-        hold_form, status = HoldForm.fresh(), 400
-    elif posted and formset.is_valid():
-        passengers = [form.cleaned_data for form in formset]
+    formset, hold_form, status, passengers = _passenger_forms(request, count)
+    if passengers is not None:
         if not seats:
             earlier = booking_own_hold_with_names(
                 user=request.user,
@@ -182,17 +172,8 @@ def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
         position, message = seat_refusal
         messages.error(request, f"{message} Here is the seat map as it is now.")
         return redirect(journey.seat_map_url(position))
-    posted = request.method == "POST"
-    formset = passenger_formset(count, request.POST if posted else None)
-    hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
-    status = 200
-    if posted and not hold_form.is_valid():
-        messages.error(
-            request, "Something went wrong with this page. Please check the names and submit again."
-        )
-        hold_form, status = HoldForm.fresh(), 400
-    elif posted and formset.is_valid():
-        passengers = [form.cleaned_data for form in formset]
+    formset, hold_form, status, passengers = _passenger_forms(request, count)
+    if passengers is not None:
         if not journey.seats:
             earlier = booking_own_hold_with_names(
                 user=request.user,
@@ -343,6 +324,23 @@ def _journey_seats_refused(
     else:
         messages.error(request, f"{error.detail} Here is the seat map as it is now.")
     return redirect(journey.seat_map_url(position))
+
+
+def _passenger_forms(request: HttpRequest, count: int) -> tuple[Any, HoldForm, int, list[dict] | None]:
+    """A passenger page's names formset, its idempotency key form, its status, and the names when it
+    was submitted whole (None otherwise: shown, or shown again with its errors)."""
+    posted = request.method == "POST"
+    formset = passenger_formset(count, request.POST if posted else None)
+    hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
+    if posted and not hold_form.is_valid():
+        # Only a tampered or truncated page lacks its key: nothing is held, the page gets a new one.
+        messages.error(
+            request, "Something went wrong with this page. Please check the names and submit again."
+        )
+        return formset, HoldForm.fresh(), 400, None
+    if posted and formset.is_valid():
+        return formset, hold_form, 200, [form.cleaned_data for form in formset]
+    return formset, hold_form, 200, None
 
 
 def _journey_refusal(flight_ids: list[int], flights: list[Flight], count: int) -> str | None:
