@@ -82,7 +82,8 @@ class SeatMove:
 class BookingSegmentMoved:
     """Segment `segment` of `booking` now flies `to_flight` instead of `from_flight`, each passenger in
     the seat `seats` names; any check-in for the old flight is void (`check_in_voided` passengers had
-    checked in). `by_airline`: the airline moved it (rebooking off a cancelled flight, at no charge)."""
+    checked in). `by_airline`: the airline moved it (rebooking off a cancelled flight, at no charge).
+    `reason`: why, in words for the traveller; `flight_cancelled`: the old flight is (being) cancelled."""
 
     booking: Booking
     segment: int
@@ -91,6 +92,8 @@ class BookingSegmentMoved:
     seats: list[SeatMove]
     by_airline: bool
     check_in_voided: int = 0
+    reason: str = ""
+    flight_cancelled: bool = False
 
 
 booking_held = Event("booking.held", BookingHeld)

@@ -105,8 +105,8 @@ def render_flight_changed_email(booking: Booking, moved: BookingSegmentMoved) ->
         "from": {
             "number": old.flight_number,
             "departure": local_time(old.departure_time, airports[old.departure_airport_id]),
-            "cancelled": old.status == Flight.Status.CANCELLED,
-            "cancellation_reason": old.cancellation_reason,
+            "cancelled": moved.flight_cancelled,
+            "reason": moved.reason,
         },
         "to": {
             "number": new.flight_number,

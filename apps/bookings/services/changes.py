@@ -58,7 +58,14 @@ def segment_move_quote(*, booking: Booking, segment: int, to_flight: Flight) -> 
 
 @retry_on_lock_conflict
 def booking_segment_move(
-    *, booking: Booking, segment: int, to_flight_id: int, actor: User, by_airline: bool
+    *,
+    booking: Booking,
+    segment: int,
+    to_flight_id: int,
+    actor: User,
+    by_airline: bool,
+    reason: str = "",
+    flight_cancelled: bool = False,
 ) -> events.BookingSegmentMoved:
     """Move segment `segment` (1-based) of `booking` to the flight `to_flight_id`, every passenger with it.
 
@@ -78,8 +85,10 @@ def booking_segment_move(
     flight (module docstring), check-in on the old flight is void, `Booking.flight` follows when segment
     1 moves; audited "rebooked" (`by_airline`: the airline's rebooking, e.g. off a cancelled flight) or
     "changed", with the old and new flight and seats; `booking_segment_moved` is published (the
-    traveller's "your flight has changed" e-mail). No money moves (`segment_move_quote`). Refused, it
-    writes nothing. Returns the published event.
+    traveller's "your flight has changed" e-mail, which gives `reason` and, with `flight_cancelled`,
+    says the old flight is cancelled: the airline's rebooking moves bookings just before it cancels the
+    flight). No money moves (`segment_move_quote`). Refused, it writes nothing. Returns the published
+    event.
     """
     if not staff_may(actor, *MOVE_PERMISSIONS):
         raise PermissionDenied(
@@ -157,6 +166,7 @@ def booking_segment_move(
                 ],
                 "check_in_voided": len(voided),
                 "by_airline": by_airline,
+                "reason": reason,
                 "fare_difference": str(quote),
             },
         )
@@ -168,6 +178,8 @@ def booking_segment_move(
             seats=moves,
             by_airline=by_airline,
             check_in_voided=len(voided),
+            reason=reason,
+            flight_cancelled=flight_cancelled or from_flight.status == Flight.Status.CANCELLED,
         )
         events.booking_segment_moved.publish(moved)
     return moved

@@ -60,7 +60,7 @@ def test_a_confirmed_booking_moves_with_its_seats_and_its_traveller_is_told(cust
     booking = hold(customer, flight, count=2, seats=["5A", "5B"])
     make_status(booking, Booking.Status.CONFIRMED)
     new = later_flight(flight)
-    other = hold(customer, new, seats=["5A"])
+    hold(customer, new, seats=["5A"])
 
     # when staff rebook it
     moved = booking_segment_move(
@@ -103,7 +103,6 @@ def test_a_confirmed_booking_moves_with_its_seats_and_its_traveller_is_told(cust
     for code in new_codes:
         assert f"Seat {code}" in email.body_text
     assert "There is nothing to pay." in email.body_text
-    assert other.pk != booking.pk
     assert inventory_violations() == []
     call_command("check_inventory")
 
