@@ -19,10 +19,10 @@ from apps.bookings.flight_operations.forms import candidate_label
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
 from apps.bookings.selectors import booking_get
 from apps.bookings.services import booking_cancel
-from apps.bookings.services.changes import MOVE_PERMISSIONS, booking_segment_move, same_route
-from apps.bookings.services.rebooking import rebooking_candidates
+from apps.bookings.services.changes import MOVE_PERMISSIONS
+from apps.bookings.services.rebooking import bookings_rebook, flights_shared, rebooking_candidates_for
 from apps.core.admin_display import amount, local_and_utc, local_moment
-from apps.core.exceptions import ApplicationError, ValidationFailed
+from apps.core.exceptions import ApplicationError
 from apps.core.permissions import staff_may
 from apps.core.templatetags.airline import local_time
 from apps.flights.admin_filters import LocalDepartureDateFilter, RouteFilter, flight_search_filter
@@ -330,20 +330,13 @@ class BookingAdmin(admin.ModelAdmin):
         """Move the selected bookings off a flight they share to a later flight on its route, at no charge
         (`booking_segment_move` by the airline): the first submit asks which flight, the second moves."""
         bookings = list(queryset.order_by("pk"))
-        shared = rebook_shared_flights(bookings)
+        shared = flights_shared(bookings=bookings)
         if not shared:
             self.message_user(
                 request, "Select bookings of one flight to rebook them together.", messages.ERROR
             )
             return None
-        now = timezone.now()
-        candidates = Flight.objects.filter(
-            pk__in=[
-                candidate.pk
-                for flight in shared
-                for candidate in rebooking_candidates(flight=flight, now=now)
-            ]
-        ).select_related("departure_airport", "arrival_airport")
+        candidates = rebooking_candidates_for(flights=shared, now=timezone.now())
         form = BookingRebookForm(
             request.POST if request.POST.get("confirmed") else None, candidates=candidates
         )
@@ -362,31 +355,12 @@ class BookingAdmin(admin.ModelAdmin):
                 },
             )
         to_flight = form.cleaned_data["to_flight"]
-        rebooked = 0
-        for booking in bookings:
-            segment = next(
-                (
-                    position
-                    for position, flight in booking_segments(booking)
-                    if flight in shared and same_route(flight, to_flight)
-                ),
-                None,
-            )
-            try:
-                if segment is None:
-                    raise ValidationFailed(f"it does not fly the route of {to_flight.flight_number}")
-                booking_segment_move(
-                    booking=booking,
-                    segment=segment,
-                    to_flight_id=to_flight.pk,
-                    actor=request.user,
-                    by_airline=True,
-                )
-            except ApplicationError as error:
-                self.message_user(request, f"{booking.reference}: {error.detail}", messages.ERROR)
-            else:
-                rebooked += 1
-        if rebooked:
+        outcome = bookings_rebook(
+            bookings=bookings, from_flights=shared, to_flight=to_flight, actor=request.user
+        )
+        for reference, why in outcome.not_rebooked.items():
+            self.message_user(request, f"{reference}: {why}", messages.ERROR)
+        if rebooked := len(outcome.rebooked):
             self.message_user(
                 request,
                 f"{rebooked} booking{'s' if rebooked != 1 else ''} rebooked onto {to_flight.flight_number}; "
@@ -394,24 +368,6 @@ class BookingAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
         return None
-
-
-def rebook_shared_flights(bookings: list[Booking]) -> list[Flight]:
-    """The flights every one of `bookings` flies (with their airports), by departure."""
-    shared: set[int] | None = None
-    for booking in bookings:
-        ids = {flight.pk for _, flight in booking_segments(booking)}
-        shared = ids if shared is None else shared & ids
-    return list(
-        Flight.objects.filter(pk__in=shared or ()).select_related("departure_airport", "arrival_airport")
-    )
-
-
-def booking_segments(booking: Booking) -> list[tuple[int, Flight]]:
-    """Each segment of a booking and its flight (one query per booking: an admin action's handful)."""
-    pairs = SeatAssignment.objects.filter(booking=booking).values_list("segment", "flight_id").distinct()
-    flights = Flight.objects.in_bulk({flight_id for _, flight_id in pairs})
-    return sorted((segment, flights[flight_id]) for segment, flight_id in pairs)
 
 
 def journey_route(flights: list[Flight]) -> str:

@@ -178,7 +178,7 @@ def booking_segment_move(
             seats=moves,
             by_airline=by_airline,
             check_in_voided=len(voided),
-            reason=reason,
+            reason=reason or from_flight.cancellation_reason,
             flight_cancelled=flight_cancelled or from_flight.status == Flight.Status.CANCELLED,
         )
         events.booking_segment_moved.publish(moved)

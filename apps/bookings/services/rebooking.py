@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bookings.models import Booking, SeatAssignment
 from apps.bookings.services.cancellation import flight_bookings_cancel
-from apps.bookings.services.changes import MOVE_PERMISSIONS, booking_segment_move
+from apps.bookings.services.changes import MOVE_PERMISSIONS, booking_segment_move, same_route
 from apps.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
 from apps.core.permissions import staff_may
 from apps.flights.exceptions import FlightNotCancellable, FlightNotFound
@@ -36,6 +36,24 @@ def rebooking_candidates(*, flight: Flight, now: datetime) -> QuerySet[Flight]:
         .select_related("departure_airport", "arrival_airport")
         .order_by("departure_time", "pk")
     )
+
+
+def rebooking_candidates_for(*, flights: list[Flight], now: datetime) -> QuerySet[Flight]:
+    """`rebooking_candidates` of any of `flights` (the flights some selected bookings share)."""
+    ids = [candidate.pk for flight in flights for candidate in rebooking_candidates(flight=flight, now=now)]
+    return Flight.objects.filter(pk__in=ids).select_related("departure_airport", "arrival_airport")
+
+
+def flights_shared(*, bookings: list[Booking]) -> list[Flight]:
+    """The flights every one of `bookings` flies, with their airports (one query, and one more)."""
+    pairs = (
+        SeatAssignment.objects.filter(booking__in=bookings).values_list("booking_id", "flight_id").distinct()
+    )
+    per_booking: dict[int, set[int]] = {booking.pk: set() for booking in bookings}
+    for booking_id, flight_id in pairs:
+        per_booking[booking_id].add(flight_id)
+    shared = set.intersection(*per_booking.values()) if per_booking else set()
+    return list(Flight.objects.filter(pk__in=shared).select_related("departure_airport", "arrival_airport"))
 
 
 @dataclass
@@ -86,22 +104,22 @@ def flight_cancel_and_rebook(
             errors={"to_flight_id": ["Choose a later flight on the same route, on sale, with free seats."]},
         )
 
-    outcome = RebookingOutcome()
-    for booking, segment in _confirmed_bookings_with_segment(flight_id):
-        try:
-            booking_segment_move(
-                booking=booking,
-                segment=segment,
-                to_flight_id=to_flight_id,
-                actor=actor,
-                by_airline=True,
-                reason=reason,
-                flight_cancelled=True,
-            )
-        except ApplicationError as error:
-            outcome.not_rebooked[booking.reference] = error.detail
-            continue
-        outcome.rebooked.append(booking.reference)
+    confirmed = list(
+        Booking.objects.filter(
+            pk__in=SeatAssignment.objects.filter(
+                flight_id=flight_id, active=True, booking__status=Booking.Status.CONFIRMED
+            ).values("booking_id")
+        ).order_by("pk")
+    )
+    to_flight = Flight.objects.get(pk=to_flight_id)
+    outcome = bookings_rebook(
+        bookings=confirmed,
+        from_flights=[flight],
+        to_flight=to_flight,
+        actor=actor,
+        reason=reason,
+        flight_cancelled=True,
+    )
 
     started = timezone.now()
     refundable = list(Booking.objects.filter(reference__in=outcome.not_rebooked).values_list("pk", flat=True))
@@ -118,14 +136,45 @@ def flight_cancel_and_rebook(
     return outcome
 
 
-def _confirmed_bookings_with_segment(flight_id: int) -> list[tuple[Booking, int]]:
-    """The confirmed bookings with a seat on the flight, each with the segment that flight is, by id."""
+def bookings_rebook(
+    *,
+    bookings: list[Booking],
+    from_flights: list[Flight],
+    to_flight: Flight,
+    actor: User,
+    reason: str = "",
+    flight_cancelled: bool = False,
+) -> RebookingOutcome:
+    """Move each of `bookings` by the airline, at no charge, from the one of `from_flights` on
+    `to_flight`'s route to `to_flight` (`booking_segment_move`, each in its own transaction). A booking
+    that cannot move (its ApplicationError) is kept in `not_rebooked` with the reason and left as it
+    is; `cancelled` and `refunded` stay 0. `reason` and `flight_cancelled` go to each traveller's
+    e-mail (`booking_segment_move`)."""
+    outcome = RebookingOutcome()
+    on_route = [flight.pk for flight in from_flights if same_route(flight, to_flight)]
     segments = dict(
-        SeatAssignment.objects.filter(
-            flight_id=flight_id, active=True, booking__status=Booking.Status.CONFIRMED
-        )
+        SeatAssignment.objects.filter(booking__in=bookings, flight_id__in=on_route)
         .values_list("booking_id", "segment")
         .distinct()
     )
-    bookings = Booking.objects.filter(pk__in=segments).order_by("pk")
-    return [(booking, segments[booking.pk]) for booking in bookings]
+    for booking in bookings:
+        if booking.pk not in segments:
+            outcome.not_rebooked[booking.reference] = (
+                f"it does not fly the route of {to_flight.flight_number}."
+            )
+            continue
+        try:
+            booking_segment_move(
+                booking=booking,
+                segment=segments[booking.pk],
+                to_flight_id=to_flight.pk,
+                actor=actor,
+                by_airline=True,
+                reason=reason,
+                flight_cancelled=flight_cancelled,
+            )
+        except ApplicationError as error:
+            outcome.not_rebooked[booking.reference] = error.detail
+            continue
+        outcome.rebooked.append(booking.reference)
+    return outcome
