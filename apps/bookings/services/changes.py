@@ -125,7 +125,7 @@ def booking_segment_move(
         quote = segment_move_quote(booking=locked, segment=segment, to_flight=to_flight)
 
         released = seats_release(flight=from_flight, booking_ids=[locked.pk], now=now)
-        if released != len(rows):
+        if not rows or released != len(rows):
             raise BookingNotMovable(
                 f"Booking {locked.reference}'s seats on {from_flight.flight_number} changed."
             )
