@@ -2,20 +2,28 @@
 
 import re
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from apps.bookings.flight_operations.forms import candidate_label
 from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
 from apps.bookings.selectors import booking_get
 from apps.bookings.services import booking_cancel
+from apps.bookings.services.changes import MOVE_PERMISSIONS
+from apps.bookings.services.rebooking import bookings_rebook, flights_shared, rebooking_candidates_for
 from apps.core.admin_display import amount, local_and_utc, local_moment
 from apps.core.exceptions import ApplicationError
+from apps.core.permissions import staff_may
 from apps.core.templatetags.airline import local_time
 from apps.flights.admin_filters import LocalDepartureDateFilter, RouteFilter, flight_search_filter
 from apps.flights.models import Flight
@@ -131,6 +139,19 @@ def _passenger_name(term: str) -> Q:
     return Q(last_name__istartswith=term) | Q(first_name__istartswith=term)
 
 
+class BookingRebookForm(forms.Form):
+    """The bulk rebooking's question: onto which flight (a later one on the route, on sale, with seats)."""
+
+    to_flight = forms.ModelChoiceField(label="Rebook onto", queryset=Flight.objects.none())
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, initial=True)
+
+    def __init__(self, *args, candidates: QuerySet[Flight], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_flight"]
+        field.queryset = candidates.order_by("departure_time", "pk")
+        field.label_from_instance = candidate_label
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     # What staff look for at 1366 px beside the filters (apps/bookings/tests/test_admin_lists.py).
@@ -154,7 +175,7 @@ class BookingAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     inlines = [PassengerInline, SeatAssignmentInline]
-    actions = ["cancel_bookings"]
+    actions = ["cancel_bookings", "rebook_bookings"]
     fields = [
         "reference",
         "owner",
@@ -307,6 +328,53 @@ class BookingAdmin(admin.ModelAdmin):
                 cancelled += 1
         if cancelled:
             self.message_user(request, f"Cancelled {cancelled} booking(s).", messages.SUCCESS)
+
+    def has_rebook_permission(self, request: HttpRequest) -> bool:
+        return staff_may(request.user, *MOVE_PERMISSIONS)
+
+    @admin.action(description="Rebook onto another flight…", permissions=["rebook"])
+    def rebook_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> TemplateResponse | None:
+        """Move the selected bookings off a flight they share to a later flight on its route, at no charge
+        (`booking_segment_move` by the airline): the first submit asks which flight, the second moves."""
+        bookings = list(queryset.order_by("pk"))
+        shared = flights_shared(bookings=bookings)
+        if not shared:
+            self.message_user(
+                request, "Select bookings of one flight to rebook them together.", messages.ERROR
+            )
+            return None
+        candidates = rebooking_candidates_for(flights=shared, now=timezone.now())
+        form = BookingRebookForm(
+            request.POST if request.POST.get("confirmed") else None, candidates=candidates
+        )
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/bookings/booking_rebook.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": "Rebook onto another flight",
+                    "bookings": bookings,
+                    "shared": shared,
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        to_flight = form.cleaned_data["to_flight"]
+        outcome = bookings_rebook(
+            bookings=bookings, from_flights=shared, to_flight=to_flight, actor=request.user
+        )
+        for reference, why in outcome.not_rebooked.items():
+            self.message_user(request, f"{reference}: {why}", messages.ERROR)
+        if rebooked := len(outcome.rebooked):
+            self.message_user(
+                request,
+                f"{rebooked} booking{'s' if rebooked != 1 else ''} rebooked onto {to_flight.flight_number}; "
+                "their travellers are e-mailed.",
+                messages.SUCCESS,
+            )
+        return None
 
 
 def journey_route(flights: list[Flight]) -> str:

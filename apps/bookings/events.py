@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from apps.bookings.models import Booking, Passenger
 from apps.core.events import Event
+from apps.flights.models import Flight
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,37 @@ class BookingCheckedIn:
     segment: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class SeatMove:
+    """One passenger's seat before and after a segment move (the cabin and fare do not change)."""
+
+    passenger: Passenger
+    from_seat: str
+    to_seat: str
+    cabin: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookingSegmentMoved:
+    """Segment `segment` of `booking` now flies `to_flight` instead of `from_flight`, each passenger in
+    the seat `seats` names; any check-in for the old flight is void (`check_in_voided` passengers had
+    checked in). `by_airline`: the airline moved it (rebooking off a cancelled flight, at no charge).
+    `reason`: why, in words for the traveller; `flight_cancelled`: the old flight is (being) cancelled."""
+
+    booking: Booking
+    segment: int
+    from_flight: Flight
+    to_flight: Flight
+    seats: list[SeatMove]
+    by_airline: bool
+    check_in_voided: int = 0
+    reason: str = ""
+    flight_cancelled: bool = False
+
+
 booking_held = Event("booking.held", BookingHeld)
 booking_confirmed = Event("booking.confirmed", BookingConfirmed)
 booking_cancelled = Event("booking.cancelled", BookingCancelled)
 booking_expired = Event("booking.expired", BookingExpired)
 booking_checked_in = Event("booking.checked_in", BookingCheckedIn)
+booking_segment_moved = Event("booking.segment_moved", BookingSegmentMoved)

@@ -1,6 +1,6 @@
 """Typed errors of the booking engine; their `code`s are part of the API contract (docs/API.md)."""
 
-from apps.core.exceptions import Conflict, NotFound, ServiceUnavailable, UnprocessableEntity
+from apps.core.exceptions import Conflict, NotFound, ServiceUnavailable, UnprocessableEntity, ValidationFailed
 
 
 class FlightNotBookable(Conflict):
@@ -79,3 +79,25 @@ class CheckInUnavailable(Conflict):
 
     code = "check_in_unavailable"
     title = "Online check-in is not open for this booking"
+
+
+class BookingNotMovable(Conflict):
+    """A segment of this booking cannot move to another flight now: the booking is not held or
+    confirmed (a payment running, cancelled, expired), or the segment's flight has left."""
+
+    code = "booking_not_movable"
+    title = "This booking's flight cannot be changed now"
+
+
+class MoveRouteMismatch(ValidationFailed):
+    """The new flight does not fly the segment's route (the same airports, or the same cities)."""
+
+    code = "move_other_route"
+    title = "The new flight does not fly this route"
+
+
+class MoveConnectionBroken(Conflict):
+    """On the new flight the journey would miss a connection (`journey_connection_problem`)."""
+
+    code = "move_connection_broken"
+    title = "The new flight does not connect with the rest of the journey"

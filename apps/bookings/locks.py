@@ -7,8 +7,9 @@ from datetime import datetime
 
 from apps.bookings.exceptions import BookingNotFound
 from apps.bookings.models import Booking, SeatAssignment
-from apps.core.locking import lock_row, lock_rows
+from apps.core.locking import LockedRowsChanged, lock_row, lock_rows
 from apps.flights.locks import flights_lock
+from apps.flights.models import Flight
 
 
 def booking_lock(*, booking_id: int) -> Booking:
@@ -24,18 +25,43 @@ def booking_lock_with_flight(*, booking_id: int) -> Booking:
     depends on the flights' state (cancelling, settling a payment) or moves their seat counters.
 
     `booking.flight` is the first flight's locked row and `booking.segment_flights` every segment's,
-    in journey order.
+    in journey order. Raises BookingNotFound, or LockedRowsChanged when the booking was moved to another
+    flight between reading its flights and locking it (`retry_on_lock_conflict` runs the use case again).
     """
+    booking, _ = _booking_lock_with_flights(booking_id=booking_id, also_flight_ids=[])
+    return booking
+
+
+def booking_lock_for_move(*, booking_id: int, to_flight_id: int) -> tuple[Booking, Flight]:
+    """Lock a booking's flights and the flight one of its segments moves to, all by ascending id (the
+    new flight may come before or between them), then the booking: the locks of a segment move
+    (apps/bookings/services/changes.py). Returns the booking as `booking_lock_with_flight` does and the
+    new flight's locked row. Raises BookingNotFound, FlightNotFound, LockedRowsChanged.
+    """
+    booking, flights = _booking_lock_with_flights(booking_id=booking_id, also_flight_ids=[to_flight_id])
+    return booking, flights[to_flight_id]
+
+
+def _booking_lock_with_flights(
+    *, booking_id: int, also_flight_ids: list[int]
+) -> tuple[Booking, dict[int, Flight]]:
     row = Booking.objects.values_list("flight_id", "segment_count").filter(pk=booking_id).first()
     if row is None:
         raise BookingNotFound()
     flight_id, segment_count = row
     flight_ids = [flight_id] if segment_count == 1 else booking_flight_ids(booking_id=booking_id)
-    flights = {flight.pk: flight for flight in flights_lock(flight_ids=flight_ids)}
+    flights = {flight.pk: flight for flight in flights_lock(flight_ids=[*flight_ids, *also_flight_ids])}
     booking = booking_lock(booking_id=booking_id)
+    # The flights were read before the booking's lock: a segment move that committed meanwhile (it held
+    # the booking's lock) changed them, and their rows can no longer be locked after the booking's.
+    moved = booking.flight_id != flight_id or (
+        segment_count > 1 and booking_flight_ids(booking_id=booking_id) != flight_ids
+    )
+    if moved:
+        raise LockedRowsChanged(f"Booking {booking_id} moved to another flight while it was being locked.")
     booking.flight = flights[flight_id]
     booking.segment_flights = [flights[pk] for pk in flight_ids]
-    return booking
+    return booking, flights
 
 
 def booking_flight_ids(*, booking_id: int) -> list[int]:

@@ -4,7 +4,8 @@
 (docs/ARCHITECTURE.md, "Locks"): a lock wait timeout (MySQL error 1205, after
 `innodb_lock_wait_timeout` seconds) or a deadlock (1213, the victim's whole transaction is rolled
 back) is retried once in a fresh transaction, then answered `409 busy` with `Retry-After`. In the
-embedded SQLite mode, "database is locked" plays the same part.
+embedded SQLite mode, "database is locked" plays the same part. `LockedRowsChanged` (the rows to lock
+changed while they were being locked, apps/core/locking.py) is retried the same way.
 """
 
 import functools
@@ -15,6 +16,7 @@ from typing import ParamSpec, TypeVar
 from django.db import OperationalError, connection
 
 from apps.core.exceptions import Busy
+from apps.core.locking import LockedRowsChanged
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,10 @@ R = TypeVar("R")
 
 
 def is_lock_conflict(error: BaseException) -> bool:
-    """True for a lock wait timeout or a deadlock: errors a fresh transaction may not meet again."""
+    """True for a lock wait timeout, a deadlock or LockedRowsChanged: errors a fresh transaction may not
+    meet again."""
+    if isinstance(error, LockedRowsChanged):
+        return True
     if not isinstance(error, OperationalError) or not error.args:
         return False
     first = error.args[0]
@@ -36,7 +41,7 @@ def is_lock_conflict(error: BaseException) -> bool:
 
 
 def retry_on_lock_conflict(func: Callable[P, R]) -> Callable[P, R]:
-    """Run `func` again once after a lock conflict, then raise Busy.
+    """Run `func` again once after a lock conflict (or LockedRowsChanged), then raise Busy.
 
     Put it on the outermost use case only: the retry needs the failed transaction to be over, so
     inside an enclosing transaction a conflict is answered Busy at once.
@@ -46,7 +51,7 @@ def retry_on_lock_conflict(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except OperationalError as error:
+        except (OperationalError, LockedRowsChanged) as error:
             if not is_lock_conflict(error):
                 raise
             if connection.in_atomic_block:
@@ -54,7 +59,7 @@ def retry_on_lock_conflict(func: Callable[P, R]) -> Callable[P, R]:
             logger.info("%s retried after a lock conflict: %s", func.__qualname__, error)
         try:
             return func(*args, **kwargs)
-        except OperationalError as error:
+        except (OperationalError, LockedRowsChanged) as error:
             if not is_lock_conflict(error):
                 raise
             logger.warning("%s gave up after a second lock conflict: %s", func.__qualname__, error)

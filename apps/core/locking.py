@@ -42,6 +42,13 @@ class LockOrderViolation(RuntimeError):
     """A lock taken against LOCK_ORDER, or outside a locked_transaction: a programming error."""
 
 
+class LockedRowsChanged(Exception):
+    """The rows a use case had to lock changed between reading which they are and locking them (a
+    booking moved to another flight meanwhile: apps/bookings/locks.py). Rows of an earlier kind cannot
+    be locked any more in this transaction, so `retry_on_lock_conflict` (apps/core/db.py) runs the use
+    case again in a fresh one, as after a deadlock."""
+
+
 @dataclass
 class _Scope:
     highest: int = -1

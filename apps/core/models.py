@@ -64,6 +64,8 @@ class AuditEvent(models.Model):
         STAFF_CANCELLED = "staff_cancelled", "Cancelled by staff"
         STAFF_REFUNDED = "staff_refunded", "Refunded by staff"
         FLIGHT_CANCELLED = "flight_cancelled", "Flight cancelled by staff"
+        REBOOKED = "rebooked", "Moved to another flight by the airline"
+        CHANGED = "changed", "Moved to another flight"
 
     class Subject(models.TextChoices):
         BOOKING = "booking", "Booking"

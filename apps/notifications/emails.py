@@ -22,7 +22,7 @@ from django.utils import dateformat
 
 from apps.bookings.access import manage_link_token
 from apps.bookings.boarding import boarding_pass_path, boarding_passes
-from apps.bookings.events import PaymentReceipt
+from apps.bookings.events import BookingSegmentMoved, PaymentReceipt
 from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.bookings.services.check_in import check_in_window
 from apps.core.money import money_display
@@ -88,6 +88,47 @@ def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
     context = {**context, "subject": subject}
     text = render_to_string(f"notifications/{kind}.txt", context)
     html = render_to_string(f"notifications/{kind}.html", context)
+    return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
+
+
+def render_flight_changed_email(booking: Booking, moved: BookingSegmentMoved) -> RenderedEmail:
+    """The "your flight has changed" e-mail of a segment move: the old and the new flight (local times)
+    and each passenger's new seat; the flight card below shows the journey as it now is."""
+    context = booking_email_context(booking)
+    old, new = moved.from_flight, moved.to_flight
+    airports = Airport.objects.in_bulk(
+        {old.departure_airport_id, new.departure_airport_id, new.arrival_airport_id}
+    )
+    cabins = dict(Cabin.choices)
+    context["change"] = {
+        "by_airline": moved.by_airline,
+        "from": {
+            "number": old.flight_number,
+            "departure": local_time(old.departure_time, airports[old.departure_airport_id]),
+            "cancelled": moved.flight_cancelled,
+            "reason": moved.reason,
+        },
+        "to": {
+            "number": new.flight_number,
+            "departure": local_time(new.departure_time, airports[new.departure_airport_id]),
+            "arrival": local_time(new.arrival_time, airports[new.arrival_airport_id]),
+        },
+        "seats": [
+            {
+                "name": f"{move.passenger.first_name} {move.passenger.last_name}",
+                "from": move.from_seat,
+                "to": move.to_seat,
+                "cabin": cabins.get(move.cabin, move.cabin),
+            }
+            for move in moved.seats
+        ],
+        "check_in_voided": moved.check_in_voided,
+    }
+    subject = f"Your flight has changed: {old.flight_number} is now {new.flight_number}"
+    subject += f" (booking {booking.reference})"
+    context["subject"] = subject
+    text = render_to_string("notifications/flight_changed.txt", context)
+    html = render_to_string("notifications/flight_changed.html", context)
     return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
 
 

@@ -17,6 +17,7 @@ class Notification(TimeStampedModel):
         FLIGHT_REMINDER = "flight_reminder", "Flight reminder"
         FLIGHT_CANCELLED = "flight_cancelled", "Flight cancelled by the airline"
         BOARDING_PASSES = "boarding_passes", "Boarding passes"
+        FLIGHT_CHANGED = "flight_changed", "Flight changed (booking moved to another flight)"
         PASSWORD_RESET = "password_reset", "Password reset link"
 
     class Status(models.TextChoices):

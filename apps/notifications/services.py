@@ -28,7 +28,7 @@ from apps.accounts.models import User
 from apps.bookings.boarding import boarding_passes
 from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from apps.bookings.calendar import booking_calendar, booking_calendar_filename
-from apps.bookings.events import PaymentReceipt
+from apps.bookings.events import BookingSegmentMoved, PaymentReceipt
 from apps.bookings.models import Booking, SeatAssignment
 from apps.core.locking import lock_rows, locked_transaction
 from apps.flights.models import Flight
@@ -38,6 +38,7 @@ from apps.notifications.emails import (
     booking_email_context,
     render_at_send,
     render_booking_email,
+    render_flight_changed_email,
     render_password_reset_email,
 )
 from apps.notifications.exceptions import EmailDeliveryDeferred, NotificationInFlight
@@ -414,6 +415,31 @@ def boarding_passes_notification_write(*, booking: Booking) -> None:
     )
     if not again:
         notification_bare_create(booking=booking, kind=Kind.BOARDING_PASSES)
+
+
+def flight_changed_notification_write(*, moved: BookingSegmentMoved) -> None:
+    """Write (or write again) the "your flight has changed" e-mail of a segment move, rendered now.
+
+    One row per booking ((kind, booking) is unique): a booking moved again gets the row rewritten with
+    the latest change and put back to pending, so the traveller is told of every move.
+    """
+    booking = moved.booking
+    email = render_flight_changed_email(booking, moved)
+    fields = {
+        "recipient": booking.owner.email,
+        "subject": email.subject,
+        "body_text": email.text,
+        "body_html": email.html,
+        "status": Status.PENDING,
+        "attempts": 0,
+        "last_error": "",
+        "next_attempt_at": timezone.now() + FIRST_SEND_GRACE,
+        "sent_at": None,
+        "queued_at": None,
+    }
+    # Two moves of one booking are serialised by the booking's lock, so update-else-insert is safe here.
+    if not Notification.objects.filter(kind=Kind.FLIGHT_CHANGED, booking=booking).update(**fields):
+        Notification.objects.create(kind=Kind.FLIGHT_CHANGED, booking=booking, **fields)
 
 
 def _with_secrets(notification: Notification) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from apps.bookings import events
 from apps.notifications.models import Notification
 from apps.notifications.services import (
     boarding_passes_notification_write,
+    flight_changed_notification_write,
     notification_bare_create,
     notifications_create,
     password_reset_notification_create,
@@ -37,6 +38,10 @@ def on_booking_checked_in(event: events.BookingCheckedIn) -> None:
     boarding_passes_notification_write(booking=event.booking)
 
 
+def on_booking_segment_moved(event: events.BookingSegmentMoved) -> None:
+    flight_changed_notification_write(moved=event)
+
+
 def on_password_reset_requested(event: account_events.PasswordResetRequested) -> None:
     password_reset_notification_create(user=event.user, link=event.link)
 
@@ -48,3 +53,4 @@ def subscribe_all() -> None:
     events.booking_cancelled.subscribe(on_booking_cancelled)
     events.booking_expired.subscribe(on_booking_expired)
     events.booking_checked_in.subscribe(on_booking_checked_in)
+    events.booking_segment_moved.subscribe(on_booking_segment_moved)

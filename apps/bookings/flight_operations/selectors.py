@@ -135,3 +135,11 @@ def flight_manifest(*, flight_id: int, include_ended: bool = False) -> QuerySet[
     return seats.select_related("passenger", "booking").order_by(
         Length("seat_code"), "seat_code", "booking_id", "pk"
     )
+
+
+def flight_rebookable_count(*, flight_id: int) -> dict[str, int]:
+    """What a cancel with rebooking would try to move: the confirmed bookings with a seat on the flight
+    and their passengers (one aggregate)."""
+    return SeatAssignment.objects.filter(
+        flight_id=flight_id, active=True, booking__status=Status.CONFIRMED
+    ).aggregate(bookings=Count("booking_id", distinct=True), passengers=Count("pk"))

@@ -18,7 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.bookings.flight_operations.forms import FlightCancelForm
 from apps.bookings.flight_operations.manifest_csv import CHUNK_SIZE, manifest_csv_lines, manifest_filename
-from apps.bookings.flight_operations.selectors import flight_load, flight_manifest, flight_operations_get
+from apps.bookings.flight_operations.selectors import (
+    flight_load,
+    flight_manifest,
+    flight_operations_get,
+    flight_rebookable_count,
+)
+from apps.bookings.services.rebooking import flight_cancel_and_rebook, rebooking_candidates
 from apps.core.exceptions import ApplicationError
 from apps.core.permissions import staff_may
 from apps.flights.exceptions import FlightNotFound
@@ -67,7 +73,12 @@ def flight_operations_page(request: HttpRequest, flight_id: int) -> HttpResponse
     """The flight's load per cabin, its manifest (a page of it) and its cancel form."""
     if not _may_view(request.user):
         raise PermissionDenied
-    return _operations_page(request, _flight_or_404(flight_id), FlightCancelForm())
+    flight = _flight_or_404(flight_id)
+    return _operations_page(request, flight, _cancel_form(flight))
+
+
+def _cancel_form(flight: Flight, data=None) -> FlightCancelForm:
+    return FlightCancelForm(data, candidates=rebooking_candidates(flight=flight, now=timezone.now()))
 
 
 def _operations_page(
@@ -113,17 +124,26 @@ def flight_cancel_page(request: HttpRequest, flight_id: int) -> HttpResponse:
         raise PermissionDenied
     flight = _flight_or_404(flight_id)
     page = reverse("flight_operations:page", args=[flight.pk])
-    form = FlightCancelForm(request.POST)
+    form = _cancel_form(flight, request.POST)
     if not form.is_valid():
         return _operations_page(request, flight, form, status=400)
+    reason, rebook_to = form.cleaned_data["reason"], form.cleaned_data["rebook_to"]
     if not form.cleaned_data["confirmed"]:
         return TemplateResponse(
             request,
             "admin/bookings/flight_operations_cancel.html",
-            _context(request, flight, reason=form.cleaned_data["reason"]),
+            _context(
+                request,
+                flight,
+                reason=reason,
+                rebook_to=rebook_to,
+                rebookable=flight_rebookable_count(flight_id=flight.pk) if rebook_to else None,
+            ),
         )
+    if rebook_to is not None:
+        return _cancel_and_rebook(request, flight, rebook_to, reason, page)
     try:
-        flight_cancel(flight_id=flight.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        flight_cancel(flight_id=flight.pk, actor=request.user, reason=reason)
     except ApplicationError as error:
         messages.error(request, f"{flight.flight_number} was not cancelled: {error.detail}")
         return redirect(page)
@@ -132,4 +152,26 @@ def flight_cancel_page(request: HttpRequest, flight_id: int) -> HttpResponse:
         f"{flight.flight_number} is cancelled. Its bookings are cancelled, the confirmed ones refunded, and "
         "their travellers told why; one being paid right now follows when its payment ends.",
     )
+    return redirect(page)
+
+
+def _cancel_and_rebook(request: HttpRequest, flight: Flight, rebook_to: Flight, reason: str, page: str):
+    try:
+        outcome = flight_cancel_and_rebook(
+            flight_id=flight.pk, to_flight_id=rebook_to.pk, actor=request.user, reason=reason
+        )
+    except ApplicationError as error:
+        messages.error(request, f"{flight.flight_number} was not cancelled: {error.detail}")
+        return redirect(page)
+    messages.success(
+        request,
+        f"{flight.flight_number} is cancelled. {len(outcome.rebooked)} booking"
+        f"{'s' if len(outcome.rebooked) != 1 else ''} rebooked onto {rebook_to.flight_number} at no charge, "
+        f"their travellers e-mailed; {outcome.cancelled} cancelled, {outcome.refunded} of them refunded.",
+    )
+    for reference, why in outcome.not_rebooked.items():
+        messages.warning(
+            request,
+            f"{reference} could not be rebooked ({why}); it is cancelled with the flight, refunded if paid.",
+        )
     return redirect(page)

@@ -115,3 +115,25 @@ def _nearest(cabin_seats: Sequence[Seat], start: int, taken: str, count: int) ->
         if not is_taken(taken, seat.position):
             chosen.append(seat)
     return chosen
+
+
+def seats_choose_in_cabin(
+    *, plan: SeatPlan, cabin: str, taken: str, count: int, preferred: Sequence[str] = ()
+) -> list[Seat] | None:
+    """Pick `count` free seats in `cabin` only (a booking moved to another flight keeps its cabin), or
+    None if the cabin is not sold there or has fewer free: the `preferred` seat codes (the seats held on
+    the old flight) when each is a free seat of that cabin, else together as `seats_choose` places a
+    booking."""
+    cabin_seats = plan.by_cabin.get(cabin)
+    if not cabin_seats or plan.free_count(cabin, taken) < count:
+        return None
+    wanted = [plan.by_code.get(code) for code in preferred]
+    if len(wanted) == count and all(
+        seat is not None and seat.cabin == cabin and not is_taken(taken, seat.position) for seat in wanted
+    ):
+        return [seat for seat in wanted if seat is not None]
+    return (
+        _side_by_side(cabin_seats, 0, taken, count)
+        or _same_row(cabin_seats, 0, taken, count)
+        or _nearest(cabin_seats, 0, taken, count)
+    )

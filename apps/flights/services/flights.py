@@ -307,6 +307,25 @@ def flight_delete(*, flight_id: int) -> None:
         catalogue_changed()
 
 
+def cancellation_reason_clean(reason: str) -> str:
+    """A flight's cancellation reason as stored: surrounding blanks dropped, at most
+    CANCELLATION_REASON_MAX_LENGTH characters (ValidationFailed, 400, naming `reason`)."""
+    reason = reason.strip()
+    if len(reason) > CANCELLATION_REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            "The reason is too long.",
+            errors={"reason": [f"Must be at most {CANCELLATION_REASON_MAX_LENGTH} characters."]},
+        )
+    return reason
+
+
+def flight_cancel_refusal(flight: Flight, now: datetime) -> str | None:
+    """Why `flight` can no longer be cancelled at `now` (a sentence), or None."""
+    if flight.has_departed(now):
+        return "The flight has departed."
+    return None
+
+
 @retry_on_lock_conflict
 def flight_cancel(*, flight_id: int, actor: User, reason: str = "") -> Flight:
     """The airline cancels a flight: it leaves search at once and `flight_cancelled` is published.
@@ -324,16 +343,11 @@ def flight_cancel(*, flight_id: int, actor: User, reason: str = "") -> Flight:
     """
     if not staff_may(actor, *FLIGHT_CANCEL_PERMISSIONS):
         raise PermissionDenied("Cancelling a flight needs flights.change_flight and bookings.change_booking.")
-    reason = reason.strip()
-    if len(reason) > CANCELLATION_REASON_MAX_LENGTH:
-        raise ValidationFailed(
-            "The reason is too long.",
-            errors={"reason": [f"Must be at most {CANCELLATION_REASON_MAX_LENGTH} characters."]},
-        )
+    reason = cancellation_reason_clean(reason)
     with locked_transaction():
         flight = flight_lock(flight_id=flight_id)
-        if flight.has_departed(timezone.now()):
-            raise FlightNotCancellable("The flight has departed.")
+        if refusal := flight_cancel_refusal(flight, timezone.now()):
+            raise FlightNotCancellable(refusal)
         if flight.status == Flight.Status.CANCELLED:
             return flight
         flight.status = Flight.Status.CANCELLED
