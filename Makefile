@@ -68,7 +68,7 @@ format: venv
 # its report is bench/results/<name>-replica.md. Either one failing a check fails `make bench`.
 bench: venv
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
-	@name=$${BENCH_NAME:-$$( [ -n "$$BENCH_QUICK" ] && echo quick || echo bench )-$$(date -u +%Y%m%d-%H%M%S)}; \
+	@name=$${BENCH_NAME:-$$(case "$$BENCH_QUICK" in ""|0|false) echo bench;; *) echo quick;; esac)-$$(date -u +%Y%m%d-%H%M%S)}; \
 	BENCH_NAME=$$name $(PY) -m bench.run; status=$$?; \
 	BENCH_NAME=$$name-replica $(PY) -m bench.replica || status=1; \
 	exit $$status
