@@ -1,10 +1,17 @@
 """The benchmark's pure parts: server variants, hot-flight sizing, goals, progress, charts, the capacity
 arithmetic and the replica scenario's checks."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 from bench.capacity import capacity_arithmetic
 from bench.chart import chart_svg
+from bench.cpu import cpu_seconds, session_cpu_seconds
 from bench.progress import Progress
 from bench.replica import window_checks
 from bench.report import goals_evaluate
@@ -213,3 +220,28 @@ def test_the_replica_scenario_checks_where_the_reads_went_and_the_inventory():
     ]
     (failure,) = window_checks(_replica_window("replica", replica_selects=100, oversold=1))
     assert failure.startswith("inventory check failed")
+
+
+def test_a_servers_cpu_counts_every_process_of_its_session_the_workers_included():
+    # given a process in a session of its own that starts two children, each burning 0.3 s of CPU
+    burn = (
+        "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    )
+    parent = (
+        "import subprocess, sys, time\n"
+        f"children = [subprocess.Popen([sys.executable, '-c', {burn!r}]) for _ in range(2)]\n"
+        "time.sleep(30)"
+    )
+    server = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True)
+    try:
+        # when its session's CPU is read until the children have burnt theirs
+        deadline = time.monotonic() + 20
+        while session_cpu_seconds(server.pid) < 0.6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        # then both children are counted (0.6 s, and the interpreters' start-up), not the whole machine
+        assert 0.6 <= session_cpu_seconds(server.pid) < 2.0
+        assert cpu_seconds(server.pid) < 0.6  # the parent alone does not reach it
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
