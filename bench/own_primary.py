@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apps.core.testing.mariadb_pair import MariaDBPair, mariadb_pair
 from bench.run import (
@@ -31,6 +32,10 @@ from bench.run import (
     django_setup,
     queue_delete,
 )
+
+if TYPE_CHECKING:  # bench.data imports Django's models: only once Django is set up for the primary
+    from apps.accounts.models import User
+    from bench.data import Catalogue
 
 DATABASE = "airline_bench"
 BENCH_OPTIONS = (
@@ -45,8 +50,8 @@ BENCH_OPTIONS = (
 class Prepared:
     pair: MariaDBPair
     config: Config  # database_url: the pair's primary
-    catalogue: object  # bench.data.Catalogue
-    users: list
+    catalogue: "Catalogue"
+    users: list["User"]
     spread_ids: list[int]
 
     @property

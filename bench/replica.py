@@ -38,6 +38,7 @@ from typing import Any
 
 import environ
 
+from apps.core.testing.mariadb_pair import MariaDBPair
 from bench.cpu import cpu_seconds
 from bench.own_primary import Prepared, prepared
 from bench.run import (
@@ -166,7 +167,7 @@ class ReplicaBench:
         }
 
 
-def _servers_now(pair: Any) -> dict[str, float]:
+def _servers_now(pair: MariaDBPair) -> dict[str, float]:
     return {
         "primary_selects": pair.primary.selects(),
         "replica_selects": pair.replica.selects(),
