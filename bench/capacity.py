@@ -78,6 +78,7 @@ def cpu_window(
     from bench import data
 
     mariadbd = prep.pair.primary.process.pid
+    waits_before = _row_lock_waits(prep)
     web_before, db_before = session_cpu_seconds(server.process.pid), cpu_seconds(mariadbd)
     result = run_wrk(
         "booking",
@@ -90,6 +91,7 @@ def cpu_window(
     )
     web_cpu_s = session_cpu_seconds(server.process.pid) - web_before
     db_cpu_s = cpu_seconds(mariadbd) - db_before
+    waits = {key: value - waits_before[key] for key, value in _row_lock_waits(prep).items()}
     bookings = result["statuses"].get("201", 0)
     check = data.inventory_check(
         flight_ids, bookings_answered=booked_before + bookings, all_counted=result["drained"]
@@ -102,11 +104,24 @@ def cpu_window(
         "web_cpu_s": web_cpu_s,
         "db_cpu_s": db_cpu_s,
         "wrk_cpu_s": result["client_cpu_s"],
+        # InnoDB's row lock waits over the window: how many, and the mean number of requests waiting
+        # (total milliseconds waited ÷ the window's)
+        "row_lock_waits": waits["Innodb_row_lock_waits"],
+        "mean_waiting": waits["Innodb_row_lock_time"] / (1000 * result["elapsed_s"])
+        if result["elapsed_s"]
+        else 0,
         "statuses": result["statuses"],
         "bookings_in_db": check["bookings_in_db"],
         "inventory_ok": check["ok"],
         "oversold": check["oversold"],
     }
+
+
+def _row_lock_waits(prep: Prepared) -> dict[str, int]:
+    rows = prep.pair.primary.query(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time')"
+    )
+    return {name: int(value) for name, value in rows}
 
 
 def lock_held_ms(prep: Prepared, strategy: str, samples: int) -> list[float]:
@@ -244,7 +259,10 @@ def capacity_arithmetic(records: list[dict[str, Any]]) -> dict[str, dict[str, fl
       ceiling: an upper bound no shorter lock can beat);
     - primary_core_bookings_per_s = 1000 / db_ms (spread), web_cores_per_primary_core = web_ms / db_ms;
     - primary_cores_at_row_ceiling = row_ceiling_per_s × hot_db_ms / 1000 (what one flight at its
-      ceiling costs the primary).
+      ceiling costs the primary);
+    - hot_mean_waiting: requests waiting on the hot flight's row, on average over the window (with
+      one or more, the row was busy nearly all the time: the holds then took 1000 / hot bookings/s
+      ms each, the holder sharing the CPU with everything else).
     """
     result = {}
     for strategy in dict.fromkeys(record["strategy"] for record in records):
@@ -279,6 +297,7 @@ def capacity_arithmetic(records: list[dict[str, Any]]) -> dict[str, dict[str, fl
             "primary_cores_at_row_ceiling": row_ceiling * hot_db_ms / 1000,
             "spread_bookings_per_s": median(lambda r: r["spread"]["bookings_per_s"]),
             "hot_bookings_per_s": median(lambda r: r["hot"]["bookings_per_s"]),
+            "hot_mean_waiting": median(lambda r: r["hot"]["mean_waiting"]),
         }
     return result
 
@@ -331,7 +350,11 @@ def markdown_report(result: dict[str, Any]) -> str:
             f" spread bookings/s**, what {c['web_ms']:.2f} / {c['db_ms']:.2f} ="
             f" **{c['web_cores_per_primary_core']:.1f} web cores** send;",
             f"- one flight at its row ceiling costs the primary {c['row_ceiling_per_s']:.0f} ×"
-            f" {c['hot_db_ms']:.2f} ms = {c['primary_cores_at_row_ceiling']:.2f} cores.",
+            f" {c['hot_db_ms']:.2f} ms = {c['primary_cores_at_row_ceiling']:.2f} cores;",
+            f"- here, under load: {c['hot_mean_waiting']:.1f} requests waited on the hot flight's row on"
+            f" average while it took {c['hot_bookings_per_s']:.0f} holds/s, one per"
+            f" {1000 / c['hot_bookings_per_s']:.1f} ms (the holder sharing {result['machine']['cpus']} cores"
+            " with the server's other threads, mariadbd and wrk).",
             "",
         ]
     lines += [
@@ -349,6 +372,7 @@ def markdown_report(result: dict[str, Any]) -> str:
             f"| {r['run']} | {r['strategy']} | {spread['bookings_per_s']:.0f} | {_ms(spread, 'web'):.2f}"
             f" | {_ms(spread, 'db'):.2f} | {hot['bookings_per_s']:.0f}"
             f" | {_ms(hot, 'web'):.2f} | {_ms(hot, 'db'):.2f}"
+            f" | {hot['mean_waiting']:.1f} on average ({hot['row_lock_waits']} waits)"
             f" | {r['lock_held_ms_p50']:.2f} / {r['lock_held_ms_p90']:.2f}"
             f" ms | {r['bare_ceiling_per_s']:.0f}/s"
             f" | {inventory} |"
