@@ -360,10 +360,9 @@ def markdown_report(result: dict[str, Any]) -> str:
     lines += [
         "## Every run",
         "",
-        "| run | strategy | spread/s | web ms | db ms | hot/s"
-        " | web ms | db ms | lock p50 / p90 | bare ceiling"
-        " | inventory |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | strategy | spread/s | web ms | db ms | hot/s | web ms | db ms | hot: waiting on the row"
+        " | lock p50 / p90 | bare ceiling | inventory |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["records"]:
         spread, hot = r["spread"], r["hot"]
