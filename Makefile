@@ -7,7 +7,7 @@ RUN_HOST ?= 127.0.0.1
 RUN_PORT ?= 8000
 DEMO_DATA_ARGS ?=
 
-.PHONY: venv run test lint format bench bench-servers
+.PHONY: venv run test lint format bench bench-servers bench-replica bench-capacity
 
 # Each command checks its prerequisites first and says in one line what is missing and how to get
 # it (scripts/bootstrap.py): python3 itself, Python 3.11+, venv support, the port, the services.
@@ -63,10 +63,26 @@ format: venv
 # (airline_bench), Redis db 8 and queue, driven by wrk (Debian's package); prints the report and
 # writes bench/results/<name>.json, .md and a chart per scenario in bench/results/<name>/.
 # BENCH_QUICK=1: a 1–2 minute smoke. Every BENCH_* variable is described in bench/run.py; how to read
-# the report: docs/BENCHMARK.md.
+# the report: docs/BENCHMARK.md. Then, in the same invocation, search on a read replica while booking
+# on the primary (bench/replica.py, about a minute more: a MariaDB primary and replica of its own);
+# its report is bench/results/<name>-replica.md. Either one failing a check fails `make bench`.
 bench: venv
 	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
-	$(PY) -m bench.run
+	@name=$${BENCH_NAME:-$$(case "$$BENCH_QUICK" in ""|0|false) echo bench;; *) echo quick;; esac)-$$(date -u +%Y%m%d-%H%M%S)}; \
+	BENCH_NAME=$$name $(PY) -m bench.run; status=$$?; \
+	BENCH_NAME=$$name-replica $(PY) -m bench.replica || status=1; \
+	exit $$status
+
+# Only the replica scenario of `make bench` (bench/replica.py).
+bench-replica: venv
+	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
+	$(PY) -m bench.replica
+
+# How many web cores one primary carries: CPU per booking of the web server and of mariadbd, and the
+# one-row ceiling (bench/capacity.py, about 2 minutes; docs/SCALING.md reads bench/results/capacity.md).
+bench-capacity: venv
+	@command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk"; exit 2; }
+	$(PY) -m bench.capacity
 
 # The same, plus the server variants of BENCH_SERVERS on the key scenarios (about 40 s each per run
 # at the default clients), to choose gunicorn.conf.py's values from measurements.

@@ -1,9 +1,19 @@
-"""The benchmark's pure parts: server variants, hot-flight sizing, goals, progress and charts."""
+"""The benchmark's pure parts: server variants, hot-flight sizing, goals, progress, charts, the capacity
+arithmetic and the replica scenario's checks."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
+from bench.capacity import capacity_arithmetic
 from bench.chart import chart_svg
+from bench.cpu import cpu_seconds, session_cpu_seconds
 from bench.progress import Progress
+from bench.replica import window_checks
 from bench.report import goals_evaluate
 from bench.run import MAX_HOT_SEATS, Config
 from bench.server import ServerSpec
@@ -128,3 +138,118 @@ def test_a_chart_has_a_line_and_a_legend_entry_per_series():
     assert svg.count("<polyline") == 2
     assert ">conf, pessimistic</text>" in svg
     assert "400/s at 32 clients" in svg
+
+
+def _capacity_record(strategy, *, web_s, db_s, bookings, hot_web_s, hot_db_s, hot_bookings, lock_ms, bare):
+    def window(web_cpu_s, db_cpu_s, count):
+        return {
+            "bookings": count,
+            "bookings_per_s": count / 4,
+            "web_cpu_s": web_cpu_s,
+            "db_cpu_s": db_cpu_s,
+            "mean_waiting": 1.5,
+        }
+
+    return {
+        "strategy": strategy,
+        "spread": window(web_s, db_s, bookings),
+        "hot": window(hot_web_s, hot_db_s, hot_bookings),
+        "lock_held_ms_p50": lock_ms,
+        "bare_ceiling_per_s": bare,
+    }
+
+
+def test_capacity_arithmetic_takes_medians_of_cpu_per_booking_and_divides_the_ceilings_by_them():
+    # given three runs of one strategy: 1,000 spread bookings costing 3 / 3.5 / 4 s of web CPU and
+    # 1.5 s of mariadbd CPU, 500 hot bookings costing 2 s web and 1 s mariadbd, the row locked 2 ms
+    records = [
+        _capacity_record(
+            "pessimistic",
+            web_s=web_s,
+            db_s=1.5,
+            bookings=1000,
+            hot_web_s=2.0,
+            hot_db_s=1.0,
+            hot_bookings=500,
+            lock_ms=lock_ms,
+            bare=bare,
+        )
+        for web_s, lock_ms, bare in ((3.0, 2.5, 2000), (4.0, 2.0, 1800), (3.5, 1.0, 2200))
+    ]
+
+    # when the arithmetic is done
+    (strategy, figures), *others = capacity_arithmetic(records).items()
+
+    # then it uses the medians: 3.5 ms web and 1.5 ms mariadbd per spread booking, 4 ms each hot one,
+    # a 2 ms lock and a 2,000/s bare ceiling
+    assert (strategy, others) == ("pessimistic", [])
+    assert figures["web_ms"] == pytest.approx(3.5)
+    assert figures["db_ms"] == pytest.approx(1.5)
+    assert figures["hot_web_ms"] == pytest.approx(4.0)
+    assert figures["bookings_per_web_core"] == pytest.approx(1000 / 3.5)
+    assert figures["hot_bookings_per_web_core"] == pytest.approx(250)
+    assert figures["row_ceiling_per_s"] == pytest.approx(500)
+    # 500 holds/s on the row ÷ 250 hot bookings/s per web core = 2 web cores saturate it
+    assert figures["web_cores_to_saturate_row"] == pytest.approx(2.0)
+    assert figures["web_cores_to_saturate_bare_row"] == pytest.approx(8.0)
+    # one primary core: 1000 / 1.5 ms = 667 spread bookings/s, what 3.5 / 1.5 = 2.33 web cores send
+    assert figures["primary_core_bookings_per_s"] == pytest.approx(1000 / 1.5)
+    assert figures["web_cores_per_primary_core"] == pytest.approx(3.5 / 1.5)
+    # one flight at 500 holds/s costing 2 ms of mariadbd each: one primary core
+    assert figures["primary_cores_at_row_ceiling"] == pytest.approx(1.0)
+    assert figures["hot_mean_waiting"] == pytest.approx(1.5)
+
+
+def _replica_window(mode, *, replica_selects, misses=100, searches=100, oversold=0):
+    return {
+        "mode": mode,
+        "search": {"ok": searches, "requests": searches, "cache": {"miss": misses}, "transport_errors": 0},
+        "booking": {"ok": 50, "transport_errors": 0},
+        "replica_selects": replica_selects,
+        "inventory": {"ok": oversold == 0, "oversold": oversold},
+    }
+
+
+def test_the_replica_scenario_checks_where_the_reads_went_and_the_inventory():
+    # a window that read the replica once per search, and one with no replica that left it idle: well
+    assert window_checks(_replica_window("replica", replica_selects=104)) == []
+    assert window_checks(_replica_window("primary only", replica_selects=0)) == []
+    # searches that did not reach the replica, or a replica read with none configured, fail
+    assert window_checks(_replica_window("replica", replica_selects=3)) == [
+        "the replica ran 3 SELECTs for 100 searches"
+    ]
+    assert window_checks(_replica_window("primary only", replica_selects=7)) == [
+        "the replica ran 7 SELECTs with no replica configured"
+    ]
+    # cache hits (the search was not uncached) and an oversold flight fail too
+    assert window_checks(_replica_window("replica", replica_selects=100, misses=90)) == [
+        "10 of 100 searches were not cache misses"
+    ]
+    (failure,) = window_checks(_replica_window("replica", replica_selects=100, oversold=1))
+    assert failure.startswith("inventory check failed")
+
+
+def test_a_servers_cpu_counts_every_process_of_its_session_the_workers_included():
+    # given a process in a session of its own that starts two children, each burning 0.4 s of CPU
+    burn = (
+        "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    )
+    parent = (
+        "import subprocess, sys, time\n"
+        f"children = [subprocess.Popen([sys.executable, '-c', {burn!r}]) for _ in range(2)]\n"
+        "time.sleep(30)"
+    )
+    server = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True)
+    try:
+        # when its session's CPU is read until the children have burnt theirs
+        deadline = time.monotonic() + 20
+        while session_cpu_seconds(server.pid) < 0.6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        # then both children are counted (0.8 s less the kernel's rounding to ticks), not the whole machine
+        counted = session_cpu_seconds(server.pid)
+        assert 0.6 <= counted < 2.0, f"{counted} CPU seconds counted"
+        assert cpu_seconds(server.pid) < 0.6  # the parent alone does not reach it
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()

@@ -9,11 +9,11 @@ DATABASE_REPLICA_URLS set: the real settings, router, middleware, views and serv
 it over HTTP as travellers do, and read each database server directly to see who answered.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,10 +23,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import MySQLdb
 import pytest
 import requests
 from django.conf import settings
+
+from apps.core.testing.mariadb_pair import (
+    STARTUP_SECONDS,
+    MariaDB,
+    MariaDBPair,
+    MariaDBUnavailable,
+    free_port,
+    mariadb_pair,
+    program,
+)
+from apps.core.testing.mariadb_pair import wait_until as pair_wait_until
 
 pytestmark = [pytest.mark.replicas, pytest.mark.integration]
 
@@ -34,126 +44,31 @@ BASE_DIR = Path(settings.BASE_DIR)
 # Small on purpose, so the tests wait seconds, not minutes, for a replica to count as lagging.
 MAX_LAG_SECONDS = 3
 SEARCH_TTL_SECONDS = 2
-STARTUP_SECONDS = 30
-
-
-def _program(name: str) -> str:
-    found = shutil.which(name) or next(
-        (str(path) for path in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if path.exists()), None
-    )
-    if found is None:
-        pytest.fail(
-            f"{name} was not found: the read-replica tests start a MariaDB primary and replica of their own"
-            " (Debian: apt-get install mariadb-server).",
-            pytrace=False,
-        )
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition: Callable[[], object], seconds: float, what: str) -> object:
     """The first true value of `condition()`, asked every 50 ms for at most `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            value = condition()
-        except (OSError, MySQLdb.Error, requests.RequestException):
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Waited {seconds} s for {what}")
-        time.sleep(0.05)
-
-
-@dataclass
-class MariaDB:
-    """One mariadbd of the test's own, in `datadir`, on `port`."""
-
-    name: str
-    datadir: Path
-    port: int
-    extra: list[str]
-    process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = [
-            _program("mariadbd"),
-            "--no-defaults",
-            f"--datadir={self.datadir}",
-            f"--port={self.port}",
-            "--bind-address=127.0.0.1",
-            f"--socket={self.datadir}.sock",
-            f"--pid-file={self.datadir}.pid",
-            f"--log-error={self.datadir}.err",
-            "--skip-name-resolve",
-            "--skip-performance-schema",
-            "--innodb-buffer-pool-size=32M",
-            "--innodb-log-file-size=8M",
-            "--innodb-flush-log-at-trx-commit=2",
-            "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_unicode_ci",
-            *(["--user=root"] if os.geteuid() == 0 else []),
-            *self.extra,
-        ]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def wait_ready(self) -> None:
-        def answers() -> bool:
-            if self.process.poll() is not None:
-                log = Path(f"{self.datadir}.err").read_text(errors="replace")[-2000:]
-                raise AssertionError(f"{self.name} mariadbd exited ({self.process.returncode}):\n{log}")
-            self.query("SELECT 1")
-            return True
-
-        wait_until(answers, STARTUP_SECONDS, f"the {self.name} MariaDB to answer")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def query(self, *statements: str) -> list[tuple]:
-        """Runs the statements in one session; the rows of the last."""
-        connection = MySQLdb.connect(
-            host="127.0.0.1", port=self.port, user="root", passwd="", connect_timeout=2
-        )
-        try:
-            cursor = connection.cursor()
-            for statement in statements:
-                cursor.execute(statement)
-            rows = list(cursor.fetchall())
-            connection.commit()
-            return rows
-        finally:
-            connection.close()
-
-    def value(self, statement: str) -> object:
-        return self.query(statement)[0][0]
+    return pair_wait_until(condition, seconds, what, transient=(requests.RequestException,))
 
 
 @dataclass
 class Cluster:
-    primary: MariaDB
-    replica: MariaDB
+    pair: MariaDBPair
     url: str
     seed: dict
     log: Path
     probes: list[int] = field(default_factory=lambda: [0])
 
+    @property
+    def primary(self) -> MariaDB:
+        return self.pair.primary
+
+    @property
+    def replica(self) -> MariaDB:
+        return self.pair.replica
+
     def caught_up(self) -> bool:
-        sent = self.primary.value("SELECT @@gtid_binlog_pos")
-        return self.replica.value("SELECT @@gtid_slave_pos") == sent
+        return self.pair.caught_up()
 
     def client(self, name: str | None = None) -> requests.Session:
         session = requests.Session()
@@ -213,38 +128,17 @@ print(json.dumps({
 def cluster(tmp_path_factory) -> Cluster:
     started = time.monotonic()
     root = tmp_path_factory.mktemp("replicas")
-    seed_dir = root / "seed"
-    subprocess.run(
-        [
-            _program("mariadb-install-db"),
-            "--no-defaults",
-            f"--datadir={seed_dir}",
-            "--auth-root-authentication-method=normal",
-            "--skip-test-db",
-            "--innodb-log-file-size=8M",
-            *(["--user=root"] if os.geteuid() == 0 else []),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    shutil.copytree(seed_dir, root / "primary", symlinks=True)
-    shutil.copytree(seed_dir, root / "replica", symlinks=True)
-    primary = MariaDB(
-        "primary", root / "primary", _free_port(), ["--server-id=1", "--log-bin=binlog", "--gtid-domain-id=0"]
-    )
-    replica = MariaDB("replica", root / "replica", _free_port(), ["--server-id=2", "--relay-log=relay"])
     server: subprocess.Popen | None = None
     prefix = f"{os.environ.get('CACHE_KEY_PREFIX', 'airline-test')}-replicas-{uuid.uuid4().hex[:8]}"
-    try:
-        primary.start()
-        replica.start()
-        primary.wait_ready()
-        replica.wait_ready()
-        replica.query(
-            f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, MASTER_USER='root',"
-            " MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
-            "START SLAVE",
-        )
+    with contextlib.ExitStack() as stack:  # on exit: the server, the cache keys, both MariaDBs, files
+        stack.callback(shutil.rmtree, root, ignore_errors=True)
+        try:
+            pair = stack.enter_context(mariadb_pair(root))
+        except MariaDBUnavailable as error:
+            pytest.fail(str(error), pytrace=False)
+        stack.callback(_cache_keys_delete, prefix)
+        stack.callback(_server_stop, lambda: server)
+        primary, replica = pair.primary, pair.replica
         primary.query("CREATE DATABASE airline CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         environment = {
             **os.environ,
@@ -261,7 +155,7 @@ def cluster(tmp_path_factory) -> Cluster:
         manage = [sys.executable, str(BASE_DIR / "manage.py")]
         _django(manage, ["migrate", "--noinput"], environment)
         seed = json.loads(_django(manage, ["shell", "-c", SEED], environment).strip().splitlines()[-1])
-        port = _free_port()
+        port = free_port()
         log = root / "server.log"
         with log.open("w") as output:
             server = subprocess.Popen(
@@ -273,22 +167,22 @@ def cluster(tmp_path_factory) -> Cluster:
             )
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: requests.get(f"{url}/healthz", timeout=2).ok, STARTUP_SECONDS, "the Django server")
-        cluster = Cluster(primary=primary, replica=replica, url=url, seed=seed, log=log)
+        cluster = Cluster(pair=pair, url=url, seed=seed, log=log)
         wait_until(cluster.caught_up, STARTUP_SECONDS, "the replica to catch up")
         print(f"replica cluster ready in {time.monotonic() - started:.1f} s")  # noqa: T201 - shown with -s
         yield cluster
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        replica.stop()
-        primary.stop()
-        _cache_keys_delete(prefix)
-        shutil.rmtree(root, ignore_errors=True)
+
+
+def _server_stop(server: Callable[[], subprocess.Popen | None]) -> None:
+    process = server()
+    if process is None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _django(manage: list[str], arguments: list[str], environment: dict[str, str]) -> str:
@@ -323,11 +217,6 @@ def _replica_only_flight(cluster: Cluster, flight_id: int, copy_of: int, number:
 
 def _replica_only_flight_delete(cluster: Cluster, flight_id: int) -> None:
     cluster.replica.query("SET sql_log_bin=0", f"DELETE FROM airline.flights_flight WHERE id = {flight_id}")
-
-
-def _selects(server: MariaDB) -> int:
-    """How many SELECT statements the server has run (SHOW statements are not counted)."""
-    return int(server.query("SHOW GLOBAL STATUS LIKE 'Com_select'")[0][1])
 
 
 def _numbers(answer: requests.Response) -> list[str]:
@@ -412,7 +301,7 @@ def test_a_lagging_replica_never_decides_a_hold_and_search_catches_up_within_the
     try:
         assert _numbers(cluster.client().get(search_url, timeout=10)) == ["RP200"]
 
-        replica_selects = _selects(cluster.replica)
+        replica_selects = cluster.replica.selects()
         # When four travellers race for the flight's last two seats, two each
         names = ["ana", "ben", "cai", "dev"]
         clients = [cluster.client(name) for name in names]
@@ -463,7 +352,7 @@ def test_a_lagging_replica_never_decides_a_hold_and_search_catches_up_within_the
         assert booking["reference"] in page.text
         assert 'data-money-state="confirmed"' in page.text
         # (none of the holds, the payment or the booking pages read the replica at all)
-        assert _selects(cluster.replica) == replica_selects
+        assert cluster.replica.selects() == replica_selects
         assert cluster.replica.value(flight_row) == 2
         assert cluster.replica.value("SELECT COUNT(*) FROM airline.bookings_booking") == 0
 
@@ -522,7 +411,7 @@ def test_a_replica_that_is_down_is_skipped_within_a_second_and_used_again_when_b
     assert len(cluster.log_lines("Replica replica_1 is up")) == up_lines + 1
 
 
-def test_a_missing_mariadbd_fails_the_tests_saying_what_to_install():
+def test_a_missing_mariadbd_is_refused_saying_what_to_install():
     missing = r"mariadbd-missing was not found: .*apt-get install mariadb-server"
-    with pytest.raises(pytest.fail.Exception, match=missing):
-        _program("mariadbd-missing")
+    with pytest.raises(MariaDBUnavailable, match=missing):
+        program("mariadbd-missing")
