@@ -76,6 +76,12 @@ def test_the_quote_lists_each_seat_and_the_cancel_with_its_token_refunds_that_am
     assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
     assert list(Refund.objects.values_list("amount", flat=True)) == [Decimal("6000.00")]
     assert GatewayCharge.objects.get().refunded_amount == Decimal("6000.00")
+    payment = customer_client.get(f"/api/v1/payments/{Refund.objects.get().payment_id}").json()
+    assert (payment["status"], payment["amount"], payment["refunded_amount"]) == (
+        "refunded",
+        "9000.00",
+        "6000.00",
+    )
 
 
 def test_a_cancel_whose_refund_changed_since_the_quote_is_a_409_and_changes_nothing(
