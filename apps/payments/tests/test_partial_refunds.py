@@ -13,7 +13,7 @@ from apps.bookings import refund_rules
 from apps.bookings.exceptions import QuoteChanged
 from apps.bookings.models import Booking
 from apps.bookings.refund_rules import RefundRule
-from apps.bookings.services import booking_cancel, flight_bookings_cancel
+from apps.bookings.services import booking_cancel, booking_cancel_after_refund, flight_bookings_cancel
 from apps.bookings.services.quotes import booking_cancellation_quote
 from apps.flights.models import Flight
 from apps.flights.services import flight_cancel
@@ -225,3 +225,29 @@ def test_a_refund_above_what_was_paid_is_refused(paid):
 
     assert not Refund.objects.exists()
     assert GatewayCharge.objects.get().status == GatewayCharge.Status.SUCCEEDED
+
+
+def test_a_cancel_finished_after_its_partial_refund_tells_that_amount(customer, paid, rule):
+    # given a cancel whose partial refund went through and which stopped before cancelling (a crash)
+    rule("fee", fee="2000")
+    assert payment_refund_for_booking(paid, customer, Decimal("5000.00")) is True
+
+    # when the reconciler's path finishes it, or the traveller cancels again
+    cancelled = booking_cancel_after_refund(booking=paid)
+
+    # then the booking is cancelled with nothing more refunded, and the e-mail says what was
+    assert cancelled.status == Booking.Status.CANCELLED
+    assert_refunded(paid, "5000.00")
+    assert "A refund of INR 5,000 has been issued" in " ".join(cancelled_email(paid).body_text.split())
+
+
+def test_cancelling_again_after_a_partial_refund_refunds_nothing_more(customer, paid, rule):
+    rule("fee", fee="2000")
+    assert payment_refund_for_booking(paid, customer, Decimal("5000.00")) is True
+
+    quote = booking_cancellation_quote(booking=paid, actor=customer)
+    booking_cancel(booking=paid, actor=customer, expected_refund=quote.amount)
+
+    assert (quote.amount, quote.refunded_already) == (Decimal("5000.00"), True)
+    assert_refunded(paid, "5000.00")
+    assert "A refund of INR 5,000 has been issued" in " ".join(cancelled_email(paid).body_text.split())
