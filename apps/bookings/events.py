@@ -43,12 +43,14 @@ class BookingConfirmed:
 class BookingCancelled:
     """The booking is CANCELLED and its seats released.
 
-    `refunded`: a payment was (or is being) refunded in full. `by_airline`: its flight was cancelled.
+    `refunded`: a payment was (or is being) refunded, by `refund_amount` (None: in full; it may be
+    partial, or 0, under the fare's refund rules). `by_airline`: its flight was cancelled.
     """
 
     booking: Booking
     refunded: bool
     by_airline: bool
+    refund_amount: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,21 @@ class RefundFailed(ServiceUnavailable):
     title = "The refund did not go through; the booking is unchanged"
 
 
+class QuoteChanged(Conflict):
+    """The refund a cancel would make now is not the one the traveller was quoted (a rule, a payment or a
+    refund changed meanwhile, or the quote expired): nothing was refunded or released."""
+
+    code = "quote_changed"
+    title = "The refund differs from the quote"
+
+
+class QuoteInvalid(ValidationFailed):
+    """The `quote` given to a cancel is not a quote token of this booking."""
+
+    code = "quote_invalid"
+    title = "Invalid cancellation quote"
+
+
 class CheckInUnavailable(Conflict):
     """Online check-in is not open for this booking now: not paid, the flight not flying, or outside the
     window (opens CHECK_IN_OPENS_HOURS before departure, closes CHECK_IN_CLOSES_MINUTES before it)."""

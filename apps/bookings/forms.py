@@ -121,3 +121,9 @@ def passenger_formset(count: int, data=None) -> forms.BaseFormSet:
             "too_many_forms": f"Enter one first and last name for {travellers}, no more.",
         },
     )
+
+
+class CancelConfirmForm(forms.Form):
+    """The confirmation page's form: the refund the traveller was shown (blank: cancel whatever it is)."""
+
+    expected_refund = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)

@@ -184,6 +184,14 @@ def register_money_reader(reader: MoneyReader) -> None:
     _money_reader = reader
 
 
+def booking_money_record(booking: Booking) -> MoneyRecord:
+    """What `booking` was charged and refunded (one query), an empty record when never charged or when
+    no money reader is registered."""
+    if _money_reader is None:
+        return MoneyRecord()
+    return _money_reader([booking.pk]).get(booking.pk, MoneyRecord())
+
+
 class CancelledBy:
     """Who cancelled a booking, as its traveller is told."""
 

@@ -10,19 +10,27 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from apps.bookings.access import booking_for_visitor, booking_visitor_required
 from apps.bookings.calendar import CONTENT_TYPE as CALENDAR_CONTENT_TYPE
 from apps.bookings.calendar import booking_calendar, booking_calendar_filename
-from apps.bookings.exceptions import BookingNotFound, FlightNotBookable, SeatUnavailable, SeatUnknown, SoldOut
-from apps.bookings.forms import HoldForm, HoldStartForm, passenger_formset
+from apps.bookings.exceptions import (
+    BookingNotFound,
+    FlightNotBookable,
+    QuoteChanged,
+    SeatUnavailable,
+    SeatUnknown,
+    SoldOut,
+)
+from apps.bookings.forms import CancelConfirmForm, HoldForm, HoldStartForm, passenger_formset
 from apps.bookings.models import Booking
 from apps.bookings.selectors import (
     booking_get,
     booking_get_owned,
     booking_journey_flight_ids,
     booking_list,
+    booking_money_record,
     booking_own_hold_with_names,
     booking_own_with_seats,
     bookings_money_attach,
@@ -30,6 +38,7 @@ from apps.bookings.selectors import (
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.bookings.services.cancellation import booking_cancel_refusal
 from apps.bookings.services.holds import journey_refusal
+from apps.bookings.services.quotes import booking_cancellation_quote
 from apps.core.exceptions import ApplicationError, ValidationFailed
 from apps.core.idempotency import (
     IdempotencyKeyInUse,
@@ -39,6 +48,7 @@ from apps.core.idempotency import (
     idempotency_answer_recorded,
     request_fingerprint,
 )
+from apps.core.money import money_display
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
@@ -516,17 +526,55 @@ def booking_calendar_download(request: HttpRequest, reference: str) -> HttpRespo
 
 
 @booking_visitor_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def booking_cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
+    """GET: the confirmation page, the cancellation quote line by line (each flight and passenger, its
+    fare's rule, what comes back) and the total, with the confirm button. POST: cancel, refunding that
+    total only if it is still what cancelling refunds (`expected_refund`); if it changed meanwhile, the
+    page again with the new quote (409) and nothing cancelled or refunded."""
     booking, actor = booking_for_visitor(request, reference)
-    was_confirmed = booking.status == Booking.Status.CONFIRMED
-    try:
-        booking_cancel(booking=booking, actor=actor)
-    except ApplicationError as error:
-        messages.error(request, f"Booking {booking.reference} was not cancelled: {error.detail}")
-    else:
-        refund = " Your payment will be refunded in full." if was_confirmed else ""
-        messages.success(request, f"Booking {booking.reference} is cancelled and its seats released.{refund}")
+    status = 200
+    if request.method == "POST":
+        form = CancelConfirmForm(request.POST)
+        if form.is_valid():
+            expected = form.cleaned_data["expected_refund"]
+            was_confirmed = booking.status == Booking.Status.CONFIRMED
+            try:
+                booking_cancel(booking=booking, actor=actor, expected_refund=expected)
+            except QuoteChanged:
+                messages.warning(
+                    request, "What you get back has changed. Check the new amount and confirm again."
+                )
+                status = 409
+            except ApplicationError as error:
+                messages.error(request, f"Booking {booking.reference} was not cancelled: {error.detail}")
+                return _after_cancel(request, booking)
+            else:
+                messages.success(request, _cancelled_message(booking, was_confirmed=was_confirmed))
+                return _after_cancel(request, booking)
+        else:
+            messages.error(request, "The refund amount sent is not valid; check it below and confirm again.")
+            status = 400
+    if booking.status not in (Booking.Status.HELD, Booking.Status.CONFIRMED):
+        messages.error(request, f"Booking {booking.reference} is {booking.get_status_display().lower()}.")
+        return _after_cancel(request, booking)
+    quote = booking_cancellation_quote(booking=booking, actor=actor)
+    return render(
+        request, "bookings/cancel_confirm.html", {"booking": booking, "quote": quote}, status=status
+    )
+
+
+def _cancelled_message(booking: Booking, *, was_confirmed: bool) -> str:
+    said = f"Booking {booking.reference} is cancelled and its seats released."
+    if not was_confirmed:
+        return said
+    refunded = booking_money_record(booking).refunded or Decimal("0")
+    if refunded == 0:
+        return f"{said} Under your fare's rules nothing is refunded."
+    return f"{said} {money_display(refunded, booking.currency)} will be refunded to your card."
+
+
+def _after_cancel(request: HttpRequest, booking: Booking) -> HttpResponse:
     if not request.user.is_authenticated:  # a visitor through Manage booking has no list to go back to
         return redirect("bookings:detail", reference=booking.reference)
     return redirect("bookings:list")

@@ -11,6 +11,7 @@ pass and the airport screens say), with the zone's abbreviation.
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,7 +84,7 @@ def render_booking_email(kind: str, context: dict[str, Any]) -> RenderedEmail:
         departure=flight["departure"],
         pay_by=context["pay_by"],
         amount=payment["amount"] if payment else "",
-        refund_note=", refund issued" if context["refunded"] else "",
+        refund_note=", refund issued" if context["refunded"] and not context["nothing_refunded"] else "",
     )
     context = {**context, "subject": subject}
     text = render_to_string(f"notifications/{kind}.txt", context)
@@ -187,9 +188,11 @@ def booking_email_context(
     *,
     receipt: PaymentReceipt | None = None,
     refunded: bool = False,
+    refund_amount: Decimal | None = None,
     segment: int | None = None,
 ) -> dict[str, Any]:
-    """What the emails about `booking` show (`receipt` for the receipt, `refunded` for cancellations);
+    """What the emails about `booking` show (`receipt` for the receipt, `refunded` and `refund_amount`
+    for cancellations: the amount actually refunded, None for the whole total);
     `segment` (1-based) makes it an e-mail about that one flight of a journey (a reminder), not all.
 
     Three queries (four if the owner is not loaded yet), a journey's too: its later flights are read
@@ -259,6 +262,12 @@ def booking_email_context(
         "pay_by": local_time(booking.hold_expires_at, departure_airport),
         "pay_by_utc": dateformat.format(booking.hold_expires_at.astimezone(ZoneInfo("UTC")), "D j M Y, H:i"),
         "refunded": refunded,
+        # What the cancellation gave back: the total, part of it under the fare's rules, or nothing.
+        "refund": money_display(
+            booking.total_amount if refund_amount is None else refund_amount, booking.currency, symbol=False
+        ),
+        "refund_is_partial": refund_amount is not None and refund_amount < booking.total_amount,
+        "nothing_refunded": refunded and refund_amount is not None and refund_amount == 0,
         "payment": None,
         # Opens the booking without an account (apps/bookings/access.py).
         "manage_url": _site_url(reverse("bookings:manage_link", args=[manage_link_token(booking)])),

@@ -13,6 +13,7 @@ import logging
 import smtplib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -90,6 +91,7 @@ def notifications_create(
     kinds: Sequence[str],
     receipt: PaymentReceipt | None = None,
     refunded: bool = False,
+    refund_amount: Decimal | None = None,
     segment: int | None = None,
 ) -> list[Notification]:
     """Write the outbox emails `kinds` about `booking` in the caller's transaction; with `segment`,
@@ -103,7 +105,9 @@ def notifications_create(
     """
     rendered_now = [kind for kind in kinds if kind not in RENDERED_AT_SEND]
     context = (
-        booking_email_context(booking, receipt=receipt, refunded=refunded, segment=segment)
+        booking_email_context(
+            booking, receipt=receipt, refunded=refunded, refund_amount=refund_amount, segment=segment
+        )
         if rendered_now
         else None
     )

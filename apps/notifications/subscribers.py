@@ -27,7 +27,9 @@ def on_booking_confirmed(event: events.BookingConfirmed) -> None:
 
 def on_booking_cancelled(event: events.BookingCancelled) -> None:
     kind = Kind.FLIGHT_CANCELLED if event.by_airline else Kind.BOOKING_CANCELLED
-    notifications_create(booking=event.booking, kinds=[kind], refunded=event.refunded)
+    notifications_create(
+        booking=event.booking, kinds=[kind], refunded=event.refunded, refund_amount=event.refund_amount
+    )
 
 
 def on_booking_expired(event: events.BookingExpired) -> None:

@@ -49,8 +49,11 @@ class PaymentGateway(abc.ABC):
         """The charge made with this key, or None if the gateway never made one."""
 
     @abc.abstractmethod
-    def refund(self, *, idempotency_key: str, charge_reference: str) -> RefundResult:
-        """Refund a succeeded charge in full; refunding it again returns the first refund."""
+    def refund(
+        self, *, idempotency_key: str, charge_reference: str, amount: Decimal | None = None
+    ) -> RefundResult:
+        """Refund `amount` of a succeeded charge (None: in full); refunding it again returns the first
+        refund. May raise GatewayTimeout."""
 
 
 class SimulatedGateway(PaymentGateway):
@@ -93,13 +96,21 @@ class SimulatedGateway(PaymentGateway):
         charge = GatewayCharge.objects.filter(idempotency_key=idempotency_key).first()
         return _charge_result(charge) if charge else None
 
-    def refund(self, *, idempotency_key: str, charge_reference: str) -> RefundResult:
+    def refund(
+        self, *, idempotency_key: str, charge_reference: str, amount: Decimal | None = None
+    ) -> RefundResult:
         with transaction.atomic(durable=True):
             charge = GatewayCharge.objects.select_for_update().get(reference=charge_reference)
             if charge.status == GatewayCharge.Status.SUCCEEDED:
+                refunded = charge.amount if amount is None else amount
+                if not Decimal("0") < refunded <= charge.amount:
+                    raise ValueError(
+                        f"Cannot refund {refunded} of charge {charge_reference} ({charge.amount})."
+                    )
                 charge.status = GatewayCharge.Status.REFUNDED
+                charge.refunded_amount = refunded
                 charge.refunded_at = timezone.now()
-                charge.save(update_fields=["status", "refunded_at"])
+                charge.save(update_fields=["status", "refunded_amount", "refunded_at"])
             elif charge.status != GatewayCharge.Status.REFUNDED:
                 raise ValueError(f"Charge {charge_reference} was declined and cannot be refunded.")
         return RefundResult(reference=f"re_{charge.reference.removeprefix('ch_')}")

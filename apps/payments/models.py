@@ -81,6 +81,8 @@ class GatewayCharge(models.Model):
     decline_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # What the one refund of this charge gave back: all of it, or part under a fare's refund rules.
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     def __str__(self) -> str:
         return self.reference

@@ -343,27 +343,46 @@ def _payment_give_up(*, payment_id: int, leased_before: datetime) -> bool:
     return True
 
 
-def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User | None = None) -> Refund:
-    """Refund a charged payment in full (gateway first, no lock held), then record it once.
+def _payment_refund_through_gateway(
+    *, payment_id: int, reason: str, actor: User | None = None, amount: Decimal | None = None
+) -> Refund:
+    """Refund `amount` of a charged payment (None: in full; gateway first, no lock held), then record
+    it once. A payment is refunded once: asked again, the first refund is the answer, whatever the
+    amount. An amount of 0 (a fare that refunds nothing) asks the gateway nothing and records a refund
+    of 0, which settles the payment.
 
     The first recording audits "refunded", or "staff_refunded" when `actor` is not the payer;
-    `actor` None is the system (an orphan charge refunded automatically).
+    `actor` None is the system (an orphan charge refunded automatically). Raises PaymentNotRefundable
+    (409) for an amount below 0 or above what was paid.
     """
     existing = Refund.objects.filter(payment_id=payment_id).first()
     if existing is not None:
         return existing
     payment = Payment.objects.get(pk=payment_id)
-    gateway_refund = get_gateway().refund(
-        idempotency_key=f"refund_{payment.pk}", charge_reference=payment.gateway_reference
-    )
+    amount = payment.amount if amount is None else amount
+    if not Decimal("0") <= amount <= payment.amount:
+        raise PaymentNotRefundable(
+            f"A refund of {amount} {payment.currency} is not between 0 and the {payment.amount} paid."
+        )
+    gateway_reference = ""
+    if amount > 0:
+        gateway_reference = (
+            get_gateway()
+            .refund(
+                idempotency_key=f"refund_{payment.pk}",
+                charge_reference=payment.gateway_reference,
+                amount=amount,
+            )
+            .reference
+        )
     with locked_transaction():
         payment = payment_lock(payment_id)
         refund, created = Refund.objects.get_or_create(
             payment=payment,
             defaults={
-                "amount": payment.amount,
+                "amount": amount,
                 "currency": payment.currency,
-                "gateway_reference": gateway_refund.reference,
+                "gateway_reference": gateway_reference,
                 "reason": reason[:255],
             },
         )
@@ -377,12 +396,16 @@ def _payment_refund_through_gateway(*, payment_id: int, reason: str, actor: User
                 payment.booking,
                 actor,
                 reason=refund.reason,
+                refund_amount=str(refund.amount),
             )
     return refund
 
 
-def payment_refund_for_booking(booking: Booking, actor: User | None = None) -> bool:
-    """The refund handler registered with bookings: refund a cancelled booking's payment in full.
+def payment_refund_for_booking(
+    booking: Booking, actor: User | None = None, amount: Decimal | None = None
+) -> bool:
+    """The refund handler registered with bookings: refund `amount` of a cancelled booking's payment
+    (the cancellation quote's; None: in full), never more than was paid (PaymentNotRefundable, 409).
 
     Called by `booking_cancel` with no transaction open and no lock held; idempotent (the gateway
     refund is keyed `refund_<payment id>` and the Refund row is unique per payment). Returns True
@@ -396,7 +419,9 @@ def payment_refund_for_booking(booking: Booking, actor: User | None = None) -> b
         return False
     for attempt in (1, 2):
         try:
-            _payment_refund_through_gateway(payment_id=payment.pk, reason="Booking cancelled.", actor=actor)
+            _payment_refund_through_gateway(
+                payment_id=payment.pk, reason="Booking cancelled.", actor=actor, amount=amount
+            )
         except GatewayTimeout:
             # The refund may have gone through with its answer lost: the same key again is safe and
             # returns that refund, or makes it if the gateway has none.

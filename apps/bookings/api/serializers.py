@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.bookings.models import Booking, Passenger, Segment
+from apps.bookings.services.quotes import CancellationQuote
 from apps.flights.api.serializers import FlightOutput, datetime_text, flight_body, money_text
 
 
@@ -99,4 +100,67 @@ def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str,
         "currency": booking.currency,
         "hold_expires_at": datetime_text(booking.hold_expires_at),
         "created_at": datetime_text(booking.created_at),
+    }
+
+
+class QuoteLineOutput(serializers.Serializer):
+    segment = serializers.IntegerField(help_text="The flight's position in the journey (1-based).")
+    flight_number = serializers.CharField()
+    passenger = serializers.CharField(help_text="First and last name.")
+    seat = serializers.CharField()
+    rule = serializers.ChoiceField(
+        choices=["full", "fee", "none"],
+        help_text="The fare's refund rule: full; fee (the price minus `fee`); none (the taxes only).",
+    )
+    fee = serializers.CharField(help_text="Decimal string; 0.00 unless the rule is fee.")
+    price = serializers.CharField(help_text="What the seat cost, decimal string.")
+    taxes = serializers.CharField(help_text="The taxes and fees in the price, refunded under every rule.")
+    amount = serializers.CharField(help_text="What this seat gives back, decimal string (before the cap).")
+
+
+class CancellationQuoteOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    amount = serializers.CharField(
+        help_text="What cancelling now refunds, decimal string: the lines summed, rounded once, and never "
+        "more than `refundable`."
+    )
+    currency = serializers.CharField()
+    refundable = serializers.CharField(
+        help_text="What was paid and can be refunded (0.00 for an unpaid hold)."
+    )
+    rules_apply = serializers.BooleanField(
+        help_text="The fare's rules bind the owner's own cancellation; staff cancelling refund in full."
+    )
+    lines = QuoteLineOutput(many=True)
+    quote = serializers.CharField(
+        help_text="Send it to POST …/cancel: the cancel is refused (409 quote_changed) if it would refund "
+        "another amount, or after `expires_at`."
+    )
+    expires_at = serializers.DateTimeField()
+
+
+def quote_body(quote: CancellationQuote) -> dict[str, Any]:
+    """CancellationQuoteOutput's JSON."""
+    return {
+        "reference": quote.reference,
+        "amount": money_text(quote.amount),
+        "currency": quote.currency,
+        "refundable": money_text(quote.refundable),
+        "rules_apply": quote.rules_apply,
+        "lines": [
+            {
+                "segment": line.segment,
+                "flight_number": line.flight_number,
+                "passenger": line.passenger,
+                "seat": line.seat_code,
+                "rule": line.rule,
+                "fee": money_text(line.fee),
+                "price": money_text(line.price),
+                "taxes": money_text(line.taxes),
+                "amount": money_text(line.amount),
+            }
+            for line in quote.lines
+        ],
+        "quote": quote.token,
+        "expires_at": datetime_text(quote.expires_at),
     }

@@ -8,12 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.bookings.api.inputs import HoldInput, JourneyHoldInput, hold_input
-from apps.bookings.api.serializers import BookingOutput, booking_body
+from apps.bookings.api.serializers import BookingOutput, CancellationQuoteOutput, booking_body, quote_body
 from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
     FlightNotBookable,
     PaymentInProgress,
+    QuoteChanged,
+    QuoteInvalid,
     RefundFailed,
     RefundUnavailable,
     SeatUnavailable,
@@ -23,6 +25,7 @@ from apps.bookings.exceptions import (
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.bookings.services.quotes import booking_cancellation_quote, quote_token_amount
 from apps.core.api.schema import problems
 from apps.core.exceptions import Busy
 from apps.core.idempotency import (
@@ -101,14 +104,45 @@ class BookingDetailApi(APIView):
         return Response(booking_body(booking, booking.passengers.all()))
 
 
-class BookingCancelApi(APIView):
-    """Cancel a booking: a hold gives its seats back; a confirmed booking is refunded first."""
+class BookingCancellationQuoteApi(APIView):
+    """What cancelling the booking now would refund, line by line, with a token to cancel by."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="bookings_cancellation_quote",
+        responses={200: CancellationQuoteOutput, **problems(BookingNotFound)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        booking = booking_get_for_user(reference=reference, user=request.user)
+        return Response(quote_body(booking_cancellation_quote(booking=booking, actor=request.user)))
+
+
+class BookingCancelApi(APIView):
+    """Cancel a booking: a hold gives its seats back; a confirmed booking is refunded first, by the amount of
+    its cancellation quote. With `quote` (or `expected_refund`), a different amount is refused."""
+
+    permission_classes = [IsAuthenticated]
+
+    class Input(serializers.Serializer):
+        quote = serializers.CharField(
+            required=False,
+            max_length=500,
+            help_text="The token of GET …/cancellation-quote: refused (409 quote_changed) if the refund "
+            "now differs from it or it has expired; 400 quote_invalid if it is not this booking's.",
+        )
+        expected_refund = serializers.DecimalField(
+            required=False,
+            max_digits=12,
+            decimal_places=2,
+            min_value=0,
+            help_text="The refund the client showed, decimal string: refused (409 quote_changed) if the "
+            "refund now differs.",
+        )
+
+    @extend_schema(
         operation_id="bookings_cancel",
-        request=None,
+        request=Input,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             200: BookingOutput,
@@ -119,12 +153,22 @@ class BookingCancelApi(APIView):
                 RefundUnavailable,
                 Busy,
                 RefundFailed,
+                QuoteChanged,
+                QuoteInvalid,
             ),
         },
     )
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
+        given = self.Input(data=request.data)
+        given.is_valid(raise_exception=True)
         booking = booking_get_for_user(reference=reference, user=request.user)
-        booking = booking_cancel(booking=booking, actor=request.user)
+        expected = given.validated_data.get("expected_refund")
+        if "quote" in given.validated_data:
+            quoted = quote_token_amount(given.validated_data["quote"], booking=booking)
+            if expected is not None and expected != quoted:
+                raise QuoteInvalid(errors={"expected_refund": [f"The quote says {quoted}."]})
+            expected = quoted
+        booking = booking_cancel(booking=booking, actor=request.user, expected_refund=expected)
         booking = booking_get(booking_id=booking.pk)
         return Response(booking_body(booking, booking.passengers.all()))

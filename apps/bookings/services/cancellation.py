@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,13 +14,15 @@ from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
     PaymentInProgress,
+    QuoteChanged,
     RefundFailed,
     RefundUnavailable,
 )
 from apps.bookings.models import Booking, SeatAssignment
-from apps.bookings.selectors import staff_sees_all_bookings
+from apps.bookings.selectors import booking_money_record, staff_sees_all_bookings
 from apps.bookings.services.check_in import check_in_window
 from apps.bookings.services.lifecycle import cancel_locked
+from apps.bookings.services.quotes import cancellation_quote
 from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import ApplicationError, PermissionDenied
 from apps.core.locking import locked_transaction
@@ -30,7 +33,7 @@ from apps.flights.models import Flight
 
 logger = logging.getLogger(__name__)
 
-RefundHandler = Callable[[Booking, User], bool]
+RefundHandler = Callable[[Booking, User | None, Decimal], bool]
 
 _refund_handler: RefundHandler | None = None
 
@@ -38,10 +41,12 @@ _refund_handler: RefundHandler | None = None
 def register_refund_handler(handler: RefundHandler) -> None:
     """Let the payments app refund confirmed bookings (bookings must not import payments).
 
-    `handler(booking, actor)` returns True once the booking's payment is refunded, False if the
-    refund did not go through; `actor` is who cancels, for the payment's audit trail. It is called
-    with no transaction open and no lock held (it talks to the gateway), and must be idempotent:
-    two cancels of one booking may both call it.
+    `handler(booking, actor, amount)` refunds exactly `amount` of the booking's payment (the
+    cancellation quote's amount: all of it, part of it under the fare rules, or 0, which settles the
+    payment with nothing given back) and returns True once refunded, False if the refund did not go
+    through; `actor` is who cancels, for the payment's audit trail. It is called with no transaction
+    open and no lock held (it talks to the gateway), and must be idempotent: two cancels of one booking
+    may both call it, with the same amount, and the payment is refunded once.
     """
     global _refund_handler
     _refund_handler = handler
@@ -51,12 +56,15 @@ class _RefundNeeded(Exception):
     """The booking was paid between our first look and the lock: refund it before cancelling."""
 
 
-def booking_cancel(*, booking: Booking, actor: User) -> Booking:
+def booking_cancel(*, booking: Booking, actor: User, expected_refund: Decimal | None = None) -> Booking:
     """Cancel a booking for its owner or for staff holding bookings.change_booking (what the admin's
     cancel action asks), and return it cancelled.
 
     A held booking gives its seats back; a confirmed one is first refunded through the registered
-    refund handler, outside any lock, then gives its seats back. Publishes "booking.cancelled" and
+    refund handler, outside any lock, by the amount of its cancellation quote (apps/bookings/services/
+    quotes.py: the fare rules for the owner, in full for staff), then gives its seats back. With
+    `expected_refund` (the amount the traveller was quoted), a different amount now raises QuoteChanged
+    (409) before anything is refunded or released. Publishes "booking.cancelled" and
     audits "cancelled" (the owner) or "staff_cancelled" (staff cancelling someone else's booking).
 
     Someone else's booking needs bookings.change_booking: without it, staff who may see the booking
@@ -77,7 +85,7 @@ def booking_cancel(*, booking: Booking, actor: User) -> Booking:
     refusal = booking_cancel_refusal(booking, flight, timezone.now(), by_owner=actor.pk == booking.owner_id)
     if refusal:
         raise BookingNotCancellable(refusal)
-    return _booking_cancel(booking, by_airline=False, actor=actor)
+    return _booking_cancel(booking, by_airline=False, actor=actor, expected_refund=expected_refund)
 
 
 def booking_cancel_refusal(booking: Booking, flight: Flight, now: datetime, *, by_owner: bool) -> str | None:
@@ -99,14 +107,41 @@ def booking_cancel_refusal(booking: Booking, flight: Flight, now: datetime, *, b
     return None
 
 
-def _booking_cancel(booking: Booking, *, by_airline: bool, actor: User) -> Booking:
+def _booking_cancel(
+    booking: Booking, *, by_airline: bool, actor: User | None, expected_refund: Decimal | None = None
+) -> Booking:
+    # The fare rules bind the traveller's own cancellation only: staff and the airline refund in full.
+    rules_apply = not by_airline and actor is not None and actor.pk == booking.owner_id
     status = Booking.objects.values_list("status", flat=True).get(pk=booking.pk)
     _cancellable_ensure(status)
-    refunded = status == Booking.Status.CONFIRMED and _refund(booking, actor)
+    amount = _refund_due(booking, status, rules_apply=rules_apply, expected=expected_refund)
+    refunded = status == Booking.Status.CONFIRMED and _refund(booking, actor, amount)
     try:
-        return _cancel_locked(booking, refunded=refunded, by_airline=by_airline, actor=actor)
+        return _cancel_locked(
+            booking, refunded=refunded, refund_amount=amount, by_airline=by_airline, actor=actor
+        )
     except _RefundNeeded:
-        return _cancel_locked(booking, refunded=_refund(booking, actor), by_airline=by_airline, actor=actor)
+        amount = _refund_due(
+            booking, Booking.Status.CONFIRMED, rules_apply=rules_apply, expected=expected_refund
+        )
+        return _cancel_locked(
+            booking,
+            refunded=_refund(booking, actor, amount),
+            refund_amount=amount,
+            by_airline=by_airline,
+            actor=actor,
+        )
+
+
+def _refund_due(booking: Booking, status: str, *, rules_apply: bool, expected: Decimal | None) -> Decimal:
+    """What cancelling `booking` in `status` refunds now; QuoteChanged when that is not `expected`."""
+    quote = cancellation_quote(booking, status=status, rules_apply=rules_apply)
+    if expected is not None and quote.amount != expected:
+        raise QuoteChanged(
+            f"Cancelling now refunds {quote.amount} {quote.currency}, not the {expected} quoted; "
+            "the booking is unchanged. Ask for a new quote."
+        )
+    return quote.amount
 
 
 def booking_cancel_after_refund(*, booking: Booking, actor: User | None = None) -> Booking:
@@ -119,22 +154,29 @@ def booking_cancel_after_refund(*, booking: Booking, actor: User | None = None) 
     no longer held or confirmed (a racing cancel finished first), Busy (409) on lock conflicts.
     """
     log_context_update(booking_reference=booking.reference)
-    return _cancel_locked(booking, refunded=True, by_airline=None, actor=actor)
+    refunded = booking_money_record(booking).refunded
+    return _cancel_locked(booking, refunded=True, refund_amount=refunded, by_airline=None, actor=actor)
 
 
-def _refund(booking: Booking, actor: User) -> bool:
+def _refund(booking: Booking, actor: User | None, amount: Decimal) -> bool:
     if _refund_handler is None:
         raise RefundUnavailable("Refunds are not available; the booking is unchanged.")
-    if not _refund_handler(booking, actor):
+    if not _refund_handler(booking, actor, amount):
         raise RefundFailed()
     return True
 
 
 @retry_on_lock_conflict
 def _cancel_locked(
-    booking: Booking, *, refunded: bool, by_airline: bool | None, actor: User | None
+    booking: Booking,
+    *,
+    refunded: bool,
+    refund_amount: Decimal | None,
+    by_airline: bool | None,
+    actor: User | None,
 ) -> Booking:
-    """`by_airline` None: the flight's state decides (cancelled flight → cancelled by the airline)."""
+    """`by_airline` None: the flight's state decides (cancelled flight → cancelled by the airline).
+    `refund_amount`: what the refund gave back, when `refunded`."""
     with locked_transaction():
         locked = locks.booking_lock_with_flight(booking_id=booking.pk)
         _cancellable_ensure(locked.status)
@@ -142,7 +184,14 @@ def _cancel_locked(
             raise _RefundNeeded()
         if by_airline is None:
             by_airline = locked.flight.status == Flight.Status.CANCELLED
-        cancel_locked(locked, refunded=refunded, by_airline=by_airline, actor=actor, now=timezone.now())
+        cancel_locked(
+            locked,
+            refunded=refunded,
+            refund_amount=refund_amount if refunded else None,
+            by_airline=by_airline,
+            actor=actor,
+            now=timezone.now(),
+        )
     return locked
 
 

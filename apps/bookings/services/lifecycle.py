@@ -9,6 +9,7 @@ cancelled, whoever cancels it.
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from apps.accounts.models import User
 from apps.bookings import events
@@ -55,14 +56,21 @@ def status_change_many(bookings: Sequence[Booking], to: str, *, now: datetime) -
 
 
 def cancel_locked(
-    booking: Booking, *, refunded: bool, by_airline: bool, actor: User | None, now: datetime
+    booking: Booking,
+    *,
+    refunded: bool,
+    by_airline: bool,
+    actor: User | None,
+    now: datetime,
+    refund_amount: Decimal | None = None,
 ) -> None:
     """Cancel a booking whose flights and booking rows this transaction has locked
     (`booking_lock_with_flight`: `booking.segment_flights` are the locked flight rows).
 
     Its active seats go back to each flight, the cancel is audited ("staff_cancelled" when the airline
     or staff cancel someone else's booking, otherwise "cancelled"; `actor` None is the system) and
-    `booking_cancelled` is published. `refunded`: the booking's payment was or is being refunded.
+    `booking_cancelled` is published. `refunded`: the booking's payment was or is being refunded, by
+    `refund_amount` (None: the whole payment, as when a charge that could not confirm goes back).
     """
     _transition_ensure(booking, Status.CANCELLED)
     for flight in booking.segment_flights:
@@ -76,11 +84,18 @@ def cancel_locked(
         subject_type=Subject.BOOKING,
         subject_ref=booking.reference,
         actor=actor,
-        detail={"previous_status": booking.status, "refunded": refunded, "by_airline": by_airline},
+        detail={
+            "previous_status": booking.status,
+            "refunded": refunded,
+            "by_airline": by_airline,
+            **({"refund_amount": str(refund_amount)} if refunded and refund_amount is not None else {}),
+        },
     )
     status_change(booking, Status.CANCELLED, now=now)
     events.booking_cancelled.publish(
-        events.BookingCancelled(booking=booking, refunded=refunded, by_airline=by_airline)
+        events.BookingCancelled(
+            booking=booking, refunded=refunded, by_airline=by_airline, refund_amount=refund_amount
+        )
     )
 
 

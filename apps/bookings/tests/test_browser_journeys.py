@@ -140,12 +140,14 @@ def test_whole_journey_search_seats_passengers_pay_ticket_my_bookings_cancel(bro
     assert not page.locator(".site-header").is_visible()
     page.emulate_media(media="screen")
 
-    # when they open My bookings and cancel it (accepting the confirmation)
+    # when they open My bookings and cancel it (confirming on the page that shows the refund)
     page.get_by_role("link", name="My bookings").first.click()
     row = page.locator(f"[data-reference='{booking.reference}']")
     assert "CONFIRMED" in row.inner_text().upper()
     web.snap("my bookings")
-    row.get_by_role("button", name=f"Cancel booking {booking.reference}").click()
+    row.get_by_role("link", name=f"Cancel booking {booking.reference}").click()
+    assert page.get_by_test_id("quote-line").count() == 2 * booking.segment_count  # two passengers a flight
+    page.get_by_role("button", name=re.compile(r"^Cancel booking and get .+ back$")).click()
     page.get_by_text(f"Booking {booking.reference} is cancelled").wait_for()
     assert "CANCELLED" in page.locator(f"[data-reference='{booking.reference}']").inner_text().upper()
     web.snap("cancelled")

@@ -2,6 +2,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -42,7 +43,7 @@ def refunds(monkeypatch) -> list[str]:
     refunded: list[str] = []
     monkeypatch.setattr(cancellation, "_refund_handler", None)
 
-    def refund(booking: Booking, actor: User) -> bool:
+    def refund(booking: Booking, actor: User, amount: Decimal) -> bool:
         refunded.append(booking.reference)
         return True
 
@@ -72,7 +73,7 @@ def test_cancelling_a_hold_gives_its_seats_back(strategy, customer, flight, publ
     assert SeatAssignment.objects.filter(booking=booking, released_at__isnull=False).count() == 2
     assert published[-1] == (
         "booking.cancelled",
-        {"booking": cancelled, "refunded": False, "by_airline": False},
+        {"booking": cancelled, "refunded": False, "by_airline": False, "refund_amount": None},
     )
     assert inventory_violations() == []
 
@@ -119,7 +120,7 @@ def test_confirmed_booking_is_refunded_then_cancelled(customer, flight, refunds,
     assert available(flight) == 116
     assert published[-1] == (
         "booking.cancelled",
-        {"booking": cancelled, "refunded": True, "by_airline": False},
+        {"booking": cancelled, "refunded": True, "by_airline": False, "refund_amount": Decimal("0")},
     )
 
 
@@ -135,7 +136,7 @@ def test_confirmed_booking_without_a_refund_handler_stays_confirmed(customer, fl
 
 
 def test_failed_refund_leaves_the_booking_confirmed(customer, flight, monkeypatch):
-    monkeypatch.setattr(cancellation, "_refund_handler", lambda booking, actor: False)
+    monkeypatch.setattr(cancellation, "_refund_handler", lambda booking, actor, amount: False)
     booking = hold(customer, flight)
     make_status(booking, Booking.Status.CONFIRMED)
 
@@ -403,7 +404,7 @@ def test_a_refunded_confirmed_booking_is_cancelled_without_another_refund(
     assert refunds == []
     assert published[-1] == (
         "booking.cancelled",
-        {"booking": cancelled, "refunded": True, "by_airline": flight_cancelled},
+        {"booking": cancelled, "refunded": True, "by_airline": flight_cancelled, "refund_amount": None},
     )
     with pytest.raises(BookingNotCancellable):
         cancellation.booking_cancel_after_refund(booking=booking)

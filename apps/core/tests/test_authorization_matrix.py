@@ -206,6 +206,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("bookings/<str:reference>", "GET"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
     ("bookings/<str:reference>/cancel", "POST"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
+    ("bookings/<str:reference>/cancellation-quote", "GET"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
     # Paying is for the booking's owner only: staff are refused like any other user (404).
     ("payments", "POST"): Case(
         (401, 201, 404, 404, 404, 404), body=lambda world, actor: payment_body(world.held)

@@ -1,4 +1,6 @@
-from drf_spectacular.utils import extend_schema
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,6 +21,10 @@ from apps.payments.services import payment_create
 
 class PaymentOutput(serializers.ModelSerializer):
     booking = serializers.CharField(source="booking.reference", read_only=True)
+    refunded_amount = serializers.SerializerMethodField(
+        help_text="What its refund gave back, decimal string: all of it, part of it under the fare's refund "
+        "rules, or 0.00 (docs/API.md, cancellation quote); null while not refunded."
+    )
 
     class Meta:
         model = Payment
@@ -33,7 +39,13 @@ class PaymentOutput(serializers.ModelSerializer):
             "decline_reason",
             "created_at",
             "processed_at",
+            "refunded_amount",
         ]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
+    def get_refunded_amount(self, payment: Payment) -> str | None:
+        refund = getattr(payment, "refund", None)  # a payment not refunded has no Refund row
+        return None if refund is None else f"{Decimal(refund.amount):.2f}"
 
 
 class PaymentCreateApi(APIView):
