@@ -1,22 +1,32 @@
 """Adults, children and infants (docs/PASSENGERS.md): who travels as what, where they sit, what they pay."""
 
+import csv
+import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.tests.factories import UserFactory
+from apps.bookings.boarding import boarding_passes
 from apps.bookings.models import Booking, InfantFare, Passenger, SeatAssignment
 from apps.bookings.pricing import passenger_fare
-from apps.bookings.services import booking_hold_create
+from apps.bookings.services import booking_check_in, booking_hold_create
 from apps.bookings.services.holds import PassengerRequest, age_on, passenger_types_ensure, travel_date
 from apps.bookings.tests.factories import booking_flight
+from apps.bookings.tests.test_check_in import flight_in, signed_in
 from apps.bookings.tests.test_journeys import return_pair
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import Flight
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_send, notifications_create
+from apps.payments.tests.factories import booking_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -412,3 +422,94 @@ def test_the_api_refuses_a_second_infant_on_one_lap_as_a_problem_naming_the_pass
         ]
     }
     assert not SeatAssignment.objects.exists()
+
+
+# --- Where an infant shows (it has no seat) ----------------------------------------------------------
+
+
+def paid_family(owner, flight: Flight) -> Booking:
+    """An adult with an infant on the lap and a child of 5, paid."""
+    travel = travel_date(Flight.objects.select_related("departure_airport").get(pk=flight.pk))
+    return booking_paid(
+        booking_hold_create(
+            user=owner,
+            flight_id=flight.pk,
+            seats=["3A", "3B"],
+            passengers=[
+                {"first_name": "Asha", "last_name": "Rao"},
+                {
+                    "first_name": "Mira",
+                    "last_name": "Rao",
+                    "type": "infant",
+                    "date_of_birth": travel - timedelta(days=200),
+                    "travelling_with": 1,
+                },
+                {
+                    "first_name": "Dev",
+                    "last_name": "Rao",
+                    "type": "child",
+                    "date_of_birth": travel.replace(year=travel.year - 5),
+                },
+            ],
+        )
+    )
+
+
+def test_an_infant_is_checked_in_with_its_adult_and_listed_on_that_boarding_pass():
+    # given a paid booking of an adult with an infant, and a child, check-in open
+    owner = UserFactory()
+    booking = paid_family(owner, flight_in(24))
+
+    # when the infant is named on its own, nothing is checked in
+    with pytest.raises(ValidationFailed) as refused:
+        booking_check_in(booking=booking, actor=owner, passenger_positions=[2])
+    assert refused.value.errors == {
+        "passengers": [
+            "Passenger 2 (infant): checked in with passenger 1, on whose boarding pass the infant is listed."
+        ]
+    }
+    assert not SeatAssignment.objects.filter(checked_in_at__isnull=False).exists()
+
+    # when the adult and the child check in, then two passes, the infant on the adult's
+    booking_check_in(booking=booking, actor=owner, passenger_positions=[1, 3])
+    passes = boarding_passes(booking)
+    assert [(p.passenger.first_name, p.seat_code, p.infant and p.infant.first_name) for p in passes] == [
+        ("Asha", "3A", "Mira"),
+        ("Dev", "3B", None),
+    ]
+    web = signed_in(owner)
+    assert "+ INF RAO / MIRA" in web.get(f"/bookings/{booking.reference}/boarding-pass/1/").content.decode()
+    assert "INF" not in web.get(f"/bookings/{booking.reference}/boarding-pass/3/").content.decode()
+    page = web.get(f"/bookings/{booking.reference}/check-in/").content.decode()
+    assert "infant, on the lap of passenger 1" in page
+    assert 'name="passenger" value="2"' not in page
+
+
+def test_the_manifest_gives_each_seat_its_passengers_type_and_the_infant_on_the_lap(
+    client, staff_user, flight
+):
+    booking = paid_family(UserFactory(), flight)
+    client.force_login(staff_user)
+
+    response = client.get(reverse("flight_operations:manifest_csv", args=[flight.pk]))
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [row[4:] for row in rows[1:]] == [
+        ["Adult", booking.reference, "Confirmed", "no", "Mira Rao"],
+        ["Child", booking.reference, "Confirmed", "no", ""],
+    ]
+    page = client.get(reverse("flight_operations:page", args=[flight.pk])).content.decode()
+    assert "+ infant Mira Rao" in page
+
+
+def test_the_confirmation_email_lists_the_child_and_the_infant_without_a_seat(flight):
+    booking = paid_family(UserFactory(), flight)
+
+    notifications_create(booking=booking, kinds=[Notification.Kind.BOOKING_CONFIRMED])
+    notification = Notification.objects.get(booking=booking, kind=Notification.Kind.BOOKING_CONFIRMED)
+    assert notification_send(notification_id=notification.pk) is True
+
+    (confirmed,) = mail.outbox
+    assert "Asha Rao                         Seat 3A" in confirmed.body
+    assert "Mira Rao (infant, on the lap of passenger 1) Seat -" in confirmed.body
+    assert "Dev Rao (child)                  Seat 3B" in confirmed.body
