@@ -513,3 +513,103 @@ def test_the_confirmation_email_lists_the_child_and_the_infant_without_a_seat(fl
     assert "Asha Rao                         Seat 3A" in confirmed.body
     assert "Mira Rao (infant, on the lap of passenger 1) Seat -" in confirmed.body
     assert "Dev Rao (child)                  Seat 3B" in confirmed.body
+
+
+# --- The website ----------------------------------------------------------------------------------
+
+
+def family_form(travel: date, infant_born: date) -> dict[str, str]:
+    """The passenger page as the browser posts it: two adults, a child of 5, an infant on the first's lap."""
+    data = {
+        "idempotency_key": uuid.uuid4().hex,
+        "passenger-TOTAL_FORMS": "4",
+        "passenger-INITIAL_FORMS": "4",
+        "passenger-MIN_NUM_FORMS": "4",
+        "passenger-MAX_NUM_FORMS": "4",
+    }
+    people = [
+        ("Asha", "adult", "", ""),
+        ("Vikram", "adult", "", ""),
+        ("Dev", "child", travel.replace(year=travel.year - 5).isoformat(), ""),
+        ("Mira", "infant", infant_born.isoformat(), "1"),
+    ]
+    for index, (first, kind, born, lap) in enumerate(people):
+        data |= {
+            f"passenger-{index}-first_name": first,
+            f"passenger-{index}-last_name": "Rao",
+            f"passenger-{index}-type": kind,
+            f"passenger-{index}-date_of_birth": born,
+            f"passenger-{index}-travelling_with": lap,
+        }
+    return data
+
+
+def test_the_passenger_page_offers_an_infant_on_top_of_the_seats(client, customer, flight):
+    client.force_login(customer)
+
+    page = client.get(f"/bookings/new/?flight={flight.pk}&seats=3A&seats=3B")
+    with_infant = client.get(f"/bookings/new/?flight={flight.pk}&seats=3A&seats=3B&infants=1")
+
+    assert page.context["formset"].total_form_count() == 2
+    assert "seats=3B&amp;infants=1" in page.content.decode()
+    formset = with_infant.context["formset"]
+    assert formset.total_form_count() == 3
+    assert formset.forms[2].initial == {"type": "infant", "travelling_with": 1}
+    assert "seats=3B&amp;infants=2" in with_infant.content.decode()  # a second adult, a second lap
+
+
+def test_the_passenger_page_holds_seats_for_adults_and_children_and_shows_the_infant_on_the_pay_page(
+    client, customer, flight
+):
+    client.force_login(customer)
+    travel = travel_date(Flight.objects.select_related("departure_airport").get(pk=flight.pk))
+    url = f"/bookings/new/?flight={flight.pk}&seats=3A&seats=3B&seats=3C&infants=1"
+
+    response = client.post(url, family_form(travel, travel - timedelta(days=300)), follow=True)
+
+    booking = Booking.objects.get()
+    assert response.redirect_chain == [(f"/bookings/{booking.reference}/pay/", 302)]
+    assert sorted(booking.seat_assignments.values_list("seat_code", flat=True)) == ["3A", "3B", "3C"]
+    assert booking.total_amount == Decimal("12825.00")
+    html = response.content.decode()
+    assert '<dt>Dev Rao (child)</dt><dd data-testid="passenger-fare">3C · ₹3,375</dd>' in html
+    assert (
+        '<dt>Mira Rao (infant)</dt><dd data-testid="passenger-fare">On the lap of traveller 1 · ₹450</dd>'
+        in html
+    )
+    assert "<strong>₹12,825</strong>" in html
+
+
+def test_the_passenger_page_shows_an_age_refusal_under_the_travellers_date_of_birth(client, customer, flight):
+    client.force_login(customer)
+    travel = travel_date(Flight.objects.select_related("departure_airport").get(pk=flight.pk))
+    url = f"/bookings/new/?flight={flight.pk}&seats=3A&seats=3B&seats=3C&infants=1"
+
+    response = client.post(url, family_form(travel, travel.replace(year=travel.year - 3)))
+
+    assert response.status_code == 400
+    assert response.context["formset"].forms[3].errors == {
+        "date_of_birth": [
+            f"Passenger 4 (infant): an infant is under 2 on the date of travel ({travel}); "
+            "this passenger is 3."
+        ]
+    }
+    assert not Booking.objects.exists()
+    flight.refresh_from_db()
+    assert flight.available_seats == flight.total_seats
+
+
+def test_the_e_ticket_and_the_admin_booking_page_show_each_type_and_the_infants_fare(
+    client, admin_user, flight
+):
+    owner = UserFactory()
+    booking = paid_family(owner, flight)
+
+    ticket = signed_in(owner).get(f"/bookings/{booking.reference}/").content.decode()
+    client.force_login(admin_user)
+    admin_page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
+
+    assert "Mira RAO (infant)</td>\n          <td>On the lap of traveller 1</td>" in ticket
+    assert "Dev RAO (child)</td>" in ticket
+    assert "flight 1: 450.00" in admin_page
+    assert "Infant fares (no seat)" in admin_page
