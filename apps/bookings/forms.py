@@ -101,6 +101,14 @@ class HoldForm(IdempotentForm):
     """The passenger page's own key: however often that page is submitted, it holds seats once."""
 
 
+class PassengerTypeField(forms.ChoiceField):
+    """The traveller's type, "adult" when left out: a form left as it was shown (an adult, no name)
+    counts as empty, so the page asks for the names in words rather than field by field."""
+
+    def has_changed(self, initial, data) -> bool:
+        return (data or Passenger.Type.ADULT) != (initial or Passenger.Type.ADULT)
+
+
 class PassengerForm(forms.Form):
     """One traveller: the name, and the type with the date of birth and an infant's adult; the hold
     checks ages and who travels with whom (apps/bookings/services/holds.py: passenger_types_ensure)."""
@@ -123,7 +131,7 @@ class PassengerForm(forms.Form):
             "max_length": "Shorten the last name to at most %(limit_value)d characters.",
         },
     )
-    type = forms.ChoiceField(
+    type = PassengerTypeField(
         label="Travelling as",
         choices=[
             (Passenger.Type.ADULT, "Adult (12 or older)"),
@@ -170,20 +178,37 @@ class PassengerForm(forms.Form):
         }
 
 
+class _TravellersFormSet(forms.BaseFormSet):
+    """The seated travellers' forms, then the infants': an infant's form starts as an infant on the lap
+    of the traveller of its own number. Given per form rather than as the formset's `initial`, so
+    every form stays an extra one and a form left empty still counts as missing."""
+
+    seated: int = 0
+
+    def get_form_kwargs(self, index: int | None) -> dict:
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index >= self.seated:
+            kwargs["initial"] = {"type": Passenger.Type.INFANT, "travelling_with": index - self.seated + 1}
+        return kwargs
+
+
 def passenger_formset(count: int, data=None, *, infants: int = 0) -> forms.BaseFormSet:
     """The travellers' forms: `count` with a seat, then `infants` infants, the k-th on traveller k's lap."""
     total = count + infants
     formset_class = forms.formset_factory(
-        PassengerForm, extra=0, min_num=total, max_num=total, validate_min=True, validate_max=True
+        PassengerForm,
+        formset=_TravellersFormSet,
+        extra=0,
+        min_num=total,
+        max_num=total,
+        validate_min=True,
+        validate_max=True,
     )
-    initial = [{}] * count + [
-        {"type": Passenger.Type.INFANT, "travelling_with": position} for position in range(1, infants + 1)
-    ]
+    formset_class.seated = count
     # Django's own words ("Please submit at least 2 forms.") speak of forms, not travellers.
     travellers = f"each of the {total} travellers" if total > 1 else "the traveller"
     return formset_class(
         data,
-        initial=initial,
         form_kwargs={"travellers": total},
         prefix="passenger",
         error_messages={

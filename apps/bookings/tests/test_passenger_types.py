@@ -523,7 +523,7 @@ def family_form(travel: date, infant_born: date) -> dict[str, str]:
     data = {
         "idempotency_key": uuid.uuid4().hex,
         "passenger-TOTAL_FORMS": "4",
-        "passenger-INITIAL_FORMS": "4",
+        "passenger-INITIAL_FORMS": "0",
         "passenger-MIN_NUM_FORMS": "4",
         "passenger-MAX_NUM_FORMS": "4",
     }
