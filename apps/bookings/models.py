@@ -121,6 +121,12 @@ class Passenger(models.Model):
         ordering = ["booking", "position"]
         constraints = [
             models.UniqueConstraint(fields=["booking", "position"], name="passenger_position_unique"),
+            # An infant travels on an adult's lap, and only an infant does (docs/PASSENGERS.md).
+            models.CheckConstraint(
+                condition=Q(type="infant", travelling_with__isnull=False)
+                | (~Q(type="infant") & Q(travelling_with__isnull=True)),
+                name="passenger_infant_travels_with_an_adult",
+            ),
         ]
         # Staff find a booking by a passenger's name (apps/bookings/admin.py: booking_search_filter).
         indexes = [

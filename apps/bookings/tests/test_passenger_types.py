@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,11 +19,12 @@ from apps.bookings.models import Booking, InfantFare, Passenger, SeatAssignment
 from apps.bookings.pricing import passenger_fare
 from apps.bookings.services import booking_check_in, booking_hold_create
 from apps.bookings.services.holds import PassengerRequest, age_on, passenger_types_ensure, travel_date
-from apps.bookings.tests.factories import booking_flight
+from apps.bookings.tests.factories import booking_flight, return_flight
 from apps.bookings.tests.test_check_in import flight_in, signed_in
 from apps.bookings.tests.test_journeys import return_pair
 from apps.core.exceptions import ValidationFailed
 from apps.flights.models import Flight
+from apps.flights.tests.test_views import route_bom_del
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_send, notifications_create
 from apps.payments.tests.factories import booking_paid
@@ -613,3 +614,41 @@ def test_the_e_ticket_and_the_admin_booking_page_show_each_type_and_the_infants_
     assert "Dev RAO (child)</td>" in ticket
     assert "flight 1: 450.00" in admin_page
     assert "Infant fares (no seat)" in admin_page
+
+
+def test_the_journey_page_holds_an_infant_on_every_flight_without_a_seat(client, customer):
+    route = route_bom_del()
+    back = return_flight(route.midday)
+    client.force_login(customer)
+    travel = travel_date(Flight.objects.select_related("departure_airport").get(pk=route.midday.pk))
+    url = f"/bookings/new/?flights={route.midday.pk}&flights={back.pk}&count=1"
+    page = client.get(url)
+    data = family_form(travel, travel - timedelta(days=300))
+    data |= {"passenger-TOTAL_FORMS": "2", "passenger-MIN_NUM_FORMS": "2", "passenger-MAX_NUM_FORMS": "2"}
+    data |= {
+        f"passenger-1-{field}": data[f"passenger-3-{field}"]
+        for field in ("first_name", "type", "date_of_birth", "travelling_with")
+    }
+
+    response = client.post(f"{url}&infants=1", data)
+
+    assert "count=1&amp;infants=1" in page.content.decode()
+    booking = Booking.objects.get()
+    assert response["Location"] == f"/bookings/{booking.reference}/pay/"
+    assert list(booking.seat_assignments.values_list("segment", "passenger__position")) == [(1, 1), (2, 1)]
+    assert list(InfantFare.objects.values_list("segment", "passenger__position")) == [(1, 2), (2, 2)]
+    assert booking.total_amount == sum(
+        (seat.fare * Decimal("1.1") for seat in booking.seat_assignments.all()), Decimal("0")
+    )
+
+
+def test_the_database_refuses_an_infant_without_an_adult_and_an_adult_on_a_lap(customer, flight):
+    booking = booking_hold_create(user=customer, flight_id=flight.pk, passengers=[body(n=1)])
+    adult = booking.passengers.get()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Passenger.objects.create(booking=booking, position=2, first_name="M", last_name="R", type="infant")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Passenger.objects.filter(pk=adult.pk).update(travelling_with=1)
+
+    assert booking.passengers.count() == 1
