@@ -157,6 +157,8 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             "add_infant_url": _add_infant_url(request, count, infants),
             "seat_map_url": _seat_map_url(flight_id, count, seats),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
+            "child_percent": settings.CHILD_FARE_PERCENT,
+            "infant_percent": settings.INFANT_FARE_PERCENT,
         },
         status=status,
     )
@@ -256,6 +258,8 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
             "add_infant_url": _add_infant_url(request, count, infants),
             "estimated_total": sum(segment.estimated_total(count) for segment in segments),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
+            "child_percent": settings.CHILD_FARE_PERCENT,
+            "infant_percent": settings.INFANT_FARE_PERCENT,
         },
         status=status,
     )

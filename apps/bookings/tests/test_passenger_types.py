@@ -557,6 +557,9 @@ def test_the_passenger_page_offers_an_infant_on_top_of_the_seats(client, custome
     assert formset.total_form_count() == 3
     assert formset.forms[2].initial == {"type": "infant", "travelling_with": 1}
     assert "seats=3B&amp;infants=2" in with_infant.content.decode()  # a second adult, a second lap
+    assert (
+        "a child pays 75&nbsp;% of its seat's fare and an infant on a lap 10&nbsp;%" in page.content.decode()
+    )
 
 
 def test_the_passenger_page_holds_seats_for_adults_and_children_and_shows_the_infant_on_the_pay_page(
