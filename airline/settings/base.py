@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Product settings ----------------------------------------------------------------------------
 BOOKING_HOLD_SECONDS = env.int("BOOKING_HOLD_SECONDS", default=600)
+# What a child (2–11) and an infant (under 2, on a lap) pay, in percent of the adult fare
+# (apps/bookings/pricing.py: passenger_fare; docs/PASSENGERS.md).
+CHILD_FARE_PERCENT = env.int("CHILD_FARE_PERCENT", default=75)
+INFANT_FARE_PERCENT = env.int("INFANT_FARE_PERCENT", default=10)
 BOOKING_LOCK_STRATEGY = env("BOOKING_LOCK_STRATEGY", default="pessimistic")
 BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = env.int("BOOKING_MIN_MINUTES_BEFORE_DEPARTURE", default=30)
 SEARCH_CACHE_TTL_SECONDS = env.int("SEARCH_CACHE_TTL_SECONDS", default=30)

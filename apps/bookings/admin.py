@@ -44,8 +44,15 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class PassengerInline(_ReadOnlyInline):
     model = Passenger
-    fields = ["position", "first_name", "last_name"]
+    fields = ["position", "first_name", "last_name", "type", "date_of_birth", "travelling_with", "lap_fares"]
     readonly_fields = fields
+
+    @admin.display(description="Infant fares (no seat)")
+    def lap_fares(self, passenger: Passenger) -> str:
+        """An infant's price on each flight of the journey (docs/PASSENGERS.md); read for infants only."""
+        if not passenger.is_infant:
+            return "—"
+        return "; ".join(f"flight {line.segment}: {line.fare}" for line in passenger.infant_fares.all())
 
 
 class SeatAssignmentInline(_ReadOnlyInline):

@@ -56,6 +56,9 @@ class BoardingPass:
     check_in_number: int
     boarding_at: datetime
     bcbp: str
+    # The infant on this passenger's lap, listed on the pass as an "INF" line (an infant has no seat,
+    # so no pass of its own: docs/PASSENGERS.md).
+    infant: Passenger | None = None
 
     @property
     def qr_svg(self) -> str:
@@ -85,12 +88,26 @@ def boarding_passes(booking: Booking) -> list[BoardingPass]:
         .select_related("passenger", "flight__departure_airport", "flight__arrival_airport")
         .order_by("segment", "passenger__position")
     )
-    return [boarding_pass(booking, seat) for seat in seats]
+    infants = _infants_by_adult(booking)
+    return [boarding_pass(booking, seat, infants=infants) for seat in seats]
 
 
-def boarding_pass(booking: Booking, seat: SeatAssignment) -> BoardingPass:
-    """The pass of one checked-in seat assignment (its passenger and flight with airports loaded)."""
+def _infants_by_adult(booking: Booking) -> dict[int, Passenger]:
+    """The booking's infants by the position of the adult each travels with."""
+    return {
+        infant.travelling_with: infant
+        for infant in Passenger.objects.filter(booking_id=booking.pk, type=Passenger.Type.INFANT)
+    }
+
+
+def boarding_pass(
+    booking: Booking, seat: SeatAssignment, *, infants: dict[int, Passenger] | None = None
+) -> BoardingPass:
+    """The pass of one checked-in seat assignment (its passenger and flight with airports loaded);
+    `infants` by their adult's position (`_infants_by_adult`; read here when not given)."""
     passenger, flight = seat.passenger, seat.flight
+    if infants is None:
+        infants = _infants_by_adult(booking)
     origin = flight.departure_airport
     local_departure = flight.departure_time.astimezone(ZoneInfo(origin.time_zone))
     return BoardingPass(
@@ -114,6 +131,7 @@ def boarding_pass(booking: Booking, seat: SeatAssignment) -> BoardingPass:
             seat_code=seat.seat_code,
             check_in_number=seat.check_in_number,
         ),
+        infant=infants.get(passenger.position),
     )
 
 

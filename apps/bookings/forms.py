@@ -1,5 +1,6 @@
 from django import forms
 
+from apps.bookings.models import Passenger
 from apps.core.forms import IdempotentForm
 from apps.flights.journey_links import JourneyLinkInvalid, journey_seats_parse
 from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
@@ -28,6 +29,13 @@ class HoldStartForm(forms.Form):
             "invalid": "The number of travellers must be a whole number.",
         },
     )
+    # Infants travel on a lap and take no seat: they come on top of the seats chosen (docs/PASSENGERS.md).
+    infants = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_PARTY_SIZE - 1,
+        required=False,
+        error_messages={"invalid": "The number of infants must be a whole number."},
+    )
 
     def __init__(self, data, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -36,8 +44,15 @@ class HoldStartForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.flight_values:
-            return self._journey_clean(data)
+        data["infants"] = data.get("infants") or 0
+        data = self._journey_clean(data) if self.flight_values else self._one_way_clean(data)
+        if data.get("count") and data["count"] + data["infants"] > MAX_PARTY_SIZE:
+            raise forms.ValidationError(
+                f"At most {MAX_PARTY_SIZE} travellers, infants included, can book together."
+            )
+        return data
+
+    def _one_way_clean(self, data: dict) -> dict:
         if data.get("flight") is None:
             if "flight" not in self.errors:
                 self.add_error("flight", "This field is required.")
@@ -86,7 +101,18 @@ class HoldForm(IdempotentForm):
     """The passenger page's own key: however often that page is submitted, it holds seats once."""
 
 
+class PassengerTypeField(forms.ChoiceField):
+    """The traveller's type, "adult" when left out: a form left as it was shown (an adult, no name)
+    counts as empty, so the page asks for the names in words rather than field by field."""
+
+    def has_changed(self, initial, data) -> bool:
+        return (data or Passenger.Type.ADULT) != (initial or Passenger.Type.ADULT)
+
+
 class PassengerForm(forms.Form):
+    """One traveller: the name, and the type with the date of birth and an infant's adult; the hold
+    checks ages and who travels with whom (apps/bookings/services/holds.py: passenger_types_ensure)."""
+
     first_name = forms.CharField(
         label="First name",
         max_length=100,
@@ -105,16 +131,85 @@ class PassengerForm(forms.Form):
             "max_length": "Shorten the last name to at most %(limit_value)d characters.",
         },
     )
-
-
-def passenger_formset(count: int, data=None) -> forms.BaseFormSet:
-    formset_class = forms.formset_factory(
-        PassengerForm, extra=0, min_num=count, max_num=count, validate_min=True, validate_max=True
+    type = PassengerTypeField(
+        label="Travelling as",
+        choices=[
+            (Passenger.Type.ADULT, "Adult (12 or older)"),
+            (Passenger.Type.CHILD, "Child (2 to 11)"),
+            (Passenger.Type.INFANT, "Infant (under 2, on a lap)"),
+        ],
+        required=False,  # left out: an adult (the first choice, so the one a browser shows selected)
     )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        help_text="Needed for a child or an infant: their age on the day of travel decides.",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the date of birth as YYYY-MM-DD."},
+    )
+    travelling_with = forms.TypedChoiceField(
+        label="On the lap of (infants only)",
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args, travellers: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["travelling_with"].choices = [("", "—")] + [
+            (position, f"Traveller {position}") for position in range(1, travellers + 1)
+        ]
+
+    def hold_passenger(self) -> dict:
+        """What the hold takes for this traveller (text only: the page's idempotency fingerprint is JSON)."""
+        data = self.cleaned_data
+        passenger = {"first_name": data["first_name"], "last_name": data["last_name"]}
+        kind, born, lap = (
+            data.get("type") or Passenger.Type.ADULT,
+            data.get("date_of_birth"),
+            data.get("travelling_with"),
+        )
+        if kind == Passenger.Type.ADULT and born is None and lap is None:
+            return passenger  # as before passenger types: an adult's page keeps its fingerprint
+        return passenger | {
+            "type": kind,
+            "date_of_birth": born.isoformat() if born else None,
+            "travelling_with": lap,
+        }
+
+
+class _TravellersFormSet(forms.BaseFormSet):
+    """The seated travellers' forms, then the infants': an infant's form starts as an infant on the lap
+    of the traveller of its own number. Given per form rather than as the formset's `initial`, so
+    every form stays an extra one and a form left empty still counts as missing."""
+
+    seated: int = 0
+
+    def get_form_kwargs(self, index: int | None) -> dict:
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index >= self.seated:
+            kwargs["initial"] = {"type": Passenger.Type.INFANT, "travelling_with": index - self.seated + 1}
+        return kwargs
+
+
+def passenger_formset(count: int, data=None, *, infants: int = 0) -> forms.BaseFormSet:
+    """The travellers' forms: `count` with a seat, then `infants` infants, the k-th on traveller k's lap."""
+    total = count + infants
+    formset_class = forms.formset_factory(
+        PassengerForm,
+        formset=_TravellersFormSet,
+        extra=0,
+        min_num=total,
+        max_num=total,
+        validate_min=True,
+        validate_max=True,
+    )
+    formset_class.seated = count
     # Django's own words ("Please submit at least 2 forms.") speak of forms, not travellers.
-    travellers = f"each of the {count} travellers" if count > 1 else "the traveller"
+    travellers = f"each of the {total} travellers" if total > 1 else "the traveller"
     return formset_class(
         data,
+        form_kwargs={"travellers": total},
         prefix="passenger",
         error_messages={
             "too_few_forms": f"Enter a first and last name for {travellers}.",

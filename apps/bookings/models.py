@@ -97,15 +97,36 @@ class Segment:
 
 
 class Passenger(models.Model):
+    class Type(models.TextChoices):
+        ADULT = "adult", "Adult"
+        CHILD = "child", "Child"
+        INFANT = "infant", "Infant"
+
+    # The types that take a seat; an infant travels on its adult's lap (docs/PASSENGERS.md).
+    SEATED_TYPES = (Type.ADULT, Type.CHILD)
+
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="passengers")
     position = models.PositiveSmallIntegerField(help_text="1-based order within the booking.")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
+    type = models.CharField(max_length=6, choices=Type.choices, default=Type.ADULT, db_default=Type.ADULT)
+    date_of_birth = models.DateField(null=True, blank=True)
+    # An infant's adult, by the adult's `position` in the same booking: written in the passengers'
+    # one INSERT, where the adult's id is not known yet (apps/bookings/services/holds.py).
+    travelling_with = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="An infant's adult: that passenger's position."
+    )
 
     class Meta:
         ordering = ["booking", "position"]
         constraints = [
             models.UniqueConstraint(fields=["booking", "position"], name="passenger_position_unique"),
+            # An infant travels on an adult's lap, and only an infant does (docs/PASSENGERS.md).
+            models.CheckConstraint(
+                condition=Q(type="infant", travelling_with__isnull=False)
+                | (~Q(type="infant") & Q(travelling_with__isnull=True)),
+                name="passenger_infant_travels_with_an_adult",
+            ),
         ]
         # Staff find a booking by a passenger's name (apps/bookings/admin.py: booking_search_filter).
         indexes = [
@@ -115,6 +136,21 @@ class Passenger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_infant(self) -> bool:
+        return self.type == self.Type.INFANT
+
+    def label(self) -> str:
+        """How a refusal names the passenger: "Passenger 3 (infant)"."""
+        return f"Passenger {self.position} ({self.type})"
+
+    def infant_fare_on(self, segment: int) -> "InfantFare | None":
+        """An infant's price line on segment `segment` (1-based), or None: as the hold made them
+        (`infant_fares_held`), or `infant_fares` (prefetch them to read many passengers')."""
+        held = getattr(self, "infant_fares_held", None)
+        lines = held if held is not None else self.infant_fares.all()
+        return next((line for line in lines if line.segment == segment), None)
 
     def seats(self) -> list["SeatAssignment"]:
         """The passenger's seat assignments in journey order: as the hold made them (`seats_held`), or
@@ -174,3 +210,22 @@ class SeatAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seat_code} on {self.flight_id}"
+
+
+class InfantFare(models.Model):
+    """An infant's price on one segment of the journey: an infant has no seat (it travels on its
+    adult's lap, `Passenger.travelling_with`), so its fare cannot live on a SeatAssignment. The hold
+    writes these in one more INSERT, only for a booking with infants (docs/PASSENGERS.md)."""
+
+    passenger = models.ForeignKey(Passenger, on_delete=models.CASCADE, related_name="infant_fares")
+    segment = models.PositiveSmallIntegerField(help_text="1-based, in journey order.")
+    fare = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["passenger", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["passenger", "segment"], name="infant_fare_passenger_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fare} on segment {self.segment}"

@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -53,7 +54,7 @@ from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.journey_links import JourneyLink, journey_seat_problem
-from apps.flights.models import Flight
+from apps.flights.models import MAX_PARTY_SIZE, Flight
 from apps.flights.selectors import SeatStatus, flight_get, flight_list, flight_seat_map
 
 
@@ -86,13 +87,15 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                 count=start.cleaned_data["count"],
                 seats=start.cleaned_data["journey_seats"],
             ),
+            start.cleaned_data["infants"],
         )
-    flight_id, seats, count = (
+    flight_id, seats, count, infants = (
         start.cleaned_data["flight"],
         start.cleaned_data["seats"],
         start.cleaned_data["count"],
+        start.cleaned_data["infants"],
     )
-    formset, hold_form, status, passengers = _passenger_forms(request, count)
+    formset, hold_form, status, passengers = _passenger_forms(request, count, infants)
     if passengers is not None:
         if not seats:
             earlier = booking_own_hold_with_names(
@@ -138,6 +141,8 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             return _key_conflict(
                 request, error, key=hold_form.cleaned_data["idempotency_key"], passengers=passengers
             )
+        except ValidationFailed as error:
+            status = _passenger_errors_show(request, formset, error)
         except ApplicationError as error:
             messages.error(request, error.detail)
         else:
@@ -159,14 +164,17 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "count": count,
             "estimated_total": sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count,
+            "add_infant_url": _add_infant_url(request, count, infants),
             "seat_map_url": _seat_map_url(flight_id, count, seats),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
+            "child_percent": settings.CHILD_FARE_PERCENT,
+            "infant_percent": settings.INFANT_FARE_PERCENT,
         },
         status=status,
     )
 
 
-def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
+def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -> HttpResponse:
     """The passenger page of a journey (a return or multi-city trip): every flight, the estimated
     total, the names; submitting holds a seat for each traveller on every flight at once, assigned, or
     the seats chosen on that flight's seat map (journey mode, linked from here per flight).
@@ -182,7 +190,7 @@ def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
         position, message = seat_refusal
         messages.error(request, f"{message} Here is the seat map as it is now.")
         return redirect(journey.seat_map_url(position))
-    formset, hold_form, status, passengers = _passenger_forms(request, count)
+    formset, hold_form, status, passengers = _passenger_forms(request, count, infants)
     if passengers is not None:
         if not journey.seats:
             earlier = booking_own_hold_with_names(
@@ -212,7 +220,14 @@ def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
                 )
                 return redirect("flights:search")
             return _journey_seats_refused(request, journey, position, error, passengers)
-        except (SoldOut, FlightNotBookable, FlightNotFound, ValidationFailed) as error:
+        except ValidationFailed as error:
+            if not any(field.startswith("passengers") for field in error.errors or {}):
+                messages.error(
+                    request, f"This journey cannot be booked: {error.detail} Please choose other flights."
+                )
+                return redirect("flights:search")
+            status = _passenger_errors_show(request, formset, error)
+        except (SoldOut, FlightNotBookable, FlightNotFound) as error:
             messages.error(
                 request, f"This journey cannot be booked: {error.detail} Please choose other flights."
             )
@@ -250,8 +265,11 @@ def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
             "chosen": [],
             "all_seats_chosen": all(segment.seats for segment in segments),
             "count": count,
+            "add_infant_url": _add_infant_url(request, count, infants),
             "estimated_total": sum(segment.estimated_total(count) for segment in segments),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
+            "child_percent": settings.CHILD_FARE_PERCENT,
+            "infant_percent": settings.INFANT_FARE_PERCENT,
         },
         status=status,
     )
@@ -336,11 +354,14 @@ def _journey_seats_refused(
     return redirect(journey.seat_map_url(position))
 
 
-def _passenger_forms(request: HttpRequest, count: int) -> tuple[Any, HoldForm, int, list[dict] | None]:
-    """A passenger page's names formset, its idempotency key form, its status, and the names when it
-    was submitted whole (None otherwise: shown, or shown again with its errors)."""
+def _passenger_forms(
+    request: HttpRequest, count: int, infants: int = 0
+) -> tuple[Any, HoldForm, int, list[dict] | None]:
+    """A passenger page's travellers formset (`count` seated, then `infants`), its idempotency key
+    form, its status, and the passengers as the hold takes them when it was submitted whole (None
+    otherwise: shown, or shown again with its errors)."""
     posted = request.method == "POST"
-    formset = passenger_formset(count, request.POST if posted else None)
+    formset = passenger_formset(count, request.POST if posted else None, infants=infants)
     hold_form = HoldForm(request.POST) if posted else HoldForm.fresh()
     if posted and not hold_form.is_valid():
         # Only a tampered or truncated page lacks its key: nothing is held, the page gets a new one.
@@ -349,8 +370,36 @@ def _passenger_forms(request: HttpRequest, count: int) -> tuple[Any, HoldForm, i
         )
         return formset, HoldForm.fresh(), 400, None
     if posted and formset.is_valid():
-        return formset, hold_form, 200, [form.cleaned_data for form in formset]
+        return formset, hold_form, 200, [form.hold_passenger() for form in formset]
     return formset, hold_form, 200, None
+
+
+_PASSENGER_FIELD = re.compile(r"passengers\.(\d+)\.(\w+)$")
+
+
+def _passenger_errors_show(request: HttpRequest, formset: Any, error: ValidationFailed) -> int:
+    """The hold's refusal of the travellers (ages, types, who carries which infant, the seats' count)
+    shown on their forms, each under its field; the rest as the page's message. Returns 400."""
+    forms_ = list(formset)
+    for field, problems in (error.errors or {}).items():
+        match = _PASSENGER_FIELD.match(field)
+        if match and int(match[1]) < len(forms_) and match[2] in forms_[int(match[1])].fields:
+            for problem in problems:
+                forms_[int(match[1])].add_error(match[2], problem)
+        else:
+            for problem in problems:
+                messages.error(request, problem)
+    return 400
+
+
+def _add_infant_url(request: HttpRequest, count: int, infants: int) -> str | None:
+    """This page with one more infant (on a lap, no seat), while every infant can have its own adult
+    and the party stays within MAX_PARTY_SIZE; None otherwise."""
+    if infants >= count or count + infants >= MAX_PARTY_SIZE:
+        return None
+    query = request.GET.copy()
+    query["infants"] = str(infants + 1)
+    return f"{request.path}?{query.urlencode()}"
 
 
 def _journey_refusal(flight_ids: list[int], flights: list[Flight], count: int) -> str | None:

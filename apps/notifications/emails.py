@@ -161,7 +161,12 @@ def render_at_send(notification: Notification) -> RenderedEmail:
     if notification.kind == Kind.BOARDING_PASSES:
         context["boarding_passes"] = [
             {
-                "name": f"{boarding.passenger.first_name} {boarding.passenger.last_name}",
+                "name": f"{boarding.passenger.first_name} {boarding.passenger.last_name}"
+                + (
+                    f" + INF {boarding.infant.first_name} {boarding.infant.last_name}"
+                    if boarding.infant
+                    else ""
+                ),
                 "seat": boarding.seat_code,
                 "cabin": Cabin(boarding.cabin).label,
                 "number": boarding.check_in_number,
@@ -232,7 +237,7 @@ def booking_email_context(
         seat = passenger.seat_on(focus)
         passengers.append(
             {
-                "name": f"{passenger.first_name} {passenger.last_name}",
+                "name": passenger_name(passenger),
                 "seat": seat.seat_code if seat else "",
                 "cabin": Cabin(seat.cabin).label if seat else "",
             }
@@ -282,6 +287,16 @@ def booking_email_context(
     return context
 
 
+def passenger_name(passenger: Passenger) -> str:
+    """A passenger as the e-mails list them: a child or an infant (no seat, on a lap) says so."""
+    name = f"{passenger.first_name} {passenger.last_name}"
+    if passenger.type == Passenger.Type.INFANT:
+        return f"{name} (infant, on the lap of passenger {passenger.travelling_with})"
+    if passenger.type == Passenger.Type.CHILD:
+        return f"{name} (child)"
+    return name
+
+
 def _segments(booking: Booking, passengers: list[Passenger]) -> list[dict[str, Any]]:
     """The flights of a journey in travel order, each with its route, local times and the passengers'
     seats on it, from the passengers' seat assignments (their flights and airports read with them)."""
@@ -305,7 +320,7 @@ def _segments(booking: Booking, passengers: list[Passenger]) -> list[dict[str, A
                 "cancellation_reason": flight.cancellation_reason,
                 "passengers": [
                     {
-                        "name": f"{passenger.first_name} {passenger.last_name}",
+                        "name": passenger_name(passenger),
                         "seat": seat.seat_code if seat else "",
                         "cabin": Cabin(seat.cabin).label if seat else "",
                     }

@@ -10,8 +10,10 @@ the two to each other.
 import re
 from typing import Any
 
+from django.utils.dateparse import parse_date
 from rest_framework import serializers
 
+from apps.bookings.models import Passenger
 from apps.core.api.exception_handler import flatten_errors
 from apps.core.api.fields import StringField
 from apps.core.exceptions import ValidationFailed
@@ -26,6 +28,22 @@ class HoldInput(serializers.Serializer):
     class PassengerInput(serializers.Serializer):
         first_name = StringField(max_length=NAME_MAX_LENGTH)
         last_name = StringField(max_length=NAME_MAX_LENGTH)
+        type = serializers.ChoiceField(
+            choices=Passenger.Type.choices,
+            default=Passenger.Type.ADULT,
+            help_text="adult (12 or older), child (2–11) or infant (under 2, on an adult's lap, no seat), "
+            "by age on the first flight's local departure date.",
+        )
+        date_of_birth = serializers.DateField(
+            required=False, allow_null=True, help_text="YYYY-MM-DD; required for a child or an infant."
+        )
+        travelling_with = serializers.IntegerField(
+            min_value=1,
+            max_value=MAX_PARTY_SIZE,
+            required=False,
+            allow_null=True,
+            help_text="An infant's adult: that adult's 1-based place in `passengers`. One infant per adult.",
+        )
 
     flight_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     passengers = PassengerInput(many=True, min_length=1, max_length=MAX_PARTY_SIZE)
@@ -33,7 +51,8 @@ class HoldInput(serializers.Serializer):
         child=StringField(max_length=SEAT_MAX_LENGTH),
         required=False,
         max_length=MAX_PARTY_SIZE,
-        help_text="One seat code per passenger, e.g. 12A; leave out to have seats assigned.",
+        help_text="One seat code per seated passenger (adults and children, in passenger order; infants "
+        "have none), e.g. 12A; leave out to have seats assigned.",
     )
 
 
@@ -46,7 +65,8 @@ class JourneyHoldInput(serializers.Serializer):
             child=StringField(max_length=SEAT_MAX_LENGTH),
             required=False,
             max_length=MAX_PARTY_SIZE,
-            help_text="One seat code per passenger on this flight; leave out to have seats assigned.",
+            help_text="One seat code per seated passenger (not infants) on this flight; leave out to have "
+            "seats assigned.",
         )
 
     segments = SegmentInput(
@@ -65,10 +85,13 @@ REQUIRED = "This field is required."
 INTEGER_TEXT_MAX = 1000
 _ZERO_FRACTION = re.compile(r"\.0*\s*$")
 NULL = "This field may not be null."
+DATE_FORMAT = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+_PASSENGER_TYPES = {str(value): value for value in Passenger.Type.values}
 
 
 def hold_input(data: Any) -> dict[str, Any]:
-    """`data` checked against HoldInput: {flight_id, passengers: [{first_name, last_name}], seats?}.
+    """`data` checked against HoldInput: {flight_id, passengers: [{first_name, last_name, type,
+    date_of_birth?, travelling_with?}], seats?}.
 
     Raises ValidationFailed (400) with `errors` keyed as the API flattens a serializer's errors.
     """
@@ -77,7 +100,7 @@ def hold_input(data: Any) -> dict[str, Any]:
     if "segments" in data:
         return _journey_hold_input(data)
     errors: dict[str, list[str]] = {}
-    flight_id = _integer(data, "flight_id", errors)
+    flight_id = _integer(data, "flight_id", "flight_id", errors, maximum=ID_MAX)
     passengers = _list(data, "passengers", errors, required=True, min_length=1)
     cleaned_passengers = []
     for index, passenger in enumerate(passengers or []):
@@ -91,6 +114,17 @@ def hold_input(data: Any) -> dict[str, Any]:
             field: _text(passenger, field, f"{prefix}.{field}", errors, max_length=NAME_MAX_LENGTH)
             for field in ("first_name", "last_name")
         }
+        names["type"] = _choice(passenger, "type", f"{prefix}.type", errors)
+        if "date_of_birth" in passenger:
+            names["date_of_birth"] = _date(passenger["date_of_birth"], f"{prefix}.date_of_birth", errors)
+        if "travelling_with" in passenger:
+            names["travelling_with"] = (
+                None
+                if passenger["travelling_with"] is None
+                else _integer(
+                    passenger, "travelling_with", f"{prefix}.travelling_with", errors, maximum=MAX_PARTY_SIZE
+                )
+            )
         cleaned_passengers.append(names)
     seats = _list(data, "seats", errors, required=False, min_length=0)
     cleaned_seats = None
@@ -128,28 +162,56 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _integer(data: dict, field: str, errors: dict[str, list[str]]) -> int | None:
+def _integer(data: dict, field: str, key: str, errors: dict[str, list[str]], *, maximum: int) -> int | None:
     if field not in data:
-        errors[field] = [REQUIRED]
+        errors[key] = [REQUIRED]
         return None
     value = data[field]
     if value is None:
-        errors[field] = [NULL]
+        errors[key] = [NULL]
         return None
     # As DRF's IntegerField: whole numbers, also written as text ("12") or with a zero fraction.
     if isinstance(value, str) and len(value) > INTEGER_TEXT_MAX:
-        errors[field] = ["String value too large."]
+        errors[key] = ["String value too large."]
         return None
     try:
         number = int(_ZERO_FRACTION.sub("", str(value)))
     except ValueError:
-        errors[field] = ["A valid integer is required."]
+        errors[key] = ["A valid integer is required."]
         return None
     if number < 1:
-        errors[field] = ["Ensure this value is greater than or equal to 1."]
-    elif number > ID_MAX:
-        errors[field] = [f"Ensure this value is less than or equal to {ID_MAX}."]
+        errors[key] = ["Ensure this value is greater than or equal to 1."]
+    elif number > maximum:
+        errors[key] = [f"Ensure this value is less than or equal to {maximum}."]
     return number
+
+
+def _choice(data: dict, field: str, key: str, errors: dict[str, list[str]]) -> str:
+    """As DRF's ChoiceField of the passenger types, "adult" when left out."""
+    if field not in data:
+        return Passenger.Type.ADULT
+    value = data[field]
+    if value is None:
+        errors[key] = [NULL]
+        return ""
+    choice = _PASSENGER_TYPES.get(str(value))
+    if choice is None:
+        errors[key] = [f'"{value}" is not a valid choice.']
+        return ""
+    return choice
+
+
+def _date(value: Any, key: str, errors: dict[str, list[str]]) -> Any:
+    """As DRF's DateField (ISO 8601, null allowed): a JSON body holds no date objects, only text."""
+    if value is None:
+        return None
+    try:
+        parsed = parse_date(value)
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is None:
+        errors[key] = [DATE_FORMAT]
+    return parsed
 
 
 def _list(

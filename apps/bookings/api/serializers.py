@@ -23,7 +23,14 @@ def _active_seat_code(passenger: Passenger, segment: int = 1) -> str | None:
 class PassengerOutput(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
-    seat = serializers.SerializerMethodField(help_text="Seat code; null once the seat is released.")
+    type = serializers.ChoiceField(choices=Passenger.Type.choices)
+    date_of_birth = serializers.DateField(allow_null=True)
+    travelling_with = serializers.IntegerField(
+        allow_null=True, help_text="An infant's adult: that passenger's 1-based place in `passengers`."
+    )
+    seat = serializers.SerializerMethodField(
+        help_text="Seat code; null once the seat is released, and always for an infant (no seat)."
+    )
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_seat(self, passenger: Passenger) -> str | None:
@@ -92,7 +99,14 @@ def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str,
         "flight": first,
         "segments": segments,
         "passengers": [
-            {"first_name": passenger.first_name, "last_name": passenger.last_name, "seat": seat}
+            {
+                "first_name": passenger.first_name,
+                "last_name": passenger.last_name,
+                "type": passenger.type,
+                "date_of_birth": passenger.date_of_birth.isoformat() if passenger.date_of_birth else None,
+                "travelling_with": passenger.travelling_with,
+                "seat": seat,
+            }
             for passenger, seat in zip(passengers, seats, strict=True)
         ],
         "seats": [seat for seat in seats if seat],

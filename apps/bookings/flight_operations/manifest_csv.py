@@ -9,11 +9,21 @@ import csv
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from apps.bookings.models import SeatAssignment
+from apps.bookings.models import Passenger, SeatAssignment
 from apps.flights.models import Cabin, Flight
 
 BOM = "\ufeff"
-HEADER = ["Seat", "Cabin", "First name", "Last name", "Booking", "Booking state", "Checked in"]
+HEADER = [
+    "Seat",
+    "Cabin",
+    "First name",
+    "Last name",
+    "Type",
+    "Booking",
+    "Booking state",
+    "Checked in",
+    "Infant on lap",
+]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Rows fetched per round trip while streaming.
 CHUNK_SIZE = 500
@@ -32,9 +42,11 @@ class _Echo:
 
 
 def manifest_csv_lines(seats: Iterable[SeatAssignment]) -> Iterator[str]:
-    """The CSV's lines, the byte-order mark and the header first."""
+    """The CSV's lines, the byte-order mark and the header first (`seats` as `flight_manifest` reads
+    them: an infant, who has no seat, is named on its adult's row)."""
     writer = csv.writer(_Echo())
     cabins = dict(Cabin.choices)
+    types = dict(Passenger.Type.choices)
     yield BOM + writer.writerow(HEADER)
     for seat in seats:
         booking, passenger = seat.booking, seat.passenger
@@ -43,9 +55,11 @@ def manifest_csv_lines(seats: Iterable[SeatAssignment]) -> Iterator[str]:
             cabins.get(seat.cabin, seat.cabin),
             passenger.first_name,
             passenger.last_name,
+            types.get(passenger.type, passenger.type),
             booking.reference,
             booking.get_status_display(),
             f"yes, no. {seat.check_in_number}" if seat.check_in_number else "no",
+            getattr(seat, "infant_on_lap", None) or "",
         ]
         yield writer.writerow([spreadsheet_safe(cell) for cell in row])
 

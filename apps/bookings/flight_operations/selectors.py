@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Length
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Concat, Length
 
-from apps.bookings.models import Booking, SeatAssignment
+from apps.bookings.models import Booking, Passenger, SeatAssignment
 from apps.flights.exceptions import FlightNotFound
 from apps.flights.models import Cabin, CabinSection, Flight
 
@@ -128,12 +128,21 @@ def flight_manifest(*, flight_id: int, include_ended: bool = False) -> QuerySet[
     By default the seats held, being paid or sold (active assignments); with `include_ended` also
     those of cancelled and expired bookings (released, so a seat may appear more than once). Seat
     codes are a row number and one letter, so ordering by length and then code sorts 2A before 10A.
+    An infant has no seat: `infant_on_lap` names the one on the row's passenger's lap ("" for none),
+    in the same query.
     """
     seats = SeatAssignment.objects.filter(flight_id=flight_id)
     if not include_ended:
         seats = seats.filter(active=True)
-    return seats.select_related("passenger", "booking").order_by(
-        Length("seat_code"), "seat_code", "booking_id", "pk"
+    infant = Passenger.objects.filter(
+        booking_id=OuterRef("booking_id"),
+        type=Passenger.Type.INFANT,
+        travelling_with=OuterRef("passenger__position"),
+    ).annotate(name=Concat("first_name", Value(" "), "last_name", output_field=CharField()))
+    return (
+        seats.select_related("passenger", "booking")
+        .annotate(infant_on_lap=Subquery(infant.values("name")[:1], output_field=CharField()))
+        .order_by(Length("seat_code"), "seat_code", "booking_id", "pk")
     )
 
 

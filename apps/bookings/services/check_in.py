@@ -82,10 +82,13 @@ def booking_check_in(
     a seat move of one is allowed while check-in is open. Publishes "booking.checked_in" with the
     passengers checked in now, and audits "checked_in".
 
+    An infant has no seat and no pass of its own: it is listed on its adult's boarding pass
+    (apps/bookings/boarding.py), and naming it here is refused.
+
     Raises BookingNotFound (404) for someone else's booking; ValidationFailed (400) for no passenger,
-    an unknown one or segment, or one seat asked twice; CheckInUnavailable (409) outside the window or for a
-    booking not paid; SeatUnknown (422) for a seat not on the airplane or in another cabin;
-    SeatUnavailable (409) for a seat taken; Busy (409) on lock conflicts.
+    an unknown one or segment, an infant, or one seat asked twice; CheckInUnavailable (409) outside
+    the window or for a booking not paid; SeatUnknown (422) for a seat not on the airplane or in
+    another cabin; SeatUnavailable (409) for a seat taken; Busy (409) on lock conflicts.
     """
     if actor.pk != booking.owner_id:
         raise BookingNotFound()
@@ -119,6 +122,14 @@ def booking_check_in(
             raise ValidationFailed(
                 "No such passenger on this booking.", errors={"passengers": [f"No passenger {unknown[0]}."]}
             )
+        infants = [position for position in [*wanted, *seats] if passengers[position].is_infant]
+        if infants:
+            infant = passengers[infants[0]]
+            message = (
+                f"{infant.label()}: checked in with passenger {infant.travelling_with}, on whose boarding "
+                "pass the infant is listed."
+            )
+            raise ValidationFailed(message, errors={"passengers": [message]})
         moved = _seats_move(
             flight, [(passengers[position].seat_on(segment), code) for position, code in seats.items()]
         )

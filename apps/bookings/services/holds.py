@@ -15,14 +15,16 @@ import random
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from apps.accounts.models import User
 from apps.bookings import events
@@ -31,9 +33,11 @@ from apps.bookings.models import (
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
     Booking,
+    InfantFare,
     Passenger,
     SeatAssignment,
 )
+from apps.bookings.pricing import passenger_fare
 from apps.bookings.services.seat_selection import SeatPlan, seat_plan, seats_choose
 from apps.core.audit import Action, Subject, audit_record
 from apps.core.db import retry_on_lock_conflict
@@ -78,12 +82,28 @@ class SegmentRequest:
 
 
 @dataclass(frozen=True)
+class PassengerRequest:
+    """One passenger of a hold, its name cleaned and its type checked (docs/PASSENGERS.md)."""
+
+    position: int  # 1-based
+    first_name: str
+    last_name: str
+    type: str
+    date_of_birth: date | None
+    travelling_with: int | None  # an infant's adult's position
+
+    @property
+    def seated(self) -> bool:
+        return self.type in Passenger.SEATED_TYPES
+
+
+@dataclass(frozen=True)
 class HoldRequest:
     """A validated hold request, ready for the transaction."""
 
     user: User
     segments: list[SegmentRequest]  # in journey order
-    names: list[tuple[str, str]]
+    passengers: list[PassengerRequest]
     before_commit: BeforeCommit | None
 
     @property
@@ -93,7 +113,8 @@ class HoldRequest:
 
     @property
     def count(self) -> int:
-        return len(self.names)
+        """The seats held on each flight: one per adult and child (an infant has none)."""
+        return sum(1 for passenger in self.passengers if passenger.seated)
 
     def by_flight_id(self) -> list[SegmentRequest]:
         """The segments in the order their flights are locked: ascending flight id."""
@@ -119,10 +140,16 @@ def booking_hold_create(
     the flights locked by ascending id (docs/ARCHITECTURE.md, "Locks"); if any segment cannot be held,
     nothing is, and the answer names the segment.
 
-    Rules per flight: 1–9 passengers with non-blank names; requested seats (one per passenger, none
+    Passengers (docs/PASSENGERS.md): 1–9 with non-blank names, each an adult (the default), a child or
+    an infant by age on the first flight's local departure date (`passenger_types_ensure`); at least one
+    adult, each infant on the lap of a different adult (`travelling_with`, that adult's position). An
+    infant takes no seat: it has an InfantFare per segment instead of a SeatAssignment.
+
+    Rules per flight: requested seats (one per adult or child in passenger order, none
     repeated) must exist on the airplane and be free, otherwise seats are assigned (cheapest cabin first,
     passengers of one booking together); the flight must be on sale (`Flight.sale_closed_reason`);
-    the amount is the sum of the seats' cabin fares, in the flights' currency. BOOKING_LOCK_STRATEGY
+    the amount is the sum of the seats' cabin fares (`passenger_fare` of them for a child; for an
+    infant, of its adult's cabin fare on each flight), in the flights' currency. BOOKING_LOCK_STRATEGY
     (read per call) picks how the flights' inventory is protected. Publishes `booking_held` and
     audits "created" in the same transaction, and calls `before_commit(booking)` last in it; later
     log lines of the request carry the booking reference.
@@ -194,13 +221,15 @@ def _hold_request_build(
     segments: list[tuple[int, Sequence[str] | None]],
     before_commit: BeforeCommit | None,
 ) -> HoldRequest:
-    names = _names_clean(passengers)
+    cleaned = _passengers_clean(passengers)
+    count = sum(1 for passenger in cleaned if passenger.seated)
     built = [
-        _segment_request_build(position, flight_id, seats, count=len(names), segments=len(segments))
+        _segment_request_build(position, flight_id, seats, count=count, segments=len(segments))
         for position, (flight_id, seats) in enumerate(segments, start=1)
     ]
     _journey_ensure(built)
-    return HoldRequest(user=user, segments=built, names=names, before_commit=before_commit)
+    passenger_types_ensure(cleaned, travel_date=travel_date(built[0].flight))
+    return HoldRequest(user=user, segments=built, passengers=cleaned, before_commit=before_commit)
 
 
 def _segment_request_build(
@@ -260,27 +289,128 @@ def journey_refusal(flights: list[Flight], *, count: int, now: datetime) -> str 
     return None if problem is None else problem[1]
 
 
-def _names_clean(passengers: Sequence[Mapping[str, str]]) -> list[tuple[str, str]]:
+def _passengers_clean(passengers: Sequence[Mapping[str, Any]]) -> list[PassengerRequest]:
     if not 1 <= len(passengers) <= MAX_PARTY_SIZE:
         raise ValidationFailed(
             f"A booking has 1 to {MAX_PARTY_SIZE} passengers.",
             errors={"passengers": [f"Give from 1 to {MAX_PARTY_SIZE} passengers."]},
         )
-    names: list[tuple[str, str]] = []
+    cleaned: list[PassengerRequest] = []
     errors: dict[str, list[str]] = {}
     for index, passenger in enumerate(passengers):
-        cleaned = []
+        names = []
         for field in ("first_name", "last_name"):
             value = str(passenger.get(field) or "").strip()
             if not value:
                 errors[f"passengers.{index}.{field}"] = ["This field may not be blank."]
             elif len(value) > NAME_MAX_LENGTH:
                 errors[f"passengers.{index}.{field}"] = [f"At most {NAME_MAX_LENGTH} characters."]
-            cleaned.append(value)
-        names.append((cleaned[0], cleaned[1]))
+            names.append(value)
+        kind = passenger.get("type") or Passenger.Type.ADULT
+        if kind not in Passenger.Type.values:
+            errors[f"passengers.{index}.type"] = [f'"{kind}" is not a valid choice.']
+        born = passenger.get("date_of_birth")
+        if isinstance(born, str):  # a caller's ISO text (the API's input hands over dates)
+            try:
+                born = parse_date(born)
+            except ValueError:
+                born = None
+        if not isinstance(born, date | None) or (born is None and passenger.get("date_of_birth")):
+            errors[f"passengers.{index}.date_of_birth"] = ["Give a date of birth as YYYY-MM-DD."]
+            born = None
+        cleaned.append(
+            PassengerRequest(
+                position=index + 1,
+                first_name=names[0],
+                last_name=names[1],
+                type=str(kind),
+                date_of_birth=born,
+                travelling_with=passenger.get("travelling_with"),
+            )
+        )
     if errors:
-        raise ValidationFailed("Every passenger needs a first and a last name.", errors=errors)
-    return names
+        raise ValidationFailed(
+            "Every passenger needs a first and a last name and a known type.", errors=errors
+        )
+    return cleaned
+
+
+CHILD_MIN_AGE = 2  # an infant is younger
+ADULT_MIN_AGE = 12  # a child is younger
+
+
+def travel_date(flight: Flight) -> date:
+    """The date a passenger's age is taken on: the first flight's local departure date."""
+    return flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone)).date()
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years from `born` to `day`. Someone born on 29 February turns a year older on 1 March
+    in a year without one (the day after 28 February)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def passenger_types_ensure(passengers: Sequence[PassengerRequest], *, travel_date: date) -> None:
+    """The passengers' types agree with their ages on `travel_date` and make a party that can fly.
+
+    A child is 2–11 and an infant under 2 (born by then) on that date, both with a date of birth; an
+    adult's date of birth is optional, but if given says 12 or older. At least one adult; each infant
+    names, in `travelling_with`, the position of an adult of the booking who carries no other infant.
+    Raises ValidationFailed (400) naming each passenger at fault ("Passenger 3 (infant): …") under
+    `passengers.<index>.<field>`.
+    """
+    errors: dict[str, list[str]] = {}
+    by_position = {passenger.position: passenger for passenger in passengers}
+    carried: dict[int, int] = {}
+    for passenger in passengers:
+        index, label = passenger.position - 1, f"Passenger {passenger.position} ({passenger.type})"
+        field = f"passengers.{index}.date_of_birth"
+        born = passenger.date_of_birth
+        if born is None:
+            if passenger.type != Passenger.Type.ADULT:
+                errors[field] = [f"{label}: a date of birth is required for a {passenger.type}."]
+        elif born > travel_date:
+            errors[field] = [f"{label}: the date of birth is after the date of travel ({travel_date})."]
+        else:
+            age = age_on(born, travel_date)
+            if passenger.type == Passenger.Type.ADULT and age < ADULT_MIN_AGE:
+                errors[field] = [
+                    f"{label}: under {ADULT_MIN_AGE} on {travel_date}; book as a child or infant."
+                ]
+            elif passenger.type == Passenger.Type.CHILD and not CHILD_MIN_AGE <= age < ADULT_MIN_AGE:
+                errors[field] = [
+                    f"{label}: a child is {CHILD_MIN_AGE} to {ADULT_MIN_AGE - 1} on the date of travel "
+                    f"({travel_date}); this passenger is {age}."
+                ]
+            elif passenger.type == Passenger.Type.INFANT and age >= CHILD_MIN_AGE:
+                errors[field] = [
+                    f"{label}: an infant is under {CHILD_MIN_AGE} on the date of travel ({travel_date}); "
+                    f"this passenger is {age}."
+                ]
+        field = f"passengers.{index}.travelling_with"
+        adult = by_position.get(passenger.travelling_with) if passenger.travelling_with else None
+        if passenger.type != Passenger.Type.INFANT:
+            if passenger.travelling_with is not None:
+                errors[field] = [f"{label}: only an infant travels with an adult."]
+        elif passenger.travelling_with is None:
+            errors[field] = [f"{label}: name the adult the infant travels with (their passenger number)."]
+        elif adult is None or adult.type != Passenger.Type.ADULT:
+            errors[field] = [
+                f"{label}: passenger {passenger.travelling_with} is not an adult of this booking."
+            ]
+        elif adult.position in carried:
+            errors[field] = [
+                f"{label}: passenger {adult.position} already has an infant "
+                f"(passenger {carried[adult.position]}) on their lap; one infant per adult."
+            ]
+        else:
+            carried[adult.position] = passenger.position
+    if not any(passenger.type == Passenger.Type.ADULT for passenger in passengers):
+        errors["passengers"] = ["A booking needs at least one adult (12 or older)."]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        message = first if len(errors) == 1 else "Some passengers cannot travel as given."
+        raise ValidationFailed(message, errors=errors)
 
 
 def _seat_codes_clean(seats: Sequence[str] | None, count: int, *, field: str = "seats") -> list[str] | None:
@@ -289,8 +419,8 @@ def _seat_codes_clean(seats: Sequence[str] | None, count: int, *, field: str = "
     codes = [str(code).strip().upper() for code in seats]
     if len(codes) != count:
         raise ValidationFailed(
-            "Request one seat per passenger, or none.",
-            errors={field: [f"Give {count} seat(s), one per passenger, or leave seats out."]},
+            "Request one seat per adult or child, or none.",
+            errors={field: [f"Give {count} seat(s), one per adult or child, or leave seats out."]},
         )
     repeated = sorted({code for code in codes if codes.count(code) > 1})
     if repeated:
@@ -453,26 +583,48 @@ def _held(request: HoldRequest, booking: Booking) -> None:
 def _booking_insert(
     request: HoldRequest, *, priced_by: Mapping[int, Flight], seats: list[list[Seat]], now: datetime
 ) -> Booking:
-    """Insert the booking, its passengers and their seats on every segment (three statements) and the
-    audit row, and return the booking as the ORM would have left it.
+    """Insert the booking, its passengers and their seats on every segment (three statements; a fourth
+    for a booking with infants: their fares per segment) and the audit row, and return the booking as
+    the ORM would have left it.
 
     The statements are written here rather than built by the ORM: they run on every hold, under the
     flights' locks with the pessimistic strategy, and building them cost several times what the
     database spends on them (docs/PROFILE.md). `priced_by` maps each flight id to the row its fares
-    come from (the locked row, where there is one); `seats` are each segment's, in journey order.
+    come from (the locked row, where there is one); `seats` are each segment's, one per seated
+    passenger in passenger order, in journey order.
     """
-    fares = [
-        [priced_by[segment.flight.pk].fare_for(seat.cabin) for seat in segment_seats]
-        for segment, segment_seats in zip(request.segments, seats, strict=True)
-    ]
     first = priced_by[request.flight.pk]
+    seated = [passenger for passenger in request.passengers if passenger.seated]
+    infants = [passenger for passenger in request.passengers if not passenger.seated]
+    fares = []  # per segment, per seated passenger
+    infant_fares = []  # per segment, per infant
+    for segment, segment_seats in zip(request.segments, seats, strict=True):
+        flight = priced_by[segment.flight.pk]
+        adult_fares = {
+            passenger.position: flight.fare_for(seat.cabin)
+            for passenger, seat in zip(seated, segment_seats, strict=True)
+        }
+        fares.append(
+            [
+                passenger_fare(adult_fares[passenger.position], passenger.type, currency=first.currency)
+                for passenger in seated
+            ]
+        )
+        infant_fares.append(
+            [
+                passenger_fare(adult_fares[infant.travelling_with], infant.type, currency=first.currency)
+                for infant in infants
+            ]
+        )
     booking = Booking(
         reference=_reference_new(),
         owner=request.user,
         flight=request.flight,
         segment_count=len(request.segments),
         status=Booking.Status.HELD,
-        total_amount=sum((fare for segment_fares in fares for fare in segment_fares), Decimal("0")),
+        total_amount=sum(
+            (fare for segment_fares in (*fares, *infant_fares) for fare in segment_fares), Decimal("0")
+        ),
         currency=first.currency,
         hold_expires_at=now + timedelta(seconds=settings.BOOKING_HOLD_SECONDS),
         created_at=now,
@@ -499,10 +651,19 @@ def _booking_insert(
         )
         booking.pk = cursor.lastrowid
         passengers = [
-            Passenger(booking=booking, position=position, first_name=first, last_name=last)
-            for position, (first, last) in enumerate(request.names, start=1)
+            Passenger(
+                booking=booking,
+                position=given.position,
+                first_name=given.first_name,
+                last_name=given.last_name,
+                type=given.type,
+                date_of_birth=given.date_of_birth,
+                travelling_with=given.travelling_with,
+            )
+            for given in request.passengers
         ]
         _passengers_insert(cursor, passengers)
+        seated_passengers = [passenger for passenger in passengers if not passenger.is_infant]
         assignments = [
             SeatAssignment(
                 flight_id=segment.flight.pk,
@@ -514,7 +675,7 @@ def _booking_insert(
                 fare=fare,
             )
             for segment, segment_seats, segment_fares in zip(request.segments, seats, fares, strict=True)
-            for passenger, seat, fare in zip(passengers, segment_seats, segment_fares, strict=True)
+            for passenger, seat, fare in zip(seated_passengers, segment_seats, segment_fares, strict=True)
         ]
         cursor.execute(
             f"INSERT INTO {SeatAssignment._meta.db_table} (flight_id, booking_id, passenger_id, segment,"
@@ -535,10 +696,32 @@ def _booking_insert(
                 )
             ],
         )
-    for instance in (booking, *passengers, *assignments):
+        lap_fares = [
+            InfantFare(passenger=passenger, segment=segment.position, fare=fare)
+            for segment, segment_fares in zip(request.segments, infant_fares, strict=True)
+            for passenger, fare in zip(
+                [passenger for passenger in passengers if passenger.is_infant], segment_fares, strict=True
+            )
+        ]
+        if lap_fares:
+            cursor.execute(
+                f"INSERT INTO {InfantFare._meta.db_table} (passenger_id, segment, fare)"
+                f" VALUES {', '.join(['(%s, %s, %s)'] * len(lap_fares))}",
+                [
+                    value
+                    for line in lap_fares
+                    for value in (
+                        line.passenger.pk,
+                        line.segment,
+                        ops.adapt_decimalfield_value(line.fare, 10, 2),
+                    )
+                ],
+            )
+    for instance in (booking, *passengers, *assignments, *lap_fares):
         instance._state.adding, instance._state.db = False, connection.alias
     for passenger in passengers:
         passenger.seats_held = [assignment for assignment in assignments if assignment.passenger is passenger]
+        passenger.infant_fares_held = [line for line in lap_fares if line.passenger is passenger]
     booking.passengers_held = passengers
     booking.segment_flights = [segment.flight for segment in request.segments]
     detail = {
@@ -566,11 +749,24 @@ def _passengers_insert(cursor, passengers: list[Passenger]) -> None:
     """Insert the passengers in one statement and set their ids (by position: RETURNING's row order
     is not promised); one statement each where the database cannot return ids from a bulk insert."""
     table = Passenger._meta.db_table
-    columns = "booking_id, position, first_name, last_name"
-    rows = [(p.booking.pk, p.position, p.first_name, p.last_name) for p in passengers]
+    columns = "booking_id, position, first_name, last_name, type, date_of_birth, travelling_with"
+    ops = connection.ops
+    rows = [
+        (
+            p.booking.pk,
+            p.position,
+            p.first_name,
+            p.last_name,
+            p.type,
+            ops.adapt_datefield_value(p.date_of_birth),
+            p.travelling_with,
+        )
+        for p in passengers
+    ]
+    placeholders = "(%s, %s, %s, %s, %s, %s, %s)"
     if connection.features.can_return_rows_from_bulk_insert:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(rows))}"
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}"
             " RETURNING id, position",
             [value for row in rows for value in row],
         )
@@ -579,7 +775,7 @@ def _passengers_insert(cursor, passengers: list[Passenger]) -> None:
             passenger.pk = ids[passenger.position]
         return
     for passenger, row in zip(passengers, rows, strict=True):
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)", list(row))
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", list(row))
         passenger.pk = cursor.lastrowid
 
 

@@ -25,6 +25,7 @@ from conftest import access_token_for, authenticated_client
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/bookings"
+ADULT = {"last_name": "Traveller", "type": "adult", "date_of_birth": None, "travelling_with": None}
 
 
 def keyed_post(client, url, data=None, **kwargs):
@@ -63,8 +64,8 @@ def test_post_holds_seats_and_returns_the_booking(strategy, customer_client, fli
     assert data["status"] == "held"
     assert data["seats"] == ["12A", "12B"]
     assert data["passengers"] == [
-        {"first_name": "Pax1", "last_name": "Traveller", "seat": "12A"},
-        {"first_name": "Pax2", "last_name": "Traveller", "seat": "12B"},
+        {**ADULT, "first_name": "Pax1", "seat": "12A"},
+        {**ADULT, "first_name": "Pax2", "seat": "12B"},
     ]
     assert data["total_amount"] == "9000.00"
     assert data["currency"] == "INR"

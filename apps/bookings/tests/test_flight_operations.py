@@ -264,9 +264,19 @@ def test_the_manifest_downloads_as_a_streamed_utf8_csv_named_by_flight_and_local
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows == [
-        ["Seat", "Cabin", "First name", "Last name", "Booking", "Booking state", "Checked in"],
-        ["2B", "Economy", "'=cmd|' /C calc'!A0", "Zoë", held.reference, "Held", "no"],
-        ["10A", "Economy", "Pax1", "Traveller", confirmed.reference, "Confirmed", "yes, no. 7"],
+        [
+            "Seat",
+            "Cabin",
+            "First name",
+            "Last name",
+            "Type",
+            "Booking",
+            "Booking state",
+            "Checked in",
+            "Infant on lap",
+        ],
+        ["2B", "Economy", "'=cmd|' /C calc'!A0", "Zoë", "Adult", held.reference, "Held", "no", ""],
+        ["10A", "Economy", "Pax1", "Traveller", "Adult", confirmed.reference, "Confirmed", "yes, no. 7", ""],
     ]
     assert departs.astimezone(UTC).date() != local_date  # the name's date is the local one
 

@@ -103,9 +103,9 @@ def test_staff_find_a_flight_read_its_manifest_download_it_and_cancel_it_with_a_
     assert load.locator("tr[data-cabin='economy'] td").all_inner_texts() == ["60", "2", "0", "0", "0", "58"]
     manifest = [cells.locator("td").all_inner_texts() for cells in page.locator("#manifest tbody tr").all()]
     assert manifest == [
-        ["1A", "Business", "IYER, Ravi", held.reference, "Held", "—"],
-        ["3B", "Economy", "RAO, Dev", confirmed.reference, "Confirmed", "—"],
-        ["10A", "Economy", "RAO, Asha", confirmed.reference, "Confirmed", "—"],
+        ["1A", "Business", "IYER, Ravi", "Adult", held.reference, "Held", "—"],
+        ["3B", "Economy", "RAO, Dev", "Adult", confirmed.reference, "Confirmed", "—"],
+        ["10A", "Economy", "RAO, Asha", "Adult", confirmed.reference, "Confirmed", "—"],
     ]
     web.snap("operations page")
 
@@ -115,10 +115,20 @@ def test_staff_find_a_flight_read_its_manifest_download_it_and_cancel_it_with_a_
     assert download.value.suggested_filename == f"manifest-AI205-{route.day.isoformat()}.csv"
     content = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115 (Playwright's temp file)
     assert list(csv.reader(io.StringIO(content))) == [
-        ["Seat", "Cabin", "First name", "Last name", "Booking", "Booking state", "Checked in"],
-        ["1A", "Business", "Ravi", "Iyer", held.reference, "Held", "no"],
-        ["3B", "Economy", "Dev", "Rao", confirmed.reference, "Confirmed", "no"],
-        ["10A", "Economy", "Asha", "Rao", confirmed.reference, "Confirmed", "no"],
+        [
+            "Seat",
+            "Cabin",
+            "First name",
+            "Last name",
+            "Type",
+            "Booking",
+            "Booking state",
+            "Checked in",
+            "Infant on lap",
+        ],
+        ["1A", "Business", "Ravi", "Iyer", "Adult", held.reference, "Held", "no", ""],
+        ["3B", "Economy", "Dev", "Rao", "Adult", confirmed.reference, "Confirmed", "no", ""],
+        ["10A", "Economy", "Asha", "Rao", "Adult", confirmed.reference, "Confirmed", "no", ""],
     ]
 
     # when they cancel the flight with a reason, they are asked to confirm what it will do

@@ -31,6 +31,26 @@ BODIES = [
         "passengers": [{"first_name": " Asha ", "last_name": "Rao", "extra": 1}],
         "more": 2,
     },
+    {
+        "flight_id": 7,
+        "passengers": [
+            {**NAMES, "type": "adult", "date_of_birth": None, "travelling_with": None},
+            {**NAMES, "type": "child", "date_of_birth": "2018-02-28"},
+            {**NAMES, "type": "infant", "date_of_birth": "2025-02-28", "travelling_with": "1"},
+        ],
+    },
+    {
+        "flight_id": 7,
+        "passengers": [
+            {**NAMES, "type": "baby", "date_of_birth": "2025-02-30", "travelling_with": 0},
+            {**NAMES, "type": None, "date_of_birth": 20250228, "travelling_with": 10},
+            {**NAMES, "type": True, "date_of_birth": "28/02/2025", "travelling_with": "x"},
+            {**NAMES, "type": "Adult", "date_of_birth": "20250228", "travelling_with": 1.5},
+            {**NAMES, "type": 1, "date_of_birth": [], "travelling_with": True},
+            {**NAMES, "type": "", "date_of_birth": "", "travelling_with": {"a": 1}},
+            {**NAMES, "type": "infant", "date_of_birth": "2025-01-01T00:00:00"},
+        ],
+    },
 ]
 
 
