@@ -121,7 +121,7 @@ class QuoteLineOutput(serializers.Serializer):
     segment = serializers.IntegerField(help_text="The flight's position in the journey (1-based).")
     flight_number = serializers.CharField()
     passenger = serializers.CharField(help_text="First and last name.")
-    seat = serializers.CharField()
+    seat = serializers.CharField(allow_null=True, help_text="Null for an infant on an adult's lap.")
     rule = serializers.ChoiceField(
         choices=["full", "fee", "none"],
         help_text="The fare's refund rule: full; fee (the price minus `fee`); none (the taxes only).",
@@ -166,7 +166,7 @@ def quote_body(quote: CancellationQuote) -> dict[str, Any]:
                 "segment": line.segment,
                 "flight_number": line.flight_number,
                 "passenger": line.passenger,
-                "seat": line.seat_code,
+                "seat": line.seat_code or None,
                 "rule": line.rule,
                 "fee": money_text(line.fee),
                 "price": money_text(line.price),

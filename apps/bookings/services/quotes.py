@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.bookings import refund_rules
 from apps.bookings.exceptions import BookingNotFound, QuoteChanged, QuoteInvalid
-from apps.bookings.models import Booking, SeatAssignment
+from apps.bookings.models import Booking, InfantFare, SeatAssignment
 from apps.bookings.refund_rules import RefundKind
 from apps.bookings.selectors import booking_money_record, staff_sees_all_bookings
 from apps.core.permissions import staff_may
@@ -93,12 +93,18 @@ def booking_cancellation_quote(*, booking: Booking, actor: User) -> Cancellation
 
 def cancellation_quote(booking: Booking, *, status: str, rules_apply: bool) -> CancellationQuote:
     """The quote of `booking` in `status` (the cancellation's own reading); see CancellationQuote."""
-    seats = (
+    seats = list(
         SeatAssignment.objects.filter(booking_id=booking.pk, active=True)
         .select_related("flight", "passenger")
         .order_by("segment", "passenger__position")
     )
-    lines = tuple(_line(seat, rules_apply=rules_apply) for seat in seats)
+    lines = tuple(
+        sorted(
+            [_line(seat, rules_apply=rules_apply) for seat in seats]
+            + _infant_lines(booking, seats, rules_apply=rules_apply),
+            key=lambda line: line.segment,  # stable: each flight's seats in passenger order, then infants
+        )
+    )
     owed = sum((line.amount for line in lines), Decimal("0")).quantize(_CENT, rounding=ROUND_HALF_UP)
     refundable, amount, refunded_already = Decimal("0"), Decimal("0"), False
     if status == Booking.Status.CONFIRMED:
@@ -142,6 +148,41 @@ def _line(seat: SeatAssignment, *, rules_apply: bool) -> QuoteLine:
         taxes=taxes,
         amount=amount,
     )
+
+
+def _infant_lines(booking: Booking, seats: list[SeatAssignment], *, rules_apply: bool) -> list[QuoteLine]:
+    """An infant's price on each flight (it has no seat: apps/bookings/models.py, InfantFare) goes back
+    under the rule of the seat of the adult it travels with on that flight, and only while that seat is
+    still held or sold; an infant's fare carries no taxes of its own."""
+    adult_seats = {(seat.passenger.position, seat.segment): seat for seat in seats}
+    lines = []
+    infant_fares = InfantFare.objects.filter(passenger__booking_id=booking.pk).select_related("passenger")
+    for infant_fare in infant_fares:
+        infant = infant_fare.passenger
+        adult_seat = adult_seats.get((infant.travelling_with, infant_fare.segment))
+        if adult_seat is None:
+            continue
+        rule = refund_rules.refund_rule_for(adult_seat) if rules_apply else refund_rules.FULL_REFUND
+        if rule.kind == "full":
+            amount = infant_fare.fare
+        elif rule.kind == "fee":
+            amount = max(Decimal("0"), infant_fare.fare - rule.fee)
+        else:
+            amount = Decimal("0")
+        lines.append(
+            QuoteLine(
+                segment=infant_fare.segment,
+                flight_number=adult_seat.flight.flight_number,
+                passenger=f"{infant.first_name} {infant.last_name}",
+                seat_code="",
+                rule=rule.kind,
+                fee=rule.fee if rule.kind == "fee" else Decimal("0"),
+                price=infant_fare.fare,
+                taxes=Decimal("0"),
+                amount=amount,
+            )
+        )
+    return lines
 
 
 def quote_token_amount(token: str, *, booking: Booking) -> Decimal:

@@ -14,11 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
+from apps.bookings import refund_rules
 from apps.bookings.boarding import boarding_passes
 from apps.bookings.models import Booking, InfantFare, Passenger, SeatAssignment
 from apps.bookings.pricing import passenger_fare
-from apps.bookings.services import booking_check_in, booking_hold_create
+from apps.bookings.refund_rules import RefundRule
+from apps.bookings.services import booking_cancel, booking_check_in, booking_hold_create
 from apps.bookings.services.holds import PassengerRequest, age_on, passenger_types_ensure, travel_date
+from apps.bookings.services.quotes import booking_cancellation_quote
 from apps.bookings.tests.factories import booking_flight, return_flight
 from apps.bookings.tests.test_check_in import flight_in, signed_in
 from apps.bookings.tests.test_journeys import return_pair
@@ -27,6 +30,7 @@ from apps.flights.models import Flight
 from apps.flights.tests.test_views import route_bom_del
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_send, notifications_create
+from apps.payments.models import Refund
 from apps.payments.tests.factories import booking_paid
 
 pytestmark = pytest.mark.django_db
@@ -655,3 +659,20 @@ def test_the_database_refuses_an_infant_without_an_adult_and_an_adult_on_a_lap(c
         Passenger.objects.filter(pk=adult.pk).update(travelling_with=1)
 
     assert booking.passengers.count() == 1
+
+
+def test_cancelling_refunds_the_infants_fare_too_under_its_adults_rule(customer, monkeypatch):
+    booking = paid_family(customer, booking_flight())
+    infant_fare = InfantFare.objects.get(passenger__booking=booking).fare
+
+    full = booking_cancellation_quote(booking=booking, actor=customer)
+    monkeypatch.setattr(refund_rules, "refund_rule_for", lambda seat: RefundRule("fee", Decimal("100")))
+    with_fee = booking_cancellation_quote(booking=booking, actor=customer)
+
+    assert full.amount == booking.total_amount  # the two seats and the infant's fare
+    assert [(line.seat_code, line.amount) for line in full.lines if not line.seat_code] == [("", infant_fare)]
+    assert with_fee.amount == booking.total_amount - 3 * Decimal("100")
+    booking_cancel(booking=booking, actor=customer, expected_refund=with_fee.amount)
+    assert list(Refund.objects.filter(payment__booking=booking).values_list("amount", flat=True)) == [
+        with_fee.amount
+    ]
