@@ -150,7 +150,14 @@ class SeatAssignment(models.Model):
     )
     seat_code = models.CharField(max_length=4)
     cabin = models.CharField(max_length=20, choices=Cabin.choices)
+    # What the seat costs, all in (docs/FARES.md): `fare` is the total, `base_fare` the airline's part
+    # and `taxes` each tax or fee in it, [{"code", "name", "amount"}], written by the hold in the same
+    # INSERT. Seats held before the breakdown was stored have no base fare (the fare is all base).
     fare = models.DecimalField(max_digits=10, decimal_places=2)
+    base_fare = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    taxes = models.JSONField(default=list, blank=True)
+    # The fare family the seat was sold as (a FareFamily code; "" where the flight sold none).
+    fare_family = models.CharField(max_length=20, blank=True, default="")
     active = models.BooleanField(null=True, default=True)
     released_at = models.DateTimeField(null=True, blank=True)
     # Online check-in (apps/bookings/services/check_in.py), per passenger and flight: when, and the

@@ -409,9 +409,20 @@ _HOLD_FLIGHT_COLUMNS = (
     "total_seats",
     "available_seats",
     "seats_taken",
+    "family_fares",
 )
 _HOLD_AIRPLANE_COLUMNS = ("id", "model_name", "registration", "updated_at")
-_HOLD_AIRPORT_COLUMNS = ("id", "iata_code", "name", "time_zone", "city_id")
+# With the charge the airport adds to a departing seat's price (apps/flights/fares.py).
+_HOLD_AIRPORT_COLUMNS = (
+    "id",
+    "iata_code",
+    "name",
+    "time_zone",
+    "city_id",
+    "departure_charge_name",
+    "departure_charge",
+    "departure_charge_currency",
+)
 _HOLD_CITY_COLUMNS = ("id", "name", "country")
 
 

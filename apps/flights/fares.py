@@ -1,0 +1,58 @@
+"""How a price is made (docs/FARES.md): a fare is a price all in, split into a base fare and taxes.
+
+A flight's fares (the cabin columns and its families' prices, `Flight.family_fares`) are what a
+traveller pays per seat: search shows them, times the travellers, as the total. The hold splits each
+seat's price once, in memory, and stores the parts with the seat (`SeatAssignment.base_fare`,
+`taxes`), so the breakdown is never recomputed from settings that may have changed since.
+
+The split, per seat, each line rounded once to the cent (half up):
+1. the departing airport's charge (`Airport.departure_charge`, e.g. "User development fee"), only
+   where its currency is the flight's (an airport's charge in another currency is not converted);
+2. the percentage tax on the base fare, FARE_TAX_PERCENT of the seat's cabin: base = rest ÷ (1 + rate),
+   the tax is the rest minus the base, so base + taxes is exactly the price.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+from apps.flights.models import Airport
+
+CENT = Decimal("0.01")
+AIRPORT_CHARGE_CODE = "AIRPORT"
+
+
+@dataclass(frozen=True)
+class PriceSplit:
+    base_fare: Decimal
+    taxes: list[dict[str, str]]  # [{"code", "name", "amount"}], amounts as text with two decimals
+
+    @property
+    def total(self) -> Decimal:
+        return self.base_fare + sum((Decimal(tax["amount"]) for tax in self.taxes), Decimal("0"))
+
+
+def airport_charge(airport: Airport, currency: str) -> tuple[str, Decimal] | None:
+    """(name, amount) of the charge `airport` makes per departing passenger on a flight sold in
+    `currency`, or None: none set, or set in another currency."""
+    if airport.departure_charge is None or airport.departure_charge_currency != currency:
+        return None
+    return airport.departure_charge_name or "Airport charge", airport.departure_charge
+
+
+def price_split(price: Decimal, *, cabin: str, charge: tuple[str, Decimal] | None) -> PriceSplit:
+    """`price` (all in, one seat) as base fare and taxes. A charge larger than the price is left out
+    (a fare below the airport's charge is the airline's promotion, not a negative base fare)."""
+    taxes: list[dict[str, str]] = []
+    rest = price
+    if charge is not None and charge[1] < price:
+        name, amount = charge
+        taxes.append({"code": AIRPORT_CHARGE_CODE, "name": name, "amount": str(amount.quantize(CENT))})
+        rest -= amount
+    rate = Decimal(settings.FARE_TAX_PERCENT.get(cabin, "0"))
+    base = (rest * 100 / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    tax = (rest - base).quantize(CENT)
+    if tax:
+        taxes.insert(0, {"code": settings.FARE_TAX_CODE, "name": settings.FARE_TAX_NAME, "amount": str(tax)})
+    return PriceSplit(base_fare=base, taxes=taxes)
