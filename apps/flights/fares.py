@@ -12,12 +12,15 @@ The split, per seat, each line rounded once to the cent (half up):
    the tax is the rest minus the base, so base + taxes is exactly the price.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from apps.flights.models import Airport
+from apps.core.db_router import catalogue_read
+from apps.flights.models import Airport, FareFamily
+from apps.flights.search_cache import cached_search
 
 CENT = Decimal("0.01")
 AIRPORT_CHARGE_CODE = "AIRPORT"
@@ -56,3 +59,41 @@ def price_split(price: Decimal, *, cabin: str, charge: tuple[str, Decimal] | Non
     if tax:
         taxes.insert(0, {"code": settings.FARE_TAX_CODE, "name": settings.FARE_TAX_NAME, "amount": str(tax)})
     return PriceSplit(base_fare=base, taxes=taxes)
+
+
+@dataclass(frozen=True)
+class FareOption:
+    """One fare family as a flight sells it, for a party of `travellers`: what search shows."""
+
+    family: FareFamily
+    price: Decimal  # per traveller, all in
+    travellers: int
+
+    @property
+    def total(self) -> Decimal:
+        """The price for the whole party (search's "price for all travellers")."""
+        return self.price * self.travellers
+
+
+def fare_family_catalogue() -> dict[str, FareFamily]:
+    """Every fare family by code, in display order (one small query: a handful of rows)."""
+    return {family.code: family for family in FareFamily.objects.all()}
+
+
+def fare_family_catalogue_cached() -> dict[str, FareFamily]:
+    """`fare_family_catalogue`, cached under the catalogue version like a search's answer (a family's
+    change bumps it: apps/flights/admin.py), for answers built outside a cached body (journeys)."""
+    catalogue, _ = cached_search("fare-families", lambda: catalogue_read(fare_family_catalogue))
+    return catalogue
+
+
+def fare_options(
+    family_fares: Mapping[str, Mapping[str, str]] | None, catalogue: Mapping[str, FareFamily], travellers: int
+) -> list[FareOption]:
+    """The families a flight sells (`Flight.family_fares`), in the catalogue's display order."""
+    sold = family_fares or {}
+    return [
+        FareOption(family=family, price=Decimal(sold[code]["price"]), travellers=travellers)
+        for code, family in catalogue.items()
+        if code in sold
+    ]
