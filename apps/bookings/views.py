@@ -42,6 +42,7 @@ from apps.core.idempotency import (
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
+from apps.flights.fares import fare_option
 from apps.flights.journey_links import JourneyLink, journey_seat_problem
 from apps.flights.models import Flight
 from apps.flights.selectors import SeatStatus, flight_get, flight_list, flight_seat_map
@@ -82,6 +83,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         start.cleaned_data["seats"],
         start.cleaned_data["count"],
     )
+    fare_family = start.cleaned_data["fare_family"].strip().upper() or None
     formset, hold_form, status, passengers = _passenger_forms(request, count)
     if passengers is not None:
         if not seats:
@@ -97,7 +99,11 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
                 passengers=passengers,
-                segments=[{"flight_id": flight_id, "seats": seats}],
+                # The family only when chosen: a page without one keeps its key's fingerprint.
+                segments=[
+                    {"flight_id": flight_id, "seats": seats}
+                    | ({"fare_family": fare_family} if fare_family else {})
+                ],
             )
         except SeatUnavailable as error:
             earlier, own = booking_own_with_seats(user=request.user, flight_id=flight_id, seats=seats)
@@ -114,13 +120,13 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                     request,
                     f"{error.detail} Someone else got there first: here is the seat map as it is now.",
                 )
-            return redirect(_seat_map_url(flight_id, count, seats))
+            return redirect(_seat_map_url(flight_id, count, seats, fare_family))
         except SeatUnknown as error:
             messages.error(request, f"{error.detail} Here is the seat map as it is now.")
-            return redirect(_seat_map_url(flight_id, count, seats))
+            return redirect(_seat_map_url(flight_id, count, seats, fare_family))
         except SoldOut as error:
             messages.error(request, f"Sorry, this flight no longer has {count} seat(s) free. {error.detail}")
-            return redirect(_seat_map_url(flight_id, count))
+            return redirect(_seat_map_url(flight_id, count, fare_family=fare_family))
         except (FlightNotBookable, FlightNotFound) as error:
             messages.error(request, f"{error.detail} Please choose another flight.")
             return redirect("flights:search")
@@ -139,6 +145,11 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         raise Http404("No such flight") from None
     fares = {seat.code: seat for seat in seat_map.seats}
     chosen = [fares[code] for code in seats if code in fares]
+    family = fare_option(flight.family_fares, fare_family or "", count)
+    if family is not None:  # every seat at the family's price (apps/flights/fares.py)
+        estimated_total = family.total
+    else:
+        estimated_total = sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count
     return render(
         request,
         "bookings/passengers.html",
@@ -148,8 +159,9 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             "hold_form": hold_form,
             "chosen": chosen,
             "count": count,
-            "estimated_total": sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count,
-            "seat_map_url": _seat_map_url(flight_id, count, seats),
+            "estimated_total": estimated_total,
+            "fare_family": family,
+            "seat_map_url": _seat_map_url(flight_id, count, seats, fare_family),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
         },
         status=status,
@@ -532,6 +544,15 @@ def booking_cancel_page(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("bookings:list")
 
 
-def _seat_map_url(flight_id: int, travellers: int, seats: list[str] | None = None) -> str:
-    query = urlencode({"travellers": max(1, travellers), "seats": seats or []}, doseq=True)
+def _seat_map_url(
+    flight_id: int, travellers: int, seats: list[str] | None = None, fare_family: str | None = None
+) -> str:
+    query = urlencode(
+        {
+            "travellers": max(1, travellers),
+            "seats": seats or [],
+            **({"fare_family": fare_family} if fare_family else {}),
+        },
+        doseq=True,
+    )
     return f"{reverse('flights:detail', args=[flight_id])}?{query}"

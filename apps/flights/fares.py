@@ -97,3 +97,15 @@ def fare_options(
         for code, family in catalogue.items()
         if code in sold
     ]
+
+
+def fare_option(
+    family_fares: Mapping[str, Mapping[str, str]] | None, code: str, travellers: int
+) -> FareOption | None:
+    """The family `code` as a flight sells it (`Flight.family_fares`), or None where it does not."""
+    if not code or code not in (family_fares or {}):
+        return None
+    options = fare_options(
+        family_fares, {f.code: f for f in FareFamily.objects.filter(code=code)}, travellers
+    )
+    return options[0] if options else None
