@@ -267,6 +267,11 @@ CHILD_FARE_PERCENT = env.int("CHILD_FARE_PERCENT", default=75)
 INFANT_FARE_PERCENT = env.int("INFANT_FARE_PERCENT", default=10)
 BOOKING_LOCK_STRATEGY = env("BOOKING_LOCK_STRATEGY", default="pessimistic")
 BOOKING_MIN_MINUTES_BEFORE_DEPARTURE = env.int("BOOKING_MIN_MINUTES_BEFORE_DEPARTURE", default=30)
+# The percentage tax inside every fare, per cabin (India's GST on air travel: 5 % economy, 12 % the
+# others); a fare is a price all in and is split into base fare and taxes (docs/FARES.md).
+FARE_TAX_CODE = "GST"
+FARE_TAX_NAME = "GST"
+FARE_TAX_PERCENT = {"economy": "5", "premium_economy": "12", "business": "12", "first": "12"}
 SEARCH_CACHE_TTL_SECONDS = env.int("SEARCH_CACHE_TTL_SECONDS", default=30)
 # A journey's next flight leaves at least this long after the previous one lands
 # (apps/flights/journeys.py: journey_connection_problem, which the search and the hold both apply).

@@ -18,6 +18,8 @@ class HoldStartForm(forms.Form):
     """
 
     flight = forms.IntegerField(min_value=1, required=False)
+    # The fare family chosen on the search's results (one-way); the hold checks it is sold there.
+    fare_family = forms.CharField(max_length=20, required=False)
     travellers = forms.IntegerField(min_value=1, max_value=MAX_PARTY_SIZE, required=False)
     count = forms.IntegerField(
         min_value=1,

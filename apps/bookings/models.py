@@ -145,12 +145,17 @@ class Passenger(models.Model):
         """How a refusal names the passenger: "Passenger 3 (infant)"."""
         return f"Passenger {self.position} ({self.type})"
 
-    def infant_fare_on(self, segment: int) -> "InfantFare | None":
-        """An infant's price line on segment `segment` (1-based), or None: as the hold made them
-        (`infant_fares_held`), or `infant_fares` (prefetch them to read many passengers')."""
+    def lap_fares(self) -> list["InfantFare"]:
+        """An infant's price lines, one per segment: as the hold made them (`infant_fares_held`), or
+        `infant_fares` (prefetch them to read many passengers'); none for anyone else."""
+        if not self.is_infant:
+            return []
         held = getattr(self, "infant_fares_held", None)
-        lines = held if held is not None else self.infant_fares.all()
-        return next((line for line in lines if line.segment == segment), None)
+        return list(held if held is not None else self.infant_fares.all())
+
+    def infant_fare_on(self, segment: int) -> "InfantFare | None":
+        """An infant's price line on segment `segment` (1-based), or None."""
+        return next((line for line in self.lap_fares() if line.segment == segment), None)
 
     def seats(self) -> list["SeatAssignment"]:
         """The passenger's seat assignments in journey order: as the hold made them (`seats_held`), or
@@ -186,7 +191,14 @@ class SeatAssignment(models.Model):
     )
     seat_code = models.CharField(max_length=4)
     cabin = models.CharField(max_length=20, choices=Cabin.choices)
+    # What the seat costs, all in (docs/FARES.md): `fare` is the total, `base_fare` the airline's part
+    # and `taxes` each tax or fee in it, [{"code", "name", "amount"}], written by the hold in the same
+    # INSERT. Seats held before the breakdown was stored have no base fare (the fare is all base).
     fare = models.DecimalField(max_digits=10, decimal_places=2)
+    base_fare = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    taxes = models.JSONField(default=list, blank=True)
+    # The fare family the seat was sold as (a FareFamily code; "" where the flight sold none).
+    fare_family = models.CharField(max_length=20, blank=True, default="")
     active = models.BooleanField(null=True, default=True)
     released_at = models.DateTimeField(null=True, blank=True)
     # Online check-in (apps/bookings/services/check_in.py), per passenger and flight: when, and the

@@ -53,6 +53,7 @@ from apps.core.money import money_display
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
+from apps.flights.fares import fare_option
 from apps.flights.journey_links import JourneyLink, journey_seat_problem
 from apps.flights.models import MAX_PARTY_SIZE, Flight
 from apps.flights.selectors import SeatStatus, flight_get, flight_list, flight_seat_map
@@ -95,6 +96,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         start.cleaned_data["count"],
         start.cleaned_data["infants"],
     )
+    fare_family = start.cleaned_data["fare_family"].strip().upper() or None
     formset, hold_form, status, passengers = _passenger_forms(request, count, infants)
     if passengers is not None:
         if not seats:
@@ -110,7 +112,11 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
                 passengers=passengers,
-                segments=[{"flight_id": flight_id, "seats": seats}],
+                # The family only when chosen: a page without one keeps its key's fingerprint.
+                segments=[
+                    {"flight_id": flight_id, "seats": seats}
+                    | ({"fare_family": fare_family} if fare_family else {})
+                ],
             )
         except SeatUnavailable as error:
             earlier, own = booking_own_with_seats(user=request.user, flight_id=flight_id, seats=seats)
@@ -127,13 +133,13 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                     request,
                     f"{error.detail} Someone else got there first: here is the seat map as it is now.",
                 )
-            return redirect(_seat_map_url(flight_id, count, seats))
+            return redirect(_seat_map_url(flight_id, count, seats, fare_family))
         except SeatUnknown as error:
             messages.error(request, f"{error.detail} Here is the seat map as it is now.")
-            return redirect(_seat_map_url(flight_id, count, seats))
+            return redirect(_seat_map_url(flight_id, count, seats, fare_family))
         except SoldOut as error:
             messages.error(request, f"Sorry, this flight no longer has {count} seat(s) free. {error.detail}")
-            return redirect(_seat_map_url(flight_id, count))
+            return redirect(_seat_map_url(flight_id, count, fare_family=fare_family))
         except (FlightNotBookable, FlightNotFound) as error:
             messages.error(request, f"{error.detail} Please choose another flight.")
             return redirect("flights:search")
@@ -154,6 +160,11 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         raise Http404("No such flight") from None
     fares = {seat.code: seat for seat in seat_map.seats}
     chosen = [fares[code] for code in seats if code in fares]
+    family = fare_option(flight.family_fares, fare_family or "", count)
+    if family is not None:  # every seat at the family's price (apps/flights/fares.py)
+        estimated_total = family.total
+    else:
+        estimated_total = sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count
     return render(
         request,
         "bookings/passengers.html",
@@ -163,9 +174,10 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             "hold_form": hold_form,
             "chosen": chosen,
             "count": count,
-            "estimated_total": sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count,
+            "estimated_total": estimated_total,
+            "fare_family": family,
             "add_infant_url": _add_infant_url(request, count, infants),
-            "seat_map_url": _seat_map_url(flight_id, count, seats),
+            "seat_map_url": _seat_map_url(flight_id, count, seats, fare_family),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
             "child_percent": settings.CHILD_FARE_PERCENT,
             "infant_percent": settings.INFANT_FARE_PERCENT,
@@ -629,6 +641,15 @@ def _after_cancel(request: HttpRequest, booking: Booking) -> HttpResponse:
     return redirect("bookings:list")
 
 
-def _seat_map_url(flight_id: int, travellers: int, seats: list[str] | None = None) -> str:
-    query = urlencode({"travellers": max(1, travellers), "seats": seats or []}, doseq=True)
+def _seat_map_url(
+    flight_id: int, travellers: int, seats: list[str] | None = None, fare_family: str | None = None
+) -> str:
+    query = urlencode(
+        {
+            "travellers": max(1, travellers),
+            "seats": seats or [],
+            **({"fare_family": fare_family} if fare_family else {}),
+        },
+        doseq=True,
+    )
     return f"{reverse('flights:detail', args=[flight_id])}?{query}"

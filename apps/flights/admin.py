@@ -1,5 +1,6 @@
 """Staff manage the catalogue here; flight and layout writes go through the services."""
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,7 +20,16 @@ from apps.flights.admin_filters import (
     RouteFilter,
     flight_search_filter,
 )
-from apps.flights.models import CANCELLATION_REASON_MAX_LENGTH, Airplane, Airport, CabinSection, City, Flight
+from apps.flights.models import (
+    CABIN_FARE_FIELDS,
+    CANCELLATION_REASON_MAX_LENGTH,
+    Airplane,
+    Airport,
+    CabinSection,
+    City,
+    FareFamily,
+    Flight,
+)
 from apps.flights.search_cache import catalogue_changed
 from apps.flights.services import (
     FLIGHT_CANCEL_PERMISSIONS,
@@ -32,6 +42,7 @@ from apps.flights.services import (
     flight_validate,
     layout_errors,
 )
+from apps.flights.services.fares import family_fares_errors, flight_family_fares_set
 
 
 class PlaceAdmin(admin.ModelAdmin):
@@ -58,9 +69,37 @@ class CityAdmin(PlaceAdmin):
     search_fields = ["name", "country", "alternative_names"]
 
 
+class AirportAdminForm(forms.ModelForm):
+    class Meta:
+        model = Airport
+        fields = [
+            "iata_code",
+            "name",
+            "city",
+            "time_zone",
+            "latitude",
+            "longitude",
+            "departure_charge_name",
+            "departure_charge",
+            "departure_charge_currency",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        charge, currency = cleaned_data.get("departure_charge"), cleaned_data.get("departure_charge_currency")
+        if charge is not None and not currency:
+            self.add_error("departure_charge_currency", "Give the currency the airport charges in.")
+        if charge is not None and not cleaned_data.get("departure_charge_name"):
+            self.add_error(
+                "departure_charge_name", 'Name the charge as travellers read it, e.g. "User development fee".'
+            )
+        return cleaned_data
+
+
 @admin.register(Airport)
 class AirportAdmin(PlaceAdmin):
-    list_display = ["iata_code", "name", "city", "time_zone"]
+    form = AirportAdminForm
+    list_display = ["iata_code", "name", "city", "time_zone", "departure_charge"]
     list_select_related = ["city"]
     list_filter = ["city__country", "time_zone"]
     search_fields = ["iata_code", "name", "city__name"]
@@ -151,10 +190,57 @@ FLIGHT_FORM_FIELDS = [
 ]
 
 
+def _family_field(code: str) -> str:
+    return f"family_price_{code}"
+
+
 class FlightAdminForm(forms.ModelForm):
+    """The flight's fields, and a price for each fare family (blank: not sold on this flight). A cabin
+    sold in families takes its cheapest family's price (apps/flights/services/fares.py), so its fare
+    field is read-only here."""
+
     class Meta:
         model = Flight
         fields = FLIGHT_FORM_FIELDS
+
+    families: list[FareFamily] = []  # the families with a price field (FlightAdmin.get_form)
+
+    @classmethod
+    def with_families(cls, families: list[FareFamily]) -> type["FlightAdminForm"]:
+        """This form with a price field per family (declared, so the admin lays them out)."""
+        fields = {
+            _family_field(family.code): forms.DecimalField(
+                required=False,
+                max_digits=10,
+                decimal_places=2,
+                label=f"{family.name} ({family.code}) price",
+                help_text=f"{family.get_cabin_display()} cabin; blank: not sold on this flight.",
+            )
+            for family in families
+        }
+        return type(cls.__name__, (cls,), {**fields, "families": families})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sold = self.instance.family_fares or {}
+        for family in self.families:
+            if family.code in sold:
+                self.initial[_family_field(family.code)] = Decimal(sold[family.code]["price"])
+        for entry in sold.values():
+            field = CABIN_FARE_FIELDS[entry["cabin"]]
+            if field in self.fields:
+                self.fields[field].disabled = True
+                self.fields[field].help_text = "The cheapest fare family's price of this cabin."
+
+    def family_prices(self) -> dict[str, Any]:
+        return {
+            family.code: self.cleaned_data[_family_field(family.code)]
+            for family in self.families
+            if self.cleaned_data.get(_family_field(family.code)) is not None
+        }
+
+    def family_prices_changed(self) -> bool:
+        return any(_family_field(family.code) in self.changed_data for family in self.families)
 
     def service_data(self) -> dict[str, Any]:
         fields = self.changed_data if self.instance.pk else FLIGHT_FORM_FIELDS
@@ -170,6 +256,11 @@ class FlightAdminForm(forms.ModelForm):
             for field, messages in (error.errors or {None: [error.detail]}).items():
                 form_field = {"airplane_id": "airplane"}.get(field, field)
                 self.add_error(form_field if form_field in self.fields else None, messages)
+        airplane = self.cleaned_data.get("airplane")
+        if self.family_prices_changed() and airplane is not None:
+            errors = family_fares_errors(airplane_id=airplane.pk, prices=self.family_prices())
+            for code, messages in errors.items():
+                self.add_error(_family_field(code), messages)
         return cleaned_data
 
 
@@ -230,6 +321,12 @@ class FlightAdmin(admin.ModelAdmin):
         return (
             super().get_queryset(request).prefetch_related("departure_airport__city", "arrival_airport__city")
         )
+
+    def get_form(
+        self, request: HttpRequest, obj: Flight | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        kwargs["form"] = FlightAdminForm.with_families(list(FareFamily.objects.all()))
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         if request.user.has_perm("bookings.view_booking"):
@@ -295,6 +392,8 @@ class FlightAdmin(admin.ModelAdmin):
             flight_update(flight_id=obj.pk, data=data)
         else:
             obj.pk = flight_create(**data).pk
+        if form.family_prices_changed():
+            flight_family_fares_set(flight_id=obj.pk, prices=form.family_prices())
         obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: Flight) -> None:
@@ -327,3 +426,33 @@ class FlightAdmin(admin.ModelAdmin):
                 "one being paid right now follows when its payment ends.",
                 messages.SUCCESS,
             )
+
+
+@admin.register(FareFamily)
+class FareFamilyAdmin(admin.ModelAdmin):
+    """A family's rules are the same on every flight; its price is set per flight (the flight's page).
+    Its code and cabin are fixed once created (flights store prices under the code, in that cabin);
+    a family is never deleted here: it stops being sold where its price is removed."""
+
+    list_display = [
+        "code",
+        "name",
+        "cabin",
+        "display_order",
+        "checked_bags",
+        "checked_bag_kg",
+        "refund_rule",
+        "change_allowed",
+    ]
+    list_filter = ["cabin", "refund_rule"]
+    ordering = ["display_order", "code"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: FareFamily | None = None) -> list[str]:
+        return ["code", "cabin"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: FareFamily | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: FareFamily, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        catalogue_changed()  # search answers show the families' rules

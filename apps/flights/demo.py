@@ -21,7 +21,7 @@ import airportsdata
 from django.db import transaction
 from django.utils import timezone
 
-from apps.flights.models import Airplane, Airport, Cabin, CabinSection, City, Flight
+from apps.flights.models import Airplane, Airport, Cabin, CabinSection, City, FareFamily, Flight
 from apps.flights.search_cache import catalogue_changed
 
 SEED = 20260101
@@ -37,6 +37,32 @@ WORLD_AIRPORTS = [
     "JNB", "NBO", "CAI", "ADD",
 ]  # fmt: skip
 AIRPORT_CODES = INDIAN_METROS + INDIAN_CITIES + WORLD_AIRPORTS
+# The user development fee each Indian metro adds to a departing passenger's fare (illustrative
+# amounts of the size Indian airports charge domestic travellers), in rupees.
+DEMO_AIRPORT_CHARGES = {"BOM": "175.00", "DEL": "620.00", "BLR": "306.00", "MAA": "180.00", "HYD": "424.00"}
+# The demo's fare families, with rules like Indian carriers' (docs/FARES.md): the Saver is the
+# cabin's fare column, the Flex costs FLEX_MARKUP more; Business Flex is the business fare.
+DEMO_FARE_FAMILIES = [
+    {
+        "code": "ECO_SAVER", "name": "Economy Saver", "cabin": Cabin.ECONOMY, "display_order": 1,
+        "cabin_bag_kg": 7, "checked_bags": 1, "checked_bag_kg": 15,
+        "refund_rule": FareFamily.RefundRule.NONE, "refund_fee": Decimal("0"),
+        "change_allowed": True, "change_fee": Decimal("3000.00"),
+    },
+    {
+        "code": "ECO_FLEX", "name": "Economy Flex", "cabin": Cabin.ECONOMY, "display_order": 2,
+        "cabin_bag_kg": 7, "checked_bags": 1, "checked_bag_kg": 25,
+        "refund_rule": FareFamily.RefundRule.FEE, "refund_fee": Decimal("1500.00"),
+        "change_allowed": True, "change_fee": Decimal("0"),
+    },
+    {
+        "code": "BUS_FLEX", "name": "Business Flex", "cabin": Cabin.BUSINESS, "display_order": 3,
+        "cabin_bag_kg": 10, "checked_bags": 2, "checked_bag_kg": 32,
+        "refund_rule": FareFamily.RefundRule.FULL, "refund_fee": Decimal("0"),
+        "change_allowed": True, "change_fee": Decimal("0"),
+    },
+]  # fmt: skip
+FLEX_MARKUP = 1.35
 
 # airportsdata names some cities after the airport's municipality; travellers search the city.
 CITY_NAMES = {
@@ -191,6 +217,15 @@ def _load_places() -> tuple[int, int, dict[str, Airport]]:
                 "time_zone": row["tz"],
                 "latitude": row["lat"],
                 "longitude": row["lon"],
+                **(
+                    {
+                        "departure_charge_name": "User development fee",
+                        "departure_charge": Decimal(DEMO_AIRPORT_CHARGES[code]),
+                        "departure_charge_currency": "INR",
+                    }
+                    if code in DEMO_AIRPORT_CHARGES
+                    else {}
+                ),
             },
         )
         airports_created += created
@@ -271,6 +306,13 @@ def _schedule(
                 late_booking = 1.0 + max(0, 14 - days_ahead) * 0.02
                 base = slot_base * weekend * late_booking
                 cabins = cabins_of[airplane.pk]
+                business = _money(base * (3.5 if domestic else 4.2)) if Cabin.BUSINESS in cabins else None
+                families = {
+                    "ECO_SAVER": {"cabin": Cabin.ECONOMY, "price": str(_money(base))},
+                    "ECO_FLEX": {"cabin": Cabin.ECONOMY, "price": str(_money(base * FLEX_MARKUP))},
+                }
+                if business is not None:
+                    families["BUS_FLEX"] = {"cabin": Cabin.BUSINESS, "price": str(business)}
                 yield Flight(
                     flight_number=flight_number,
                     airplane=airplane,
@@ -281,10 +323,9 @@ def _schedule(
                     currency="INR",
                     base_fare=_money(base),
                     premium_economy_fare=_money(base * 1.9) if Cabin.PREMIUM_ECONOMY in cabins else None,
-                    business_fare=_money(base * (3.5 if domestic else 4.2))
-                    if Cabin.BUSINESS in cabins
-                    else None,
+                    business_fare=business,
                     first_fare=_money(base * 8) if Cabin.FIRST in cabins else None,
+                    family_fares=families,
                     gate=gate,
                     status=Flight.Status.SCHEDULED,
                     total_seats=airplane.capacity,
@@ -310,6 +351,8 @@ def demo_data_load(
     with transaction.atomic():
         cities, airports_created, airports = _load_places()
         airplanes, fleet = _load_fleet()
+        for family in DEMO_FARE_FAMILIES:
+            FareFamily.objects.get_or_create(code=family["code"], defaults=family)
         catalogue_changed()
     progress(
         f"Places: {cities} cities and {airports_created} airports added ({len(airports)} in the network)."

@@ -35,6 +35,7 @@ FLIGHT_HOLD_COLUMNS = (
     "premium_economy_fare",
     "business_fare",
     "first_fare",
+    "family_fares",
 )
 
 

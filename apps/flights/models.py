@@ -63,9 +63,25 @@ class Airport(TimeStampedModel):
     time_zone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Asia/Kolkata")
     latitude = models.FloatField()
     longitude = models.FloatField()
+    # A fee the airport charges each departing passenger (e.g. India's "User development fee"), in
+    # the airport's currency. It is part of a fare's price only on flights sold in that same
+    # currency (docs/FARES.md, "How a price is made"); None: the airport charges nothing.
+    departure_charge_name = models.CharField(max_length=60, blank=True, default="")
+    departure_charge = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    departure_charge_currency = models.CharField(
+        max_length=3, blank=True, default="", validators=[currency_validator]
+    )
 
     class Meta:
         ordering = ["iata_code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(departure_charge__isnull=True) | Q(departure_charge__gt=0),
+                name="airport_departure_charge_positive",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.iata_code} {self.name}"
@@ -130,6 +146,12 @@ class Flight(TimeStampedModel):
     premium_economy_fare = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     business_fare = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     first_fare = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # The price of each fare family sold on this flight, {code: {"cabin": cabin, "price": "4599.00"}},
+    # written only by `flight_family_fares_set` (apps/flights/services/fares.py), which also keeps
+    # each cabin's fare column above at its cheapest family. A column of the flight row rather than a
+    # table: a hold reads and locks that row anyway, so its families' prices come with it and the
+    # hold keeps its statements (docs/PROFILE.md, docs/FARES.md).
+    family_fares = models.JSONField(default=dict, blank=True, editable=False)
     gate = models.CharField(max_length=8, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     # Why the airline cancelled the flight, in words for its travellers (the website, the emails);
@@ -183,6 +205,23 @@ class Flight(TimeStampedModel):
         """The fare of a seat in `cabin`, None where the flight sells no such cabin."""
         return getattr(self, CABIN_FARE_FIELDS[cabin])
 
+    def family_fare(self, code: str) -> tuple[str, Decimal] | None:
+        """(cabin, price) of the fare family `code` on this flight, None where it is not sold here."""
+        entry = self.family_fares.get(code) if isinstance(self.family_fares, dict) else None
+        if entry is None:
+            return None
+        return entry["cabin"], Decimal(entry["price"])
+
+    def cheapest_family(self, cabin: str) -> str:
+        """The code of the cheapest family sold in `cabin` on this flight ("" where none is): what a
+        seat without a chosen family is sold as (its cabin's fare column holds the same price)."""
+        prices = [
+            (Decimal(entry["price"]), code)
+            for code, entry in (self.family_fares or {}).items()
+            if entry["cabin"] == cabin
+        ]
+        return min(prices)[1] if prices else ""
+
     # --- The sale rule: one place decides whether a flight can still be sold (held or paid). -------
 
     @staticmethod
@@ -221,6 +260,55 @@ class Flight(TimeStampedModel):
     def has_departed(self, now: datetime) -> bool:
         """Marked departed, or its departure time has passed."""
         return self.status == self.Status.DEPARTED or self.departure_time <= now
+
+
+class FareFamily(TimeStampedModel):
+    """A fare sold in one cabin with its rules: bags, refund and change (docs/FARES.md).
+
+    Its price differs per flight (`Flight.family_fares`); the rules are the same on every flight.
+    `child_percent` and `infant_percent` are the share of the adult fare a child or an infant pays.
+    """
+
+    class RefundRule(models.TextChoices):
+        NONE = "none", "Non-refundable (taxes only)"
+        FEE = "fee", "Refundable for a fee"
+        FULL = "full", "Fully refundable"
+
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        validators=[
+            RegexValidator(r"^[A-Z][A-Z0-9_]{1,19}$", "Upper-case letters, digits and _, e.g. ECO_SAVER.")
+        ],
+    )
+    name = models.CharField(max_length=60)
+    cabin = models.CharField(max_length=20, choices=Cabin.choices)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    cabin_bag_kg = models.PositiveSmallIntegerField(default=7)
+    checked_bags = models.PositiveSmallIntegerField(default=1)
+    checked_bag_kg = models.PositiveSmallIntegerField(default=15)
+    refund_rule = models.CharField(max_length=4, choices=RefundRule.choices, default=RefundRule.NONE)
+    refund_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    change_allowed = models.BooleanField(default=False)
+    change_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    child_percent = models.PositiveSmallIntegerField(default=75)
+    infant_percent = models.PositiveSmallIntegerField(default=10)
+
+    class Meta:
+        verbose_name_plural = "fare families"
+        ordering = ["display_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_fee__gte=0) & Q(change_fee__gte=0), name="fare_family_fees_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(child_percent__lte=100) & Q(infant_percent__lte=100),
+                name="fare_family_percents_at_most_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
 
 
 # The fare column of each cabin; economy's fare is the flight's base fare (what search filters on).

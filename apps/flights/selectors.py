@@ -116,9 +116,11 @@ def _joined_column(name: str) -> tuple[str, type[models.Model], str]:
     return f"{alias}.{field.column}", model, attname
 
 
-_ROW_COLUMNS = [_joined_column(name) for name in FLIGHT_ROW_FIELDS]
-_ROW_SELECT = ", ".join(column for column, _, _ in _ROW_COLUMNS)
-_ROW_FIELDS = [(model, attname) for _, model, attname in _ROW_COLUMNS]
+# A search row also carries the flight's fare families' prices (shown beside it, not in FlightOutput).
+SEARCH_ROW_FIELDS = (*FLIGHT_ROW_FIELDS, "family_fares")
+_ROW_COLUMNS = [_joined_column(name) for name in SEARCH_ROW_FIELDS]
+_SEARCH_ROW_SELECT = ", ".join(column for column, _, _ in _ROW_COLUMNS)
+_SEARCH_ROW_FIELDS = [(model, attname) for _, model, attname in _ROW_COLUMNS]
 _SORT_COLUMNS = {
     "departure_time": "f.departure_time",
     "arrival_time": "f.arrival_time",
@@ -135,7 +137,7 @@ def _catalogue_cursor() -> CursorWrapper:
 
 @dataclass(frozen=True, slots=True)
 class FlightSearchPage:
-    rows: list[dict[str, Any]]  # FLIGHT_ROW_FIELDS of each flight on the page
+    rows: list[dict[str, Any]]  # SEARCH_ROW_FIELDS of each flight on the page
     count: int  # of all the flights found
 
 
@@ -166,7 +168,7 @@ def flight_search_page(
     order.append("f.id ASC")
     with _catalogue_cursor() as cursor:
         cursor.execute(
-            f"SELECT {_ROW_SELECT}, COUNT(*) OVER (){_FLIGHT_JOINS} WHERE {where}"
+            f"SELECT {_SEARCH_ROW_SELECT}, COUNT(*) OVER (){_FLIGHT_JOINS} WHERE {where}"
             f" ORDER BY {', '.join(order)} LIMIT %s OFFSET %s",
             [*params, page_size, (page - 1) * page_size],
         )
@@ -178,9 +180,9 @@ def flight_search_page(
         else:  # past the last page: how far that is needs a count of its own
             cursor.execute(f"SELECT COUNT(*){_FLIGHT_JOINS} WHERE {where}", params)
             (count,) = cursor.fetchone()
-    convert = row_converter(_ROW_FIELDS)
+    convert = row_converter(_SEARCH_ROW_FIELDS)
     return FlightSearchPage(
-        rows=[dict(zip(FLIGHT_ROW_FIELDS, convert(row[:-1]), strict=True)) for row in found], count=count
+        rows=[dict(zip(SEARCH_ROW_FIELDS, convert(row[:-1]), strict=True)) for row in found], count=count
     )
 
 
@@ -409,9 +411,20 @@ _HOLD_FLIGHT_COLUMNS = (
     "total_seats",
     "available_seats",
     "seats_taken",
+    "family_fares",
 )
 _HOLD_AIRPLANE_COLUMNS = ("id", "model_name", "registration", "updated_at")
-_HOLD_AIRPORT_COLUMNS = ("id", "iata_code", "name", "time_zone", "city_id")
+# With the charge the airport adds to a departing seat's price (apps/flights/fares.py).
+_HOLD_AIRPORT_COLUMNS = (
+    "id",
+    "iata_code",
+    "name",
+    "time_zone",
+    "city_id",
+    "departure_charge_name",
+    "departure_charge",
+    "departure_charge_currency",
+)
 _HOLD_CITY_COLUMNS = ("id", "name", "country")
 
 

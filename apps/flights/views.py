@@ -1,3 +1,4 @@
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.utils.http import urlencode
 from apps.core.db_router import catalogue_read
 from apps.core.templatetags.airline import hours_minutes
 from apps.flights.exceptions import FlightNotFound
+from apps.flights.fares import fare_family_catalogue_cached, fare_option, fare_options
 from apps.flights.forms import TRIP_CHOICES, FlightSearchForm, SeatChoiceForm
 from apps.flights.journey_links import (
     JourneyLink,
@@ -81,6 +83,10 @@ def results(request: HttpRequest) -> HttpResponse:
     elif form.is_valid():
         criteria = form.criteria()
         page, cache_hit = _results_page(criteria, request.GET.get("page"))
+        if page.object_list:  # each flight's fare families, priced for the party (the page's own copies)
+            catalogue = fare_family_catalogue_cached()
+            for flight in page.object_list:
+                flight.fare_options = fare_options(flight.family_fares, catalogue, _travellers(form))
         if criteria.trip_date:
             fare_days = _fare_days(criteria, criteria.trip_date, request.GET.copy(), form.origin_today())
     query = request.GET.copy()
@@ -329,8 +335,21 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
             "flights/flight_closed.html",
             {"flight": flight, "reason": sale_closed, "search_url": f"{reverse('flights:results')}?{search}"},
         )
-    cabins = _cabins(seat_map.seats)
-    available = [seat for seat in seat_map.seats if seat.status == "available" and seat.fare is not None]
+    # A fare family chosen on the results (one-way): its cabin's seats at its price, the others not
+    # on sale in it (the hold takes seats in that cabin only: apps/bookings/services/holds.py).
+    fare_family = (
+        None if journey is not None else fare_option(flight.family_fares, _family_code(request), travellers)
+    )
+    seats = seat_map.seats
+    if fare_family is not None:
+        seats = [
+            dataclasses.replace(
+                seat, fare=fare_family.price if seat.cabin == fare_family.family.cabin else None
+            )
+            for seat in seats
+        ]
+    cabins = _cabins(seats)
+    available = [seat for seat in seats if seat.status == "available" and seat.fare is not None]
     # Seats chosen before (e.g. when one of them was taken meanwhile) stay chosen while still free.
     free = {seat.code for seat in available}
     if journey is None:
@@ -340,7 +359,7 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
     chosen = [code if code in free else "" for code in previous] + [""] * (travellers - len(previous))
     # The seat map is one tab stop (arrow keys move within it, airline.js): the first chosen seat, else
     # the first free one, else the first seat.
-    first_seat = next(iter(available or seat_map.seats), None)
+    first_seat = next(iter(available or seats), None)
     tab_stop = next((code for code in chosen if code), first_seat.code if first_seat else None)
     return render(
         request,
@@ -355,9 +374,15 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
             "traveller_seats": list(enumerate(chosen, start=1)),
             "travellers": travellers,
             "tab_stop": tab_stop,
+            "fare_family": fare_family,
             "journey": journey and _journey_seat_map_mode(journey, position),
         },
     )
+
+
+def _family_code(request: HttpRequest) -> str:
+    """The fare family named in the address (a code, upper-cased; "" for none)."""
+    return request.GET.get("fare_family", "").strip().upper()[:20]
 
 
 def _journey_seat_map_mode(journey: JourneyLink, position: int) -> dict:

@@ -25,6 +25,7 @@ from apps.bookings.access import manage_link_token
 from apps.bookings.boarding import boarding_pass_path, boarding_passes
 from apps.bookings.events import BookingSegmentMoved, PaymentReceipt
 from apps.bookings.models import Booking, Passenger, SeatAssignment
+from apps.bookings.pricing import price_breakdown
 from apps.bookings.services.check_in import check_in_window
 from apps.core.money import money_display
 from apps.core.templatetags.airline import local_time
@@ -278,11 +279,26 @@ def booking_email_context(
         "manage_url": _site_url(reverse("bookings:manage_link", args=[manage_link_token(booking)])),
     }
     if receipt is not None:
+        # How the amount is made (docs/FARES.md), from the seats already read: base fares, each tax.
+        breakdown = price_breakdown(
+            (seat for passenger in booked for seat in passenger.seats()),
+            (line for passenger in booked for line in passenger.lap_fares()),
+        )
         context["payment"] = {
             "amount": money_display(receipt.amount, receipt.currency, symbol=False),
             "reference": receipt.gateway_reference,
             "method": _payment_method_label(receipt.payment_method),
             "date": local_time(receipt.paid_at, departure_airport),
+            "price": [
+                {
+                    "name": "Base fare",
+                    "amount": money_display(breakdown.base_fare, booking.currency, symbol=False),
+                },
+                *(
+                    {"name": tax.name, "amount": money_display(tax.amount, booking.currency, symbol=False)}
+                    for tax in breakdown.taxes
+                ),
+            ],
         }
     return context
 

@@ -21,6 +21,11 @@ from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 
 NAME_MAX_LENGTH = 100
 SEAT_MAX_LENGTH = 4
+FARE_FAMILY_MAX_LENGTH = 20  # FareFamily.code
+FARE_FAMILY_HELP = (
+    "A fare family sold on this flight (its code, e.g. ECO_FLEX: the search shows each flight's); every seat "
+    "is then in that family's cabin at its price. Leave out for each cabin's cheapest family."
+)
 ID_MAX = 2**63 - 1  # a BIGINT primary key
 
 
@@ -54,6 +59,7 @@ class HoldInput(serializers.Serializer):
         help_text="One seat code per seated passenger (adults and children, in passenger order; infants "
         "have none), e.g. 12A; leave out to have seats assigned.",
     )
+    fare_family = StringField(max_length=FARE_FAMILY_MAX_LENGTH, required=False, help_text=FARE_FAMILY_HELP)
 
 
 class JourneyHoldInput(serializers.Serializer):
@@ -67,6 +73,9 @@ class JourneyHoldInput(serializers.Serializer):
             max_length=MAX_PARTY_SIZE,
             help_text="One seat code per seated passenger (not infants) on this flight; leave out to have "
             "seats assigned.",
+        )
+        fare_family = StringField(
+            max_length=FARE_FAMILY_MAX_LENGTH, required=False, help_text=FARE_FAMILY_HELP
         )
 
     segments = SegmentInput(
@@ -91,7 +100,7 @@ _PASSENGER_TYPES = {str(value): value for value in Passenger.Type.values}
 
 def hold_input(data: Any) -> dict[str, Any]:
     """`data` checked against HoldInput: {flight_id, passengers: [{first_name, last_name, type,
-    date_of_birth?, travelling_with?}], seats?}.
+    date_of_birth?, travelling_with?}], seats?, fare_family?}.
 
     Raises ValidationFailed (400) with `errors` keyed as the API flattens a serializer's errors.
     """
@@ -133,17 +142,22 @@ def hold_input(data: Any) -> dict[str, Any]:
             _text({"seat": seat}, "seat", f"seats.{index}", errors, max_length=SEAT_MAX_LENGTH)
             for index, seat in enumerate(seats)
         ]
+    fare_family = None
+    if "fare_family" in data:
+        fare_family = _text(data, "fare_family", "fare_family", errors, max_length=FARE_FAMILY_MAX_LENGTH)
     if errors:
         raise _invalid(errors)
     cleaned: dict[str, Any] = {"flight_id": flight_id, "passengers": cleaned_passengers}
     if cleaned_seats is not None:
         cleaned["seats"] = cleaned_seats
+    if fare_family is not None:
+        cleaned["fare_family"] = fare_family
     return cleaned
 
 
 def _journey_hold_input(data: dict) -> dict[str, Any]:
     """A journey's hold checked by its serializer (not the one-way hot path): {segments, passengers}."""
-    if "flight_id" in data or "seats" in data:
+    if "flight_id" in data or "seats" in data or "fare_family" in data:
         raise _invalid({"segments": ["Give either flight_id (and seats) or segments, not both."]})
     serializer = JourneyHoldInput(data=data)
     if not serializer.is_valid():

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.bookings.models import Booking, Passenger, Segment
+from apps.bookings.pricing import PriceBreakdown, price_breakdown
 from apps.bookings.services.quotes import CancellationQuote
 from apps.flights.api.serializers import FlightOutput, datetime_text, flight_body, money_text
 
@@ -49,6 +50,20 @@ class SegmentOutput(serializers.Serializer):
         return [seat.seat_code if seat is not None and seat.active else None for _, seat in segment.seats]
 
 
+class TaxOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="GST, or AIRPORT for the departing airport's charge.")
+    name = serializers.CharField(help_text='As the traveller reads it, e.g. "User development fee".')
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class PriceOutput(serializers.Serializer):
+    base_fare = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Every seat's base fare.")
+    taxes = TaxOutput(many=True, help_text="Each tax or fee, summed over the seats.")
+    total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Base fare and taxes: the booking's total_amount."
+    )
+
+
 class BookingOutput(serializers.Serializer):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Booking.Status.choices)
@@ -61,14 +76,36 @@ class BookingOutput(serializers.Serializer):
         help_text="Seat codes held or sold on the first flight, e.g. 12A."
     )
     total_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    price = serializers.SerializerMethodField(help_text="How total_amount is made (docs/FARES.md).")
     currency = serializers.CharField()
     hold_expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(PriceOutput)
+    def get_price(self, booking: Booking) -> dict[str, Any]:
+        passengers = booking.passengers.all()
+        return price_body(
+            price_breakdown(
+                (seat for passenger in passengers for seat in passenger.seats()),
+                (line for passenger in passengers for line in passenger.lap_fares()),
+            )
+        )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_seats(self, booking: Booking) -> list[str]:
         codes = (_active_seat_code(passenger) for passenger in booking.passengers.all())
         return [code for code in codes if code]
+
+
+def price_body(breakdown: PriceBreakdown) -> dict[str, Any]:
+    """PriceOutput's JSON."""
+    return {
+        "base_fare": money_text(breakdown.base_fare),
+        "taxes": [
+            {"code": tax.code, "name": tax.name, "amount": money_text(tax.amount)} for tax in breakdown.taxes
+        ],
+        "total": money_text(breakdown.total),
+    }
 
 
 def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str, Any]:
@@ -93,6 +130,10 @@ def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str,
                     "seats": [_active_seat_code(passenger, position) for passenger in passengers],
                 }
             )
+    breakdown = price_breakdown(
+        (seat for passenger in passengers for seat in passenger.seats()),
+        (line for passenger in passengers for line in passenger.lap_fares()),
+    )
     return {
         "reference": booking.reference,
         "status": booking.status,
@@ -111,6 +152,7 @@ def booking_body(booking: Booking, passengers: Sequence[Passenger]) -> dict[str,
         ],
         "seats": [seat for seat in seats if seat],
         "total_amount": money_text(booking.total_amount),
+        "price": price_body(breakdown),
         "currency": booking.currency,
         "hold_expires_at": datetime_text(booking.hold_expires_at),
         "created_at": datetime_text(booking.created_at),

@@ -10,6 +10,7 @@ transaction). The hot flight row's lock hold time is the ceiling on throughput (
 """
 
 import itertools
+import json
 import logging
 import random
 import secrets
@@ -44,6 +45,7 @@ from apps.core.db import retry_on_lock_conflict
 from apps.core.exceptions import Busy, ValidationFailed
 from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
+from apps.flights.fares import airport_charge, fare_family_catalogue_cached, price_split
 from apps.flights.journeys import journey_connection_problem
 from apps.flights.locks import flight_lock_for_hold
 from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS, Cabin, Flight
@@ -73,8 +75,9 @@ class SegmentRequest:
 
     position: int  # 1-based, in journey order
     flight: Flight  # with its airplane, airports and cities
-    plan: SeatPlan  # the seats the flight sells
+    plan: SeatPlan  # the seats the flight sells (the chosen family's cabin only, where one is chosen)
     requested: list[Seat] | None  # None: assign seats
+    fare_family: str | None = None  # the code chosen; None: each seat's cabin's cheapest family
 
     def label(self, segments: int) -> str:
         """How an answer names this segment: "" for a one-flight booking."""
@@ -128,13 +131,15 @@ def booking_hold_create(
     passengers: Sequence[Mapping[str, str]],
     flight_id: int | None = None,
     seats: Sequence[str] | None = None,
+    fare_family: str | None = None,
     segments: Sequence[Mapping[str, Any]] | None = None,
     before_commit: BeforeCommit | None = None,
 ) -> Booking:
     """Hold one seat per passenger on a flight, or on each flight of a journey, for BOOKING_HOLD_SECONDS.
 
-    A one-way hold names `flight_id` (and optionally `seats`); a journey (return, multi-city) names
-    `segments`, 1 to MAX_SEGMENTS of {"flight_id", optional "seats"} in travel order, different flights
+    A one-way hold names `flight_id` (and optionally `seats` and `fare_family`); a journey (return,
+    multi-city) names `segments`, 1 to MAX_SEGMENTS of {"flight_id", optional "seats", optional
+    "fare_family"} in travel order, different flights
     in one currency, each leaving at least JOURNEY_MIN_CONNECTION_MINUTES after the previous lands
     (`journey_connection_problem`). All or nothing: every segment's seats are taken in one transaction,
     the flights locked by ascending id (docs/ARCHITECTURE.md, "Locks"); if any segment cannot be held,
@@ -148,8 +153,12 @@ def booking_hold_create(
     Rules per flight: requested seats (one per adult or child in passenger order, none
     repeated) must exist on the airplane and be free, otherwise seats are assigned (cheapest cabin first,
     passengers of one booking together); the flight must be on sale (`Flight.sale_closed_reason`);
-    the amount is the sum of the seats' cabin fares (`passenger_fare` of them for a child; for an
-    infant, of its adult's cabin fare on each flight), in the flights' currency. BOOKING_LOCK_STRATEGY
+    a fare family (a code sold on that flight, `Flight.family_fares`, else ValidationFailed naming
+    `fare_family` or `segments.<i>.fare_family`) puts every seat of the segment in the family's cabin
+    at its price; without one each seat costs its cabin's fare (its cheapest family). A child pays
+    `passenger_fare` of its seat's price, an infant of its adult's on each flight (the family's
+    shares). Each seat stores its price split into base fare and taxes (apps/flights/fares.py); the
+    amount is the sum of the seats' and infants' prices, in the flights' currency. BOOKING_LOCK_STRATEGY
     (read per call) picks how the flights' inventory is protected. Publishes `booking_held` and
     audits "created" in the same transaction, and calls `before_commit(booking)` last in it; later
     log lines of the request carry the booking reference.
@@ -168,7 +177,9 @@ def booking_hold_create(
     request = _hold_request_build(
         user=user,
         passengers=passengers,
-        segments=_segments_given(flight_id=flight_id, seats=seats, segments=segments),
+        segments=_segments_given(
+            flight_id=flight_id, seats=seats, fare_family=fare_family, segments=segments
+        ),
         before_commit=before_commit,
     )
     for _ in range(REFERENCE_ATTEMPTS):
@@ -188,14 +199,18 @@ def booking_hold_create(
 
 
 def _segments_given(
-    *, flight_id: int | None, seats: Sequence[str] | None, segments: Sequence[Mapping[str, Any]] | None
-) -> list[tuple[int, Sequence[str] | None]]:
-    """(flight id, seats) per segment, from either form of the request."""
+    *,
+    flight_id: int | None,
+    seats: Sequence[str] | None,
+    fare_family: str | None,
+    segments: Sequence[Mapping[str, Any]] | None,
+) -> list[tuple[int, Sequence[str] | None, str | None]]:
+    """(flight id, seats, fare family) per segment, from either form of the request."""
     if segments is None:
         if flight_id is None:
             raise ValidationFailed("Name a flight.", errors={"flight_id": ["This field is required."]})
-        return [(flight_id, seats)]
-    if flight_id is not None or seats:
+        return [(flight_id, seats, fare_family or None)]
+    if flight_id is not None or seats or fare_family:
         raise ValidationFailed(
             "Give either flight_id (and seats) or segments, not both.",
             errors={"segments": ["Give either flight_id or segments."]},
@@ -205,8 +220,11 @@ def _segments_given(
             f"A booking has 1 to {MAX_SEGMENTS} flights.",
             errors={"segments": [f"Give from 1 to {MAX_SEGMENTS} flights."]},
         )
-    given = [(segment["flight_id"], segment.get("seats")) for segment in segments]
-    ids = [flight for flight, _ in given]
+    given = [
+        (segment["flight_id"], segment.get("seats"), segment.get("fare_family") or None)
+        for segment in segments
+    ]
+    ids = [flight for flight, _, _ in given]
     if len(set(ids)) != len(ids):
         raise ValidationFailed(
             "A flight appears twice in the journey.", errors={"segments": ["Each flight can be booked once."]}
@@ -218,14 +236,14 @@ def _hold_request_build(
     *,
     user: User,
     passengers: Sequence[Mapping[str, str]],
-    segments: list[tuple[int, Sequence[str] | None]],
+    segments: list[tuple[int, Sequence[str] | None, str | None]],
     before_commit: BeforeCommit | None,
 ) -> HoldRequest:
     cleaned = _passengers_clean(passengers)
     count = sum(1 for passenger in cleaned if passenger.seated)
     built = [
-        _segment_request_build(position, flight_id, seats, count=count, segments=len(segments))
-        for position, (flight_id, seats) in enumerate(segments, start=1)
+        _segment_request_build(position, flight_id, seats, family, count=count, segments=len(segments))
+        for position, (flight_id, seats, family) in enumerate(segments, start=1)
     ]
     _journey_ensure(built)
     passenger_types_ensure(cleaned, travel_date=travel_date(built[0].flight))
@@ -233,18 +251,35 @@ def _hold_request_build(
 
 
 def _segment_request_build(
-    position: int, flight_id: int, seats: Sequence[str] | None, *, count: int, segments: int
+    position: int,
+    flight_id: int,
+    seats: Sequence[str] | None,
+    fare_family: str | None,
+    *,
+    count: int,
+    segments: int,
 ) -> SegmentRequest:
     field = "seats" if segments == 1 else f"segments.{position - 1}.seats"
     codes = _seat_codes_clean(seats, count, field=field)
     flight = flight_get_for_hold(flight_id=flight_id)
     prefix = f"Flight {position} ({flight.flight_number}): " if segments > 1 else ""
     _bookable_ensure(flight, timezone.now(), prefix=prefix)
-    priced_cabins = frozenset(cabin for cabin in Cabin.values if flight.fare_for(cabin) is not None)
+    if fare_family is not None:
+        family = flight.family_fare(fare_family)
+        if family is None:
+            family_field = "fare_family" if segments == 1 else f"segments.{position - 1}.fare_family"
+            message = f"Fare family {fare_family!r} is not sold on flight {flight.flight_number}."
+            raise ValidationFailed(prefix + message, errors={family_field: [message]})
+        priced_cabins = frozenset({family[0]})
+    else:
+        priced_cabins = frozenset(cabin for cabin in Cabin.values if flight.fare_for(cabin) is not None)
     plan = seat_plan(airplane_layout(flight.airplane_id, flight.airplane.updated_at), priced_cabins)
     requested = None
     if codes:
         unknown = [code for code in codes if code not in plan.by_code]
+        if unknown and fare_family is not None:
+            message = f"Seats of fare family {fare_family} are in its cabin only: not {', '.join(unknown)}."
+            raise ValidationFailed(prefix + message, errors={field: [message]})
         if unknown:
             raise SeatUnknown(
                 f"{prefix}No such seat on this flight: {', '.join(unknown)}.",
@@ -253,7 +288,9 @@ def _segment_request_build(
         requested = [plan.by_code[code] for code in codes]
         # Taken already when the flight was read: refused without touching the lock.
         _requested_free_ensure(requested, flight.seats_taken, prefix=prefix, field=field)
-    return SegmentRequest(position=position, flight=flight, plan=plan, requested=requested)
+    return SegmentRequest(
+        position=position, flight=flight, plan=plan, requested=requested, fare_family=fare_family
+    )
 
 
 def _journey_ensure(segments: list[SegmentRequest]) -> None:
@@ -596,26 +633,27 @@ def _booking_insert(
     first = priced_by[request.flight.pk]
     seated = [passenger for passenger in request.passengers if passenger.seated]
     infants = [passenger for passenger in request.passengers if not passenger.seated]
-    fares = []  # per segment, per seated passenger
+    prices = []  # per segment, per seated passenger: (family code, price, its split)
     infant_fares = []  # per segment, per infant
     for segment, segment_seats in zip(request.segments, seats, strict=True):
         flight = priced_by[segment.flight.pk]
-        adult_fares = {
-            passenger.position: flight.fare_for(seat.cabin)
-            for passenger, seat in zip(seated, segment_seats, strict=True)
-        }
-        fares.append(
-            [
-                passenger_fare(adult_fares[passenger.position], passenger.type, currency=first.currency)
-                for passenger in seated
-            ]
-        )
+        charge = airport_charge(segment.flight.departure_airport, flight.currency)
+        adults = {}  # position → (family code, an adult's price) of each seat
+        segment_prices = []
+        for passenger, seat in zip(seated, segment_seats, strict=True):
+            code, adult_price = _seat_price(flight, segment, seat)
+            adults[passenger.position] = (code, adult_price)
+            price = _passenger_price(adult_price, passenger.type, code, first.currency)
+            segment_prices.append((code, price, price_split(price, cabin=seat.cabin, charge=charge)))
+        prices.append(segment_prices)
         infant_fares.append(
             [
-                passenger_fare(adult_fares[infant.travelling_with], infant.type, currency=first.currency)
+                _passenger_price(price, infant.type, code, first.currency)
                 for infant in infants
+                for code, price in [adults[infant.travelling_with]]
             ]
         )
+    fares = [[price for _, price, _ in segment_prices] for segment_prices in prices]
     booking = Booking(
         reference=_reference_new(),
         owner=request.user,
@@ -673,14 +711,19 @@ def _booking_insert(
                 seat_code=seat.code,
                 cabin=seat.cabin,
                 fare=fare,
+                base_fare=split.base_fare,
+                taxes=split.taxes,
+                fare_family=family,
             )
-            for segment, segment_seats, segment_fares in zip(request.segments, seats, fares, strict=True)
-            for passenger, seat, fare in zip(seated_passengers, segment_seats, segment_fares, strict=True)
+            for segment, segment_seats, segment_prices in zip(request.segments, seats, prices, strict=True)
+            for passenger, seat, (family, fare, split) in zip(
+                seated_passengers, segment_seats, segment_prices, strict=True
+            )
         ]
         cursor.execute(
             f"INSERT INTO {SeatAssignment._meta.db_table} (flight_id, booking_id, passenger_id, segment,"
-            " seat_code, cabin, fare, active)"
-            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s, %s)'] * len(assignments))}",
+            " seat_code, cabin, fare, base_fare, taxes, fare_family, active)"
+            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)'] * len(assignments))}",
             [
                 value
                 for assignment in assignments
@@ -692,6 +735,9 @@ def _booking_insert(
                     assignment.seat_code,
                     assignment.cabin,
                     ops.adapt_decimalfield_value(assignment.fare, 10, 2),
+                    ops.adapt_decimalfield_value(assignment.base_fare, 10, 2),
+                    json.dumps(assignment.taxes),
+                    assignment.fare_family,
                     True,
                 )
             ],
@@ -743,6 +789,30 @@ def _booking_insert(
         detail=detail,
     )
     return booking
+
+
+def _seat_price(flight: Flight, segment: SegmentRequest, seat: Seat) -> tuple[str, Decimal]:
+    """(family code, an adult's price) of one seat, priced by `flight` (the locked row, where the
+    strategy locks): the chosen family's price, else the cabin's fare and its cheapest family."""
+    if segment.fare_family is not None:
+        family = flight.family_fare(segment.fare_family)
+        if family is None:  # staff stopped selling it between the read and the lock
+            message = f"Fare family {segment.fare_family!r} is no longer sold on this flight."
+            raise ValidationFailed(message, errors={"fare_family": [message]})
+        code, price = segment.fare_family, family[1]
+    else:
+        code, price = flight.cheapest_family(seat.cabin), flight.fare_for(seat.cabin)
+    return code, price
+
+
+def _passenger_price(adult_price: Decimal, passenger_type: str, family_code: str, currency: str) -> Decimal:
+    """What a passenger of `passenger_type` pays where an adult pays `adult_price` in the family
+    `family_code`: the family's child or infant share (its rules are read only for a child or an
+    infant, so an adults-only hold reads no family)."""
+    if passenger_type == Passenger.Type.ADULT:
+        return adult_price
+    family = fare_family_catalogue_cached().get(family_code) if family_code else None
+    return passenger_fare(adult_price, passenger_type, family, currency=currency)
 
 
 def _passengers_insert(cursor, passengers: list[Passenger]) -> None:

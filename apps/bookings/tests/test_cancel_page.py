@@ -9,9 +9,11 @@ import pytest
 
 from apps.bookings import refund_rules
 from apps.bookings.models import Booking
+from apps.bookings.pricing import seat_taxes
 from apps.bookings.refund_rules import RefundRule
 from apps.bookings.tests.test_money_pages import hold, money_words, signed_in
 from apps.bookings.tests.test_views import paid
+from apps.core.templatetags.airline import money
 from apps.flights.tests.test_views import Route, route_bom_del
 from apps.notifications.models import Notification
 from apps.payments.models import GatewayCharge, Refund
@@ -78,8 +80,10 @@ def test_a_refund_that_changed_since_the_page_shows_the_new_one_and_cancels_noth
     body = response.content.decode()
     assert "What you get back has changed" in body
     assert "Non-refundable: taxes refunded only" in body
-    assert re.search(r'data-testid="quote-total">₹0<', body)
-    assert 'name="expected_refund" value="0"' in body or 'name="expected_refund" value="0.00"' in body
+    taxes = seat_taxes(booking.seat_assignments.get())
+    assert taxes > 0  # the seat's stored GST and airport charge (docs/FARES.md)
+    assert f'data-testid="quote-total">{money(taxes, "INR")}<' in body
+    assert f'name="expected_refund" value="{taxes}"' in body
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert booking.seat_assignments.filter(active=True).count() == 1
@@ -88,7 +92,8 @@ def test_a_refund_that_changed_since_the_page_shows_the_new_one_and_cancels_noth
 
 
 def test_nothing_refunded_under_the_rules_is_said_on_the_pages(customer, route, monkeypatch):
-    monkeypatch.setattr(refund_rules, "refund_rule_for", lambda seat: RefundRule("none"))
+    # a cancellation fee above the fare: nothing comes back
+    monkeypatch.setattr(refund_rules, "refund_rule_for", lambda seat: RefundRule("fee", Decimal("100000")))
     booking = paid(hold(customer, route.early, "4A"), customer)
     client = signed_in(customer)
 

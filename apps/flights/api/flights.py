@@ -25,14 +25,16 @@ from apps.core.permissions import ModelPermissionsOrReadOnly
 from apps.core.ratelimit import RateLimited, ip_key, rate_limit_for
 from apps.flights.api.serializers import (
     FlightOutput,
+    FlightSearchResultOutput,
     FlightStatusField,
     SeatMapOutput,
     flight_body,
-    flight_row_body,
     json_bytes,
+    search_row_body,
     seat_map_body,
 )
 from apps.flights.exceptions import FlightHasBookings, FlightNotFound
+from apps.flights.fares import fare_family_catalogue_cached
 from apps.flights.models import MAX_PARTY_SIZE, Flight
 from apps.flights.places import (
     Place,
@@ -322,7 +324,7 @@ class FlightListCreateApi(APIView):
     @extend_schema(
         operation_id="flights_search",
         parameters=[FlightSearchInput, *PAGE_PARAMETERS],
-        responses={200: paginated(FlightOutput), **problems(RateLimited)},
+        responses={200: paginated(FlightSearchResultOutput), **problems(RateLimited)},
     )
     def get(self, request: Request) -> HttpResponse:
         """Answered from the cache as stored bytes when it can be: the version, the entry and the
@@ -352,7 +354,8 @@ class FlightListCreateApi(APIView):
             if "trips" in request.query_params:  # codes are taken as given; an unknown one is refused
                 trips_check(criteria)
             found = flight_search_page(criteria=criteria, page=number, page_size=page_size)
-            items = [flight_row_body(row) for row in found.rows]
+            catalogue = fare_family_catalogue_cached()  # read once per catalogue version
+            items = [search_row_body(row, catalogue, criteria.travellers or 1) for row in found.rows]
             return json_bytes(
                 paginator.counted_page_response(request, items, number=number, count=found.count).data
             )

@@ -19,7 +19,14 @@ from apps.core.http import json_bytes_response
 from apps.core.permissions import ModelPermissionsOrReadOnly
 from apps.core.ratelimit import RateLimited, ip_key, rate_limit_check
 from apps.flights.api.flights import place_parse, travellers_parse, trip_date_parse
-from apps.flights.api.serializers import FlightOutput, flight_row_body, json_bytes, money_text
+from apps.flights.api.serializers import (
+    FareOptionOutput,
+    FlightOutput,
+    json_bytes,
+    money_text,
+    search_row_body,
+)
+from apps.flights.fares import fare_family_catalogue_cached
 from apps.flights.journeys import (
     Journey,
     JourneyFlight,
@@ -29,7 +36,7 @@ from apps.flights.journeys import (
     journey_problem_errors,
     journey_search,
 )
-from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS, Cabin, Flight
+from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS, Cabin, FareFamily, Flight
 from apps.flights.places import Place, PlaceIndex, place_index
 
 REQUIRED = "This field is required."
@@ -90,6 +97,9 @@ class JourneyPriceOutput(serializers.Serializer):
 
 class JourneyFlightOutput(FlightOutput):
     price = JourneyPriceOutput()
+    fare_families = FareOptionOutput(
+        many=True, help_text="The fare families on sale, in display order; totals for all passengers."
+    )
 
 
 class JourneyPlaceOutput(serializers.Serializer):
@@ -209,8 +219,10 @@ def place_body(place: Place) -> dict[str, Any]:
     return {"name": place.name, "label": place.label, "airports": list(place.codes)}
 
 
-def journey_flight_body(flight: JourneyFlight) -> dict[str, Any]:
-    return flight_row_body(flight.row) | {
+def journey_flight_body(
+    flight: JourneyFlight, catalogue: Mapping[str, FareFamily], passengers: int
+) -> dict[str, Any]:
+    return search_row_body(flight.row, catalogue, passengers) | {
         "price": {"cabin": flight.cabin, "amount": money_text(flight.price), "currency": flight.currency}
     }
 
@@ -218,6 +230,7 @@ def journey_flight_body(flight: JourneyFlight) -> dict[str, Any]:
 def journey_body(journey: Journey) -> dict[str, Any]:
     """JourneyOutput's JSON."""
     total = journey.cheapest_total
+    catalogue = fare_family_catalogue_cached()
     return {
         "trip": journey.trip.value,
         "passengers": journey.passengers,
@@ -227,7 +240,9 @@ def journey_body(journey: Journey) -> dict[str, Any]:
                 "origin": place_body(segment.query.origin),
                 "destination": place_body(segment.query.destination),
                 "date": segment.query.day.isoformat(),
-                "flights": [journey_flight_body(flight) for flight in segment.flights],
+                "flights": [
+                    journey_flight_body(flight, catalogue, journey.passengers) for flight in segment.flights
+                ],
             }
             for segment in journey.segments
         ],

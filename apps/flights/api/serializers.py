@@ -17,7 +17,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.flights.models import CABIN_FARE_FIELDS, Cabin, Flight
+from apps.flights.fares import FareOption, fare_options
+from apps.flights.models import CABIN_FARE_FIELDS, Cabin, FareFamily, Flight
 from apps.flights.selectors import FLIGHT_ROW_FIELDS
 
 FARE_FIELD = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -116,6 +117,33 @@ class FlightOutput(serializers.Serializer):
         return flight_body(flight)["fares"]
 
 
+class FareOptionOutput(serializers.Serializer):
+    """A fare family as the flight sells it, with its rules (docs/FARES.md)."""
+
+    code = serializers.CharField(help_text="Give it as the hold's fare_family to book this family.")
+    name = serializers.CharField()
+    cabin = serializers.ChoiceField(choices=Cabin.choices)
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Per traveller, taxes included."
+    )
+    total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="For all the travellers searched for, taxes included."
+    )
+    cabin_bag_kg = serializers.IntegerField()
+    checked_bags = serializers.IntegerField()
+    checked_bag_kg = serializers.IntegerField(help_text="Per checked bag.")
+    refund = serializers.ChoiceField(
+        choices=FareFamily.RefundRule.choices, help_text="none: only taxes back; fee: less refund_fee; full."
+    )
+    refund_fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    change_allowed = serializers.BooleanField()
+    change_fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class FlightSearchResultOutput(FlightOutput):
+    fare_families = FareOptionOutput(many=True, help_text="The fare families on sale, in display order.")
+
+
 class SeatOutput(serializers.Serializer):
     code = serializers.CharField()
     row = serializers.IntegerField()
@@ -206,6 +234,33 @@ def flight_body(flight: Flight) -> dict[str, Any]:
             f"{side}_airport__time_zone": airport.time_zone,
         }
     return flight_row_body(row)
+
+
+def fare_option_body(option: FareOption) -> dict[str, Any]:
+    """FareOptionOutput's JSON."""
+    family = option.family
+    return {
+        "code": family.code,
+        "name": family.name,
+        "cabin": family.cabin,
+        "price": money_text(option.price),
+        "total": money_text(option.total),
+        "cabin_bag_kg": family.cabin_bag_kg,
+        "checked_bags": family.checked_bags,
+        "checked_bag_kg": family.checked_bag_kg,
+        "refund": family.refund_rule,
+        "refund_fee": money_text(family.refund_fee),
+        "change_allowed": family.change_allowed,
+        "change_fee": money_text(family.change_fee),
+    }
+
+
+def search_row_body(
+    row: Mapping[str, Any], catalogue: Mapping[str, FareFamily], travellers: int
+) -> dict[str, Any]:
+    """FlightSearchResultOutput's JSON from a search row (SEARCH_ROW_FIELDS)."""
+    options = fare_options(row["family_fares"], catalogue, travellers)
+    return flight_row_body(row) | {"fare_families": [fare_option_body(option) for option in options]}
 
 
 def seat_map_body(seat_map) -> dict[str, Any]:

@@ -118,6 +118,9 @@ def _flight_errors(
             fail(field, f"Must be a positive amount below {MAX_FARE}.")
         elif airplane is not None and not has_cabin and cabin != Cabin.ECONOMY:
             fail(field, f"Must be empty: the airplane has no {Cabin(cabin).label.lower()} cabin.")
+        elif field in changed and any(entry["cabin"] == cabin for entry in state["family_fares"].values()):
+            # The column is the cheapest family's price (apps/flights/services/fares.py).
+            fail(field, "This cabin is priced by its fare families: change their prices.")
 
     if (
         not errors.keys() & {"flight_number", "departure_time"}
@@ -153,6 +156,7 @@ def _flight_state(flight: Flight | None, data: Mapping[str, Any]) -> dict[str, A
         current["departure_airport"] = flight.departure_airport.iata_code
         current["arrival_airport"] = flight.arrival_airport.iata_code
     current.update(data)
+    current["family_fares"] = (flight.family_fares if flight is not None else None) or {}
     for field in ("flight_number", "departure_airport", "arrival_airport", "currency", "gate"):
         current[field] = str(current[field] or "").strip().upper()
     return current

@@ -4,7 +4,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from apps.flights.models import Airplane, Airport, Cabin, CabinSection, City, Flight
+from apps.flights.models import Airplane, Airport, Cabin, CabinSection, City, FareFamily, Flight
+from apps.flights.services.fares import flight_family_fares_set
 
 
 class CityFactory(factory.django.DjangoModelFactory):
@@ -110,3 +111,63 @@ def delhi_airport() -> Airport:
         latitude=28.56,
         longitude=77.1,
     )
+
+
+class FareFamilyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FareFamily
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"FAM_{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("_", " ").title())
+    cabin = Cabin.ECONOMY
+
+
+def standard_families() -> dict[str, FareFamily]:
+    """Economy Saver, Economy Flex and Business Flex, with rules like the demo's."""
+    return {
+        family.code: family
+        for family in (
+            FareFamilyFactory(
+                code="ECO_SAVER",
+                name="Economy Saver",
+                cabin=Cabin.ECONOMY,
+                display_order=1,
+                checked_bags=1,
+                checked_bag_kg=15,
+                refund_rule=FareFamily.RefundRule.NONE,
+                change_allowed=True,
+                change_fee=Decimal("3000.00"),
+            ),
+            FareFamilyFactory(
+                code="ECO_FLEX",
+                name="Economy Flex",
+                cabin=Cabin.ECONOMY,
+                display_order=2,
+                checked_bags=1,
+                checked_bag_kg=25,
+                refund_rule=FareFamily.RefundRule.FEE,
+                refund_fee=Decimal("1500.00"),
+                change_allowed=True,
+                change_fee=Decimal("0"),
+            ),
+            FareFamilyFactory(
+                code="BUS_FLEX",
+                name="Business Flex",
+                cabin=Cabin.BUSINESS,
+                display_order=3,
+                cabin_bag_kg=10,
+                checked_bags=2,
+                checked_bag_kg=32,
+                refund_rule=FareFamily.RefundRule.FULL,
+                change_allowed=True,
+            ),
+        )
+    }
+
+
+def flight_with_families(flight: Flight, prices: dict[str, str] | None = None) -> Flight:
+    """`flight` selling the standard families (at `prices`, else 4500 / 6200 / 15000)."""
+    standard_families()
+    prices = prices or {"ECO_SAVER": "4500.00", "ECO_FLEX": "6200.00", "BUS_FLEX": "15000.00"}
+    return flight_family_fares_set(flight_id=flight.pk, prices=prices)

@@ -18,7 +18,7 @@ from apps.flights.api.serializers import (
 )
 from apps.flights.models import Flight
 from apps.flights.selectors import (
-    FLIGHT_ROW_FIELDS,
+    SEARCH_ROW_FIELDS,
     FlightSearchCriteria,
     flight_get,
     flight_search_page,
@@ -64,7 +64,7 @@ def test_a_search_row_is_the_flights_values_and_its_body_the_flight_serializers_
 
     (row,) = found.rows
     assert found.count == 1
-    assert row == Flight.objects.filter(pk=flight.pk).values(*FLIGHT_ROW_FIELDS).get()
+    assert row == Flight.objects.filter(pk=flight.pk).values(*SEARCH_ROW_FIELDS).get()
     assert flight_row_body(row) == as_json(FlightOutput(flight_get(flight_id=flight.pk)).data)
 
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -7,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.flights.demo import AIRPORT_CODES, INDIAN_METROS, flight_minutes, great_circle_km
-from apps.flights.models import Airplane, Airport, CabinSection, City, Flight
+from apps.flights.models import Airplane, Airport, CabinSection, City, FareFamily, Flight
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,14 @@ def test_load_demo_data_twice_adds_nothing_the_second_time():
     assert not flights.filter(departure_time__lte=timezone.now()).exists()
     bom_del = Flight.objects.filter(departure_airport__iata_code="BOM", arrival_airport__iata_code="DEL")
     assert bom_del.count() == 2 * 10
+
+    # and sold them in fare families: the Saver is the economy fare, Business Flex the business fare
+    assert list(FareFamily.objects.values_list("code", flat=True)) == ["ECO_SAVER", "ECO_FLEX", "BUS_FLEX"]
+    flight = bom_del.exclude(business_fare=None).first()
+    assert Decimal(flight.family_fares["ECO_SAVER"]["price"]) == flight.base_fare
+    assert Decimal(flight.family_fares["ECO_FLEX"]["price"]) > flight.base_fare
+    assert Decimal(flight.family_fares["BUS_FLEX"]["price"]) == flight.business_fare
+    assert (bom.departure_charge_name, bom.departure_charge_currency) == ("User development fee", "INR")
 
 
 def test_flight_times_follow_great_circle_distance():

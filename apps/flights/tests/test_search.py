@@ -326,8 +326,9 @@ def test_query_count_does_not_grow_with_results(api_client, route_flight, bom, d
         everything = api_client.get(URL, {"tripDate": trip_day.isoformat(), "page_size": "100"})
 
     # then: the page with its count — whatever the number of results; the time zones of the date's
-    # windows come from the place index, read once per catalogue version (apps/flights/places.py)
-    assert len(first) == 2
+    # windows come from the place index, and the fare families from their catalogue, each read once
+    # per catalogue version (apps/flights/places.py, apps/flights/fares.py)
+    assert len(first) == 3
     assert len(ids(one)) == 1
     assert len(ids(twenty)) == 20
     assert len(ids(everything)) == 21
@@ -387,4 +388,5 @@ def test_result_shape(api_client, bom, delhi, trip_day):
         "status": "scheduled",
         "total_seats": 56,
         "available_seats": 56,
+        "fare_families": [],  # sold in none (apps/flights/tests/test_fare_search.py shows them)
     }
