@@ -2,7 +2,12 @@ from django import forms
 
 from apps.bookings.models import Passenger
 from apps.core.forms import IdempotentForm
-from apps.flights.journey_links import JourneyLinkInvalid, journey_seats_parse
+from apps.flights.journey_links import (
+    JourneyLinkInvalid,
+    journey_families_parse,
+    journey_infants_parse,
+    journey_seats_parse,
+)
 from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
 
 
@@ -12,9 +17,11 @@ class HoldStartForm(forms.Form):
     One-way, from the seat map: `flight` and one `seats` value per traveller ("" = any seat), or
     `travellers`. A journey (return, multi-city), from the search's results: `flights` repeated in
     travel order (2 to MAX_SEGMENTS different flights) and `count` travellers; its seats are assigned,
-    except on a flight n whose seats were chosen on its seat map: `seats_n=3A,3B`
-    (apps/flights/journey_links.py). `cleaned_data["flights"]` is the journey's flight ids ([] for
-    one-way), `cleaned_data["journey_seats"]` the chosen seats by flight position ({} for none).
+    except on a flight n whose seats were chosen on its seat map: `seats_n=3A,3B`, each flight's fare
+    family `family_n=ECO_FLEX` where one was chosen (apps/flights/journey_links.py).
+    `cleaned_data["flights"]` is the journey's flight ids ([] for one-way), `cleaned_data["journey_seats"]`
+    the chosen seats and `cleaned_data["journey_families"]` the chosen families by flight position ({}
+    for none). `infants` (on laps, no seat) may come with either.
     """
 
     flight = forms.IntegerField(min_value=1, required=False)
@@ -84,18 +91,29 @@ class HoldStartForm(forms.Form):
             raise forms.ValidationError("The journey's flights are not ones we know: please search again.")
         ids = [int(value) for value in values]
         travellers = data.get("count") or data.get("travellers") or 1
-        if len(ids) == 1:  # a journey of one flight is a one-way trip, its seats assigned
-            data.update(flights=[], flight=ids[0], seats=[], count=travellers)
-            return data
         if len(ids) > MAX_SEGMENTS:
             raise forms.ValidationError(f"A journey has 2 to {MAX_SEGMENTS} flights: please search again.")
         if len(set(ids)) != len(ids):
             raise forms.ValidationError("A journey cannot take the same flight twice: please search again.")
         try:
+            journey_families = journey_families_parse(self.data, segments=len(ids))
+            if len(ids) == 1:  # a journey of one flight is a one-way trip, its seats assigned
+                family = journey_families.get(1, data.get("fare_family", ""))
+                data.update(flights=[], flight=ids[0], seats=[], count=travellers, fare_family=family)
+                return data
             journey_seats = journey_seats_parse(self.data, segments=len(ids))
+            if "infants" not in self.errors:  # one infant per traveller, as the journey's other pages read it
+                journey_infants_parse(self.data, count=travellers)
         except JourneyLinkInvalid as error:
             raise forms.ValidationError(f"{error} Please search again.") from None
-        data.update(flights=ids, flight=ids[0], seats=[], count=travellers, journey_seats=journey_seats)
+        data.update(
+            flights=ids,
+            flight=ids[0],
+            seats=[],
+            count=travellers,
+            journey_seats=journey_seats,
+            journey_families=journey_families,
+        )
         return data
 
 

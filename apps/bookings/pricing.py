@@ -9,16 +9,15 @@ settings. A seat held before the parts were stored counts its whole fare as base
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
 from apps.bookings.models import InfantFare, Passenger, SeatAssignment
+from apps.flights.fares import fare_share
 
 ZERO = Decimal("0.00")
-# ISO 4217 currencies without a minor unit; every other currency we sell in has cents.
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK"})
 
 
 def passenger_fare(
@@ -34,8 +33,7 @@ def passenger_fare(
         percent = family.child_percent if family is not None else settings.CHILD_FARE_PERCENT
     else:
         percent = family.infant_percent if family is not None else settings.INFANT_FARE_PERCENT
-    unit = Decimal("1") if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
-    return (adult_fare * Decimal(percent) / Decimal(100)).quantize(unit, rounding=ROUND_HALF_UP)
+    return fare_share(adult_fare, percent, currency=currency)
 
 
 @dataclass(frozen=True)

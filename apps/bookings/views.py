@@ -1,5 +1,5 @@
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,8 @@ from apps.bookings.exceptions import (
     SoldOut,
 )
 from apps.bookings.forms import CancelConfirmForm, HoldForm, HoldStartForm, passenger_formset
-from apps.bookings.models import Booking
+from apps.bookings.models import Booking, Passenger
+from apps.bookings.pricing import passenger_fare
 from apps.bookings.selectors import (
     booking_get,
     booking_get_owned,
@@ -53,9 +54,9 @@ from apps.core.money import money_display
 from apps.core.ratelimit import user_key
 from apps.core.views import page_rate_limit
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.fares import fare_option
+from apps.flights.fares import FareOption, fare_family_catalogue_cached, fare_option
 from apps.flights.journey_links import JourneyLink, journey_seat_problem
-from apps.flights.models import MAX_PARTY_SIZE, Flight
+from apps.flights.models import MAX_PARTY_SIZE, Cabin, Flight
 from apps.flights.selectors import SeatStatus, flight_get, flight_list, flight_seat_map
 
 
@@ -87,8 +88,9 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                 flight_ids=tuple(start.cleaned_data["flights"]),
                 count=start.cleaned_data["count"],
                 seats=start.cleaned_data["journey_seats"],
+                families=start.cleaned_data["journey_families"],
+                infants=start.cleaned_data["infants"],
             ),
-            start.cleaned_data["infants"],
         )
     flight_id, seats, count, infants = (
         start.cleaned_data["flight"],
@@ -133,13 +135,13 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                     request,
                     f"{error.detail} Someone else got there first: here is the seat map as it is now.",
                 )
-            return redirect(_seat_map_url(flight_id, count, seats, fare_family))
+            return redirect(_seat_map_url(flight_id, count, seats, fare_family, infants))
         except SeatUnknown as error:
             messages.error(request, f"{error.detail} Here is the seat map as it is now.")
-            return redirect(_seat_map_url(flight_id, count, seats, fare_family))
+            return redirect(_seat_map_url(flight_id, count, seats, fare_family, infants))
         except SoldOut as error:
             messages.error(request, f"Sorry, this flight no longer has {count} seat(s) free. {error.detail}")
-            return redirect(_seat_map_url(flight_id, count, fare_family=fare_family))
+            return redirect(_seat_map_url(flight_id, count, fare_family=fare_family, infants=infants))
         except (FlightNotBookable, FlightNotFound) as error:
             messages.error(request, f"{error.detail} Please choose another flight.")
             return redirect("flights:search")
@@ -160,11 +162,15 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         raise Http404("No such flight") from None
     fares = {seat.code: seat for seat in seat_map.seats}
     chosen = [fares[code] for code in seats if code in fares]
-    family = fare_option(flight.family_fares, fare_family or "", count)
+    family = fare_option(
+        flight.family_fares, fare_family or "", count, infants=infants, currency=flight.currency
+    )
+    infant_fares = _infant_fares(flight, chosen, infants, family)
     if family is not None:  # every seat at the family's price (apps/flights/fares.py)
         estimated_total = family.total
     else:
         estimated_total = sum(seat.fare or 0 for seat in chosen) if chosen else flight.base_fare * count
+        estimated_total += sum(infant_fares)
     return render(
         request,
         "bookings/passengers.html",
@@ -176,8 +182,10 @@ def booking_new(request: HttpRequest) -> HttpResponse:
             "count": count,
             "estimated_total": estimated_total,
             "fare_family": family,
+            "infants": infants,
+            "infant_fares": infant_fares,
             "add_infant_url": _add_infant_url(request, count, infants),
-            "seat_map_url": _seat_map_url(flight_id, count, seats, fare_family),
+            "seat_map_url": _seat_map_url(flight_id, count, seats, fare_family, infants),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
             "child_percent": settings.CHILD_FARE_PERCENT,
             "infant_percent": settings.INFANT_FARE_PERCENT,
@@ -186,15 +194,18 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -> HttpResponse:
-    """The passenger page of a journey (a return or multi-city trip): every flight, the estimated
-    total, the names; submitting holds a seat for each traveller on every flight at once, assigned, or
-    the seats chosen on that flight's seat map (journey mode, linked from here per flight).
+def _journey_new(request: HttpRequest, journey: JourneyLink) -> HttpResponse:
+    """The passenger page of a journey (a return or multi-city trip): every flight with its fare
+    family (its rules) where one was chosen, the estimated total for every traveller and infant, the
+    names; submitting holds a seat for each traveller on every flight at once, in each flight's family,
+    assigned, or the seats chosen on that flight's seat map (journey mode, linked from here per flight,
+    as are its fares).
 
     A journey that cannot be booked (a flight unknown, off sale or too full, a connection too short:
     `booking_hold_create` says which) sends the traveller back to the search with the reason; chosen
-    seats that do not fit (too few, twice, unknown) or were taken meanwhile are named with their flight
-    and lead back to that flight's seat map, the other flights' choices kept.
+    seats that do not fit (too few, twice, unknown, outside the family's cabin) or were taken meanwhile
+    are named with their flight and lead back to that flight's seat map, and a family the flight does
+    not sell to that flight's fares, the other flights' choices kept.
     """
     flight_ids, count = list(journey.flight_ids), journey.count
     chosen, seat_refusal = _journey_seats_read(journey)
@@ -202,7 +213,7 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
         position, message = seat_refusal
         messages.error(request, f"{message} Here is the seat map as it is now.")
         return redirect(journey.seat_map_url(position))
-    formset, hold_form, status, passengers = _passenger_forms(request, count, infants)
+    formset, hold_form, status, passengers = _passenger_forms(request, count, journey.infants)
     if passengers is not None:
         if not journey.seats:
             earlier = booking_own_hold_with_names(
@@ -217,10 +228,11 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
                 request,
                 key=hold_form.cleaned_data["idempotency_key"],
                 passengers=passengers,
+                # Seats and family only where chosen: a page without them keeps its key's fingerprint.
                 segments=[
-                    {"flight_id": flight_id, "seats": journey.seats[position]}
-                    if position in journey.seats
-                    else {"flight_id": flight_id}
+                    {"flight_id": flight_id}
+                    | ({"seats": journey.seats[position]} if position in journey.seats else {})
+                    | ({"fare_family": journey.families[position]} if position in journey.families else {})
                     for position, flight_id in enumerate(flight_ids, start=1)
                 ],
             )
@@ -233,6 +245,9 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
                 return redirect("flights:search")
             return _journey_seats_refused(request, journey, position, error, passengers)
         except ValidationFailed as error:
+            family_position = _segment_refused(error, field="fare_family")
+            if family_position is not None:  # no longer sold there: its fares page says so
+                return redirect(journey.fares_url(family_position))
             if not any(field.startswith("passengers") for field in error.errors or {}):
                 messages.error(
                     request, f"This journey cannot be booked: {error.detail} Please choose other flights."
@@ -257,14 +272,32 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
     if refusal is not None:
         messages.error(request, f"This journey cannot be booked: {refusal} Please choose other flights.")
         return redirect("flights:search")
-    segments = [
-        JourneySegmentChoice(
-            flight=flight,
-            seats=chosen.get(position, []),
-            seat_map_url=journey.seat_map_url(position),
+    catalogue = fare_family_catalogue_cached() if any(flight.family_fares for flight in flights) else {}
+    segments = []
+    for position, flight in enumerate(flights, start=1):
+        code = journey.families.get(position, "")
+        fare = fare_option(
+            flight.family_fares,
+            code,
+            count,
+            infants=journey.infants,
+            currency=flight.currency,
+            catalogue=catalogue,
         )
-        for position, flight in enumerate(flights, start=1)
-    ]
+        if code and fare is None:  # its fares page says the family is not sold there
+            return redirect(journey.fares_url(position))
+        seats = chosen.get(position, [])
+        segments.append(
+            JourneySegmentChoice(
+                flight=flight,
+                count=count,
+                seats=seats,
+                fare=fare,
+                infant_fares=_infant_fares(flight, seats, journey.infants, fare),
+                seat_map_url=journey.seat_map_url(position),
+                fares_url=journey.fares_url(position) if flight.family_fares else None,
+            )
+        )
     return render(
         request,
         "bookings/passengers.html",
@@ -275,10 +308,11 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
             "formset": formset,
             "hold_form": hold_form,
             "chosen": [],
-            "all_seats_chosen": all(segment.seats for segment in segments),
+            "all_seats_chosen": all(segment.seats or segment.fare for segment in segments),
             "count": count,
-            "add_infant_url": _add_infant_url(request, count, infants),
-            "estimated_total": sum(segment.estimated_total(count) for segment in segments),
+            "infants": journey.infants,
+            "add_infant_url": _add_infant_url(request, count, journey.infants),
+            "estimated_total": sum(segment.estimated_total for segment in segments),
             "hold_minutes": settings.BOOKING_HOLD_SECONDS // 60,
             "child_percent": settings.CHILD_FARE_PERCENT,
             "infant_percent": settings.INFANT_FARE_PERCENT,
@@ -289,24 +323,54 @@ def _journey_new(request: HttpRequest, journey: JourneyLink, infants: int = 0) -
 
 @dataclass(frozen=True)
 class JourneySegmentChoice:
-    """A flight of the journey on its passenger page: the seats chosen on it (none: assigned)."""
+    """A flight of the journey on its passenger page: its fare family (None: each seat at its cabin's
+    fare), the seats chosen on it (none: assigned) and what each infant pays on it."""
 
     flight: Flight
+    count: int  # travellers with a seat
     seats: list[SeatStatus]
+    fare: FareOption | None
+    infant_fares: list[Decimal]
     seat_map_url: str
+    fares_url: str | None  # None: the flight sells no families
 
-    def estimated_total(self, count: int) -> Decimal:
-        if self.seats:
-            return sum((seat.fare or Decimal(0) for seat in self.seats), Decimal(0))
-        return self.flight.base_fare * count
+    @property
+    def estimated_total(self) -> Decimal:
+        if self.fare is not None:
+            seated = self.fare.price * self.count
+        elif self.seats:
+            seated = sum((seat.fare or Decimal(0) for seat in self.seats), Decimal(0))
+        else:
+            seated = self.flight.base_fare * self.count
+        return seated + sum(self.infant_fares, Decimal(0))
+
+
+def _infant_fares(
+    flight: Flight, seats: list[SeatStatus], infants: int, fare: FareOption | None
+) -> list[Decimal]:
+    """What each infant would pay on `flight`, as the hold prices it (docs/PASSENGERS.md, "Fares"):
+    infant k sits on traveller k's lap and pays its share of that traveller's fare, of the chosen
+    family, else of the family its adult's seat is sold as (its cabin's cheapest; an assigned seat
+    counted as economy). An estimate: the pay page has the exact amounts."""
+    if fare is not None:
+        return [fare.infant_price] * infants
+    catalogue = fare_family_catalogue_cached() if infants and flight.family_fares else {}
+    fares = []
+    for k in range(infants):
+        seat = seats[k] if k < len(seats) and seats[k].fare is not None else None
+        cabin, adult_fare = (seat.cabin, seat.fare) if seat is not None else (Cabin.ECONOMY, flight.base_fare)
+        family = catalogue.get(flight.cheapest_family(cabin))
+        fares.append(passenger_fare(adult_fare, Passenger.Type.INFANT, family, currency=flight.currency))
+    return fares
 
 
 def _journey_seats_read(journey: JourneyLink) -> tuple[dict[int, list[SeatStatus]], tuple[int, str] | None]:
-    """The seats chosen on each flight as its seat map shows them (their fares), and the first flight
-    whose choice cannot be held whoever else books, (its position, a sentence naming it), or None:
-    not one seat per traveller, a seat twice, a seat not on its airplane or not sold on it. Whether a
-    seat is still free is the hold's to say (a page rendered again after its seats were held must
-    still lead to that hold)."""
+    """The seats chosen on each flight as its seat map shows them (their fares: the family's price
+    where one is chosen), and the first flight whose choice cannot be held whoever else books, (its
+    position, a sentence naming it), or None: not one seat per traveller, a seat twice, a seat not on
+    its airplane, not sold on it or not in the chosen family's cabin. Whether a seat is still free is
+    the hold's to say (a page rendered again after its seats were held must still lead to that hold),
+    and whether the flight sells the family the page's."""
     chosen: dict[int, list[SeatStatus]] = {}
     for position, codes in sorted(journey.seats.items()):
         try:
@@ -318,6 +382,17 @@ def _journey_seats_read(journey: JourneyLink) -> tuple[dict[int, list[SeatStatus
         if problem is not None:
             return chosen, (position, label + problem)
         sold = {seat.code: seat for seat in seat_map.seats if seat.fare is not None}
+        family = seat_map.flight.family_fare(journey.families.get(position, ""))
+        if family is not None:
+            cabin, price = family
+            outside = [code for code in codes if code in sold and sold[code].cabin != cabin]
+            if outside:
+                name = Cabin(cabin).label.lower()
+                return chosen, (
+                    position,
+                    f"{label}The fare chosen sells {name} seats only: not {', '.join(outside)}.",
+                )
+            sold = {code: replace(seat, fare=price) for code, seat in sold.items()}
         unknown = [code for code in codes if code not in sold]
         if unknown:
             return chosen, (position, f"{label}No such seat on this flight: {', '.join(unknown)}.")
@@ -325,11 +400,17 @@ def _journey_seats_read(journey: JourneyLink) -> tuple[dict[int, list[SeatStatus
     return chosen, None
 
 
-def _segment_refused(error: ApplicationError) -> int | None:
-    """The journey position (1-based) a hold's seat refusal names (its errors' `segments.<i>.seats`)."""
-    for field in error.errors or {}:
-        parts = field.split(".")
-        if len(parts) == 3 and parts[0] == "segments" and parts[1].isdigit():
+def _segment_refused(error: ApplicationError, field: str | None = None) -> int | None:
+    """The journey position (1-based) a hold's refusal of a segment names (its errors'
+    `segments.<i>.seats`, or only `segments.<i>.<field>` when `field` is given)."""
+    for name in error.errors or {}:
+        parts = name.split(".")
+        if (
+            len(parts) == 3
+            and parts[0] == "segments"
+            and parts[1].isdigit()
+            and parts[2] == (field or parts[2])
+        ):
             return int(parts[1]) + 1
     return None
 
@@ -642,13 +723,20 @@ def _after_cancel(request: HttpRequest, booking: Booking) -> HttpResponse:
 
 
 def _seat_map_url(
-    flight_id: int, travellers: int, seats: list[str] | None = None, fare_family: str | None = None
+    flight_id: int,
+    travellers: int,
+    seats: list[str] | None = None,
+    fare_family: str | None = None,
+    infants: int = 0,
 ) -> str:
+    """The one-way seat map for these travellers, their seats, family and infants (which its form
+    carries back to the passenger page)."""
     query = urlencode(
         {
             "travellers": max(1, travellers),
             "seats": seats or [],
             **({"fare_family": fare_family} if fare_family else {}),
+            **({"infants": infants} if infants else {}),
         },
         doseq=True,
     )

@@ -24,6 +24,8 @@ from apps.flights.search_cache import cached_search
 
 CENT = Decimal("0.01")
 AIRPORT_CHARGE_CODE = "AIRPORT"
+# ISO 4217 currencies without a minor unit; every other currency we sell in has cents.
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK"})
 
 
 @dataclass(frozen=True)
@@ -61,18 +63,33 @@ def price_split(price: Decimal, *, cabin: str, charge: tuple[str, Decimal] | Non
     return PriceSplit(base_fare=base, taxes=taxes)
 
 
+def fare_share(adult_fare: Decimal, percent: int, *, currency: str) -> Decimal:
+    """`percent` of `adult_fare` (what a child or an infant pays: docs/PASSENGERS.md, "Fares"), rounded
+    once, half up, to the currency's minor unit (whole units for a currency without one)."""
+    unit = Decimal("1") if currency in ZERO_DECIMAL_CURRENCIES else CENT
+    return (adult_fare * Decimal(percent) / Decimal(100)).quantize(unit, rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class FareOption:
-    """One fare family as a flight sells it, for a party of `travellers`: what search shows."""
+    """One fare family as a flight sells it, for a party of `travellers` with seats and `infants` on
+    their laps (no seat): what search and the booking pages show."""
 
     family: FareFamily
     price: Decimal  # per traveller, all in
     travellers: int
+    infants: int = 0
+    currency: str = ""  # the flight's: an infant's share is rounded to its minor unit
+
+    @property
+    def infant_price(self) -> Decimal:
+        """What an infant on the lap of a traveller of this family pays (its `infant_percent`)."""
+        return fare_share(self.price, self.family.infant_percent, currency=self.currency)
 
     @property
     def total(self) -> Decimal:
-        """The price for the whole party (search's "price for all travellers")."""
-        return self.price * self.travellers
+        """The price for the whole party (search's "price for all travellers"), infants at their share."""
+        return self.price * self.travellers + self.infant_price * self.infants
 
 
 def fare_family_catalogue() -> dict[str, FareFamily]:
@@ -88,24 +105,48 @@ def fare_family_catalogue_cached() -> dict[str, FareFamily]:
 
 
 def fare_options(
-    family_fares: Mapping[str, Mapping[str, str]] | None, catalogue: Mapping[str, FareFamily], travellers: int
+    family_fares: Mapping[str, Mapping[str, str]] | None,
+    catalogue: Mapping[str, FareFamily],
+    travellers: int,
+    *,
+    infants: int = 0,
+    currency: str = "",
 ) -> list[FareOption]:
     """The families a flight sells (`Flight.family_fares`), in the catalogue's display order."""
     sold = family_fares or {}
     return [
-        FareOption(family=family, price=Decimal(sold[code]["price"]), travellers=travellers)
+        FareOption(
+            family=family,
+            price=Decimal(sold[code]["price"]),
+            travellers=travellers,
+            infants=infants,
+            currency=currency,
+        )
         for code, family in catalogue.items()
         if code in sold
     ]
 
 
 def fare_option(
-    family_fares: Mapping[str, Mapping[str, str]] | None, code: str, travellers: int
+    family_fares: Mapping[str, Mapping[str, str]] | None,
+    code: str,
+    travellers: int,
+    *,
+    infants: int = 0,
+    currency: str = "",
+    catalogue: Mapping[str, FareFamily] | None = None,
 ) -> FareOption | None:
-    """The family `code` as a flight sells it (`Flight.family_fares`), or None where it does not."""
+    """The family `code` as a flight sells it (`Flight.family_fares`), or None where it does not.
+    The family's rules come from `catalogue` when given, else from one query."""
     if not code or code not in (family_fares or {}):
         return None
+    if catalogue is None:
+        catalogue = {f.code: f for f in FareFamily.objects.filter(code=code)}
     options = fare_options(
-        family_fares, {f.code: f for f in FareFamily.objects.filter(code=code)}, travellers
+        family_fares,
+        {code: catalogue[code]} if code in catalogue else {},
+        travellers,
+        infants=infants,
+        currency=currency,
     )
     return options[0] if options else None

@@ -251,6 +251,8 @@ class FlightSearchForm(forms.Form):
 
 
 class SeatChoiceForm(forms.Form):
-    """How many travellers the seat map is for (from the results page)."""
+    """How many travellers the seat map is for (from the results page), and the infants on their laps
+    (no seat: from the passenger page, carried back to it)."""
 
     travellers = forms.IntegerField(min_value=1, max_value=MAX_PARTY_SIZE, required=False)
+    infants = forms.IntegerField(min_value=0, max_value=MAX_PARTY_SIZE - 1, required=False)

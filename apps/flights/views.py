@@ -16,14 +16,14 @@ from django.utils.http import urlencode
 from apps.core.db_router import catalogue_read
 from apps.core.templatetags.airline import hours_minutes
 from apps.flights.exceptions import FlightNotFound
-from apps.flights.fares import fare_family_catalogue_cached, fare_option, fare_options
+from apps.flights.fares import FareOption, fare_family_catalogue_cached, fare_option, fare_options
 from apps.flights.forms import TRIP_CHOICES, FlightSearchForm, SeatChoiceForm
 from apps.flights.journey_links import (
     JourneyLink,
     JourneyLinkInvalid,
+    journey_flight_choice_parse,
     journey_link_parse,
     journey_seat_problem,
-    seats_parameter,
 )
 from apps.flights.journeys import (
     Journey,
@@ -84,9 +84,13 @@ def results(request: HttpRequest) -> HttpResponse:
         criteria = form.criteria()
         page, cache_hit = _results_page(criteria, request.GET.get("page"))
         if page.object_list:  # each flight's fare families, priced for the party (the page's own copies)
-            catalogue = fare_family_catalogue_cached()
+            catalogue, travellers = fare_family_catalogue_cached(), _travellers(form)
             for flight in page.object_list:
-                flight.fare_options = fare_options(flight.family_fares, catalogue, _travellers(form))
+                flight.fare_label = _flight_label(flight)
+                flight.fare_choices = [
+                    FareChoice(option=option, url=_family_seat_map_url(flight.pk, travellers, option))
+                    for option in fare_options(flight.family_fares, catalogue, travellers)
+                ]
         if criteria.trip_date:
             fare_days = _fare_days(criteria, criteria.trip_date, request.GET.copy(), form.origin_today())
     query = request.GET.copy()
@@ -109,6 +113,35 @@ def results(request: HttpRequest) -> HttpResponse:
 
 
 @dataclass(frozen=True)
+class FareChoice:
+    """A fare family in a flight's comparison (templates/flights/_fare_families.html) and the way to
+    choose it: a link (`url`), a radio button of the page's form (`field`, `value`, `checked`), or
+    none, being the fare already chosen (`chosen`)."""
+
+    option: FareOption
+    url: str = ""
+    field: str = ""
+    value: str = ""
+    checked: bool = False
+    chosen: bool = False
+
+    @property
+    def input_id(self) -> str:
+        return f"{self.field}-{self.value}"
+
+
+def _flight_label(flight: Flight) -> str:
+    """How a fare comparison names its flight: its number and local departure, "AI205 at 09:30"."""
+    departs = flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone))
+    return f"{flight.flight_number} at {departs:%H:%M}"
+
+
+def _family_seat_map_url(flight_id: int, travellers: int, option: FareOption) -> str:
+    query = urlencode({"travellers": travellers, "fare_family": option.family.code})
+    return f"{reverse('flights:detail', args=[flight_id])}?{query}"
+
+
+@dataclass(frozen=True)
 class JourneyChoice:
     """A flight of a journey's segment as the results page offers it (times local, preformatted)."""
 
@@ -121,6 +154,19 @@ class JourneyChoice:
     cabin: str  # its label
     checked: bool  # the default choice
     problem: str | None  # the connection rule against the previous segment's default choice
+    # Its fare families, each a choice of this flight in that family (then the flight has no choice
+    # of its own); empty for a flight that sells none.
+    fares: list[FareChoice]
+    position: int  # its segment's
+
+    @property
+    def label(self) -> str:
+        return f"{self.flight.row['flight_number']} at {self.departs}"
+
+    @property
+    def clash_id(self) -> str:
+        """The id of its connection problem's note, which its radio buttons name ("" without one)."""
+        return f"clash-{self.position}-{self.flight.id}" if self.problem else ""
 
 
 def _journey(form: FlightSearchForm) -> Journey | None:
@@ -141,8 +187,13 @@ def _journey(form: FlightSearchForm) -> Journey | None:
 def _journey_results(request: HttpRequest, form: FlightSearchForm, journey: Journey) -> HttpResponse:
     """One block per segment, its flights as radio choices. The default choice is the flights of the
     cheapest total that keeps the connection rule, else each segment's cheapest; a flight that
-    breaks the rule with the previous segment's default is marked (the hold checks it again)."""
+    breaks the rule with the previous segment's default is marked (the hold checks it again).
+
+    A flight selling fare families is chosen in one of them: its comparison's radio buttons share the
+    segment's group (`flight_<n>=<id>-<code>`), its cheapest family being the default's choice."""
     cabins = dict(Cabin.choices)
+    sold = any(flight.row["family_fares"] for segment in journey.segments for flight in segment.flights)
+    catalogue = fare_family_catalogue_cached() if sold else {}
     chosen_ids = set(journey.cheapest_total.flight_ids) if journey.cheapest_total else set()
     segments, previous = [], None
     for segment in journey.segments:
@@ -155,6 +206,8 @@ def _journey_results(request: HttpRequest, form: FlightSearchForm, journey: Jour
             departs = flight.departure_time.astimezone(ZoneInfo(row["departure_airport__time_zone"]))
             arrives = flight.arrival_time.astimezone(ZoneInfo(row["arrival_airport__time_zone"]))
             days = (arrives.date() - departs.date()).days
+            options = fare_options(row["family_fares"], catalogue, journey.passengers)
+            cheapest = min(options, key=lambda option: option.price, default=None)
             choices.append(
                 JourneyChoice(
                     flight=flight,
@@ -166,6 +219,16 @@ def _journey_results(request: HttpRequest, form: FlightSearchForm, journey: Jour
                     cabin=cabins.get(flight.cabin, flight.cabin),
                     checked=flight is default,
                     problem=journey_connection_problem(previous, flight) if previous else None,
+                    fares=[
+                        FareChoice(
+                            option=option,
+                            field=f"flight_{segment.position}",
+                            value=f"{flight.id}-{option.family.code}",
+                            checked=flight is default and option is cheapest,
+                        )
+                        for option in options
+                    ],
+                    position=segment.position,
                 )
             )
         segments.append((segment, choices, default))
@@ -192,21 +255,26 @@ JOURNEY_FLIGHT_PARAMETERS = [f"flight_{position}" for position in range(1, MAX_S
 
 def journey_continue(request: HttpRequest) -> HttpResponse:
     """The results page's Continue: the chosen flight of each segment (radio groups flight_1,
-    flight_2…, one per segment, since radios sharing a name are one choice) as the booking page
-    takes them, `/bookings/new/?flights=12&flights=57&count=2`, in segment order."""
-    flights = []
-    for name in JOURNEY_FLIGHT_PARAMETERS:
+    flight_2…, one per segment, since radios sharing a name are one choice), with its fare family
+    where it was chosen in one (`57-ECO_FLEX`), as the booking page takes them,
+    `/bookings/new/?flights=12&flights=57&count=2&family_2=ECO_FLEX`, in segment order."""
+    flights, families = [], {}
+    for position, name in enumerate(JOURNEY_FLIGHT_PARAMETERS, start=1):
         value = request.GET.get(name, "").strip()
         if not value:
             break
-        if not (value.isascii() and value.isdigit()):
-            return HttpResponseBadRequest("Choose one flight for each part of the trip.")
-        flights.append(int(value))
+        try:
+            flight_id, family = journey_flight_choice_parse(value)
+        except JourneyLinkInvalid as error:
+            return HttpResponseBadRequest(str(error))
+        flights.append(flight_id)
+        if family:
+            families[position] = family
     count = request.GET.get("count", "").strip()
     if not flights or not (count.isascii() and count.isdigit() and 1 <= int(count) <= MAX_PARTY_SIZE):
         return HttpResponseBadRequest("Choose one flight for each part of the trip.")
-    query = urlencode([*(("flights", flight) for flight in flights), ("count", int(count))])
-    return redirect(f"{reverse('bookings:new')}?{query}")
+    journey = JourneyLink(flight_ids=tuple(flights), count=int(count), seats={}, families=families)
+    return redirect(journey.passengers_url())
 
 
 def _results_page(criteria: FlightSearchCriteria, number: str | None) -> tuple[Page, bool]:
@@ -292,54 +360,41 @@ def _fare_days(
 def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
     """The flight and its seat map: one seat per traveller, chosen on the map or in plain selects.
 
-    With a journey in its address (`flights=…&count=…&seats_<n>=…`, apps/flights/journey_links.py)
-    it is that journey's flight n in journey mode: its form answers `journey_seats`, which returns to
-    the journey's passenger page with these seats put in and the other flights' choices kept.
+    One-way, from the results: `travellers`, `infants` (on laps, no seat: carried to the passenger
+    page) and `fare_family` where one was chosen. With a journey in its address
+    (`flights=…&count=…&family_<n>=…&seats_<n>=…`, apps/flights/journey_links.py) it is that journey's
+    flight n in journey mode: its form answers `journey_seats`, which returns to the journey's
+    passenger page with these seats put in and the other flights' choices kept. Either way a fare
+    family offers only its cabin's seats, at its price (the hold takes seats in that cabin only:
+    apps/bookings/services/holds.py).
     """
-    journey, position = None, 0
+    journey, position, infants = None, 0, 0
     if "flights" in request.GET:
-        try:
-            journey = journey_link_parse(request.GET)
-        except JourneyLinkInvalid as error:
-            messages.error(request, f"{error} Please search again.")
-            return redirect("flights:search")
-        if flight_id not in journey.flight_ids:
-            messages.error(request, "This flight is not part of the journey. Please search again.")
-            return redirect("flights:search")
-        position = journey.flight_ids.index(flight_id) + 1
-        travellers = journey.count
+        mode = _journey_mode(request, flight_id)
+        if isinstance(mode, HttpResponse):
+            return mode
+        journey, position = mode
+        travellers, infants = journey.count, journey.infants
     else:
         choice = SeatChoiceForm(request.GET)
-        travellers = (choice.is_valid() and choice.cleaned_data["travellers"]) or 1
+        valid = choice.is_valid()
+        travellers = (valid and choice.cleaned_data["travellers"]) or 1
+        infants = min((valid and choice.cleaned_data["infants"]) or 0, travellers)
     try:  # display only: the hold decides on the primary (apps/core/db_router.py)
         flight, seat_map = catalogue_read(
             lambda: (flight_get(flight_id=flight_id), flight_seat_map(flight_id=flight_id))
         )
     except FlightNotFound:
         raise Http404("No such flight") from None
-    # A flight no longer on sale (cancelled, departed, or inside the booking cutoff: the sale rule,
-    # Flight.sale_closed_reason) says why and offers no seats to choose.
-    sale_closed = flight.sale_closed_reason(timezone.now())
-    if sale_closed:
-        departs = flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone)).date()
-        search = urlencode(
-            {
-                "origin": flight.departure_airport.iata_code,
-                "destination": flight.arrival_airport.iata_code,
-                "date": departs.isoformat(),
-                "travellers": travellers,
-            }
-        )
-        return render(
-            request,
-            "flights/flight_closed.html",
-            {"flight": flight, "reason": sale_closed, "search_url": f"{reverse('flights:results')}?{search}"},
-        )
-    # A fare family chosen on the results (one-way): its cabin's seats at its price, the others not
-    # on sale in it (the hold takes seats in that cabin only: apps/bookings/services/holds.py).
-    fare_family = (
-        None if journey is not None else fare_option(flight.family_fares, _family_code(request), travellers)
+    closed = _sale_closed_page(request, flight, travellers)
+    if closed is not None:
+        return closed
+    code = journey.families.get(position, "") if journey is not None else _family_code(request)
+    fare_family = fare_option(
+        flight.family_fares, code, travellers, infants=infants, currency=flight.currency
     )
+    if journey is not None and code and fare_family is None:
+        return _family_not_sold(request, journey, position, flight)
     seats = seat_map.seats
     if fare_family is not None:
         seats = [
@@ -361,6 +416,11 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
     # the first free one, else the first seat.
     first_seat = next(iter(available or seats), None)
     tab_stop = next((code for code in chosen if code), first_seat.code if first_seat else None)
+    journey_mode = (
+        _journey_seat_map_mode(journey, position, sells_families=bool(flight.family_fares))
+        if journey is not None
+        else None
+    )
     return render(
         request,
         "flights/flight_detail.html",
@@ -373,11 +433,112 @@ def flight_detail(request: HttpRequest, flight_id: int) -> HttpResponse:
             ],
             "traveller_seats": list(enumerate(chosen, start=1)),
             "travellers": travellers,
+            "infants": infants,
             "tab_stop": tab_stop,
             "fare_family": fare_family,
-            "journey": journey and _journey_seat_map_mode(journey, position),
+            "journey": journey_mode,
         },
     )
+
+
+def flight_fares(request: HttpRequest, flight_id: int) -> HttpResponse:
+    """The fare families of flight n of a journey (its address as the seat map's in journey mode),
+    compared for the journey's travellers and infants; choosing one returns to the journey's passenger
+    page with that flight's family changed (its seats chosen anew) and every other choice kept.
+    Without a journey in its address it is the flight's seat map."""
+    if "flights" not in request.GET:
+        return redirect("flights:detail", flight_id=flight_id)
+    mode = _journey_mode(request, flight_id)
+    if isinstance(mode, HttpResponse):
+        return mode
+    journey, position = mode
+    try:
+        flight = catalogue_read(lambda: flight_get(flight_id=flight_id))
+    except FlightNotFound:
+        raise Http404("No such flight") from None
+    closed = _sale_closed_page(request, flight, journey.count)
+    if closed is not None:
+        return closed
+    chosen = journey.families.get(position)
+    options = fare_options(
+        flight.family_fares,
+        fare_family_catalogue_cached(),
+        journey.count,
+        infants=journey.infants,
+        currency=flight.currency,
+    )
+    if chosen and chosen not in {option.family.code for option in options}:
+        return _family_not_sold(request, journey, position, flight)
+    return render(
+        request,
+        "flights/flight_fares.html",
+        {
+            "flight": flight,
+            "position": position,
+            "flights": len(journey.flight_ids),
+            "travellers": journey.count,
+            "infants": journey.infants,
+            "label": _flight_label(flight),
+            "choices": [
+                FareChoice(
+                    option=option,
+                    url=journey.with_family(position, option.family.code).passengers_url(),
+                    chosen=option.family.code == chosen,
+                )
+                for option in options
+            ],
+            "back_url": journey.passengers_url(),
+        },
+    )
+
+
+def _journey_mode(request: HttpRequest, flight_id: int) -> tuple[JourneyLink, int] | HttpResponse:
+    """The journey in a seat map's or fares page's address and this flight's position in it, or the
+    way back to the search, saying what is wrong with the address."""
+    try:
+        journey = journey_link_parse(request.GET)
+    except JourneyLinkInvalid as error:
+        messages.error(request, f"{error} Please search again.")
+        return redirect("flights:search")
+    if flight_id not in journey.flight_ids:
+        messages.error(request, "This flight is not part of the journey. Please search again.")
+        return redirect("flights:search")
+    return journey, journey.flight_ids.index(flight_id) + 1
+
+
+def _sale_closed_page(request: HttpRequest, flight: Flight, travellers: int) -> HttpResponse | None:
+    """A flight no longer on sale (cancelled, departed, or inside the booking cutoff: the sale rule,
+    Flight.sale_closed_reason) says why and offers nothing to choose; None while it is on sale."""
+    sale_closed = flight.sale_closed_reason(timezone.now())
+    if not sale_closed:
+        return None
+    departs = flight.departure_time.astimezone(ZoneInfo(flight.departure_airport.time_zone)).date()
+    search = urlencode(
+        {
+            "origin": flight.departure_airport.iata_code,
+            "destination": flight.arrival_airport.iata_code,
+            "date": departs.isoformat(),
+            "travellers": travellers,
+        }
+    )
+    return render(
+        request,
+        "flights/flight_closed.html",
+        {"flight": flight, "reason": sale_closed, "search_url": f"{reverse('flights:results')}?{search}"},
+    )
+
+
+def _family_not_sold(
+    request: HttpRequest, journey: JourneyLink, position: int, flight: Flight
+) -> HttpResponse:
+    """A journey's address naming a fare family flight `position` does not sell (any more): said, and
+    that flight's fares shown to choose from, the other flights' choices kept."""
+    messages.error(
+        request,
+        f"Flight {position} ({flight.flight_number}) does not sell the fare "
+        f"{journey.families[position]}: choose one of its fares.",
+    )
+    return redirect(journey.with_family(position, None).fares_url(position))
 
 
 def _family_code(request: HttpRequest) -> str:
@@ -385,21 +546,16 @@ def _family_code(request: HttpRequest) -> str:
     return request.GET.get("fare_family", "").strip().upper()[:20]
 
 
-def _journey_seat_map_mode(journey: JourneyLink, position: int) -> dict:
+def _journey_seat_map_mode(journey: JourneyLink, position: int, *, sells_families: bool) -> dict:
     """What a seat map in journey mode adds: which flight it is, the rest of the journey as hidden
-    fields (the other flights' seats as they were), and the way back to the passenger page."""
-    hidden = [("flights", flight_id) for flight_id in journey.flight_ids]
-    hidden += [("count", journey.count), ("segment", position)]
-    hidden += [
-        (seats_parameter(other), ",".join(codes))
-        for other, codes in sorted(journey.seats.items())
-        if other != position
-    ]
+    fields (its travellers, infants, fare families and the other flights' seats as they were), and
+    the ways back to the passenger page and to this flight's fares."""
     return {
         "position": position,
         "flights": len(journey.flight_ids),
-        "hidden": hidden,
+        "hidden": [*journey.query_pairs(without_seats_of=position), ("segment", position)],
         "back_url": journey.passengers_url(),
+        "fares_url": journey.fares_url(position) if sells_families else None,
     }
 
 

@@ -77,8 +77,8 @@ def test_the_seat_map_in_journey_mode_keeps_the_other_flights_and_its_own_choice
         ("flights", route.midday.pk),
         ("flights", back.pk),
         ("count", 2),
-        ("segment", 2),
         ("seats_1", "3A,3B"),
+        ("segment", 2),
     ]
     assert response.context["traveller_seats"] == [(1, "7C"), (2, "7D")]
     assert '<option value="7C" selected>' in html
