@@ -21,15 +21,23 @@ from apps.payments.services import payment_create
 
 class PaymentOutput(serializers.ModelSerializer):
     booking = serializers.CharField(source="booking.reference", read_only=True)
+    kind = serializers.ChoiceField(
+        choices=Payment.Kind.choices,
+        read_only=True,
+        help_text="booking: the booking paid in full; change: what a flight change cost (docs/API.md, "
+        '"Changing a flight").',
+    )
     refunded_amount = serializers.SerializerMethodField(
-        help_text="What its refund gave back, decimal string: all of it, part of it under the fare's refund "
-        "rules, or 0.00 (docs/API.md, cancellation quote); null while not refunded."
+        help_text="What its refunds gave back, summed, decimal string: all of it, part of it under the "
+        "fare's refund rules or after a change to a cheaper flight, or 0.00 (docs/API.md, cancellation "
+        "quote); null while not refunded."
     )
 
     class Meta:
         model = Payment
         fields = [
             "id",
+            "kind",
             "status",
             "amount",
             "currency",
@@ -44,8 +52,8 @@ class PaymentOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
     def get_refunded_amount(self, payment: Payment) -> str | None:
-        refund = getattr(payment, "refund", None)  # a payment not refunded has no Refund row
-        return None if refund is None else f"{Decimal(refund.amount):.2f}"
+        amounts = [refund.amount for refund in payment.refunds.all()]  # none: not refunded
+        return f"{sum(amounts, Decimal('0')):.2f}" if amounts else None
 
 
 class PaymentCreateApi(APIView):
