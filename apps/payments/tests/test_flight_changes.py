@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from apps.bookings.exceptions import BookingNotMovable, ChangeNotAllowed, QuoteChanged, SoldOut
+from apps.bookings.exceptions import BookingNotMovable, ChangeNotAllowed, QuoteChanged, RefundFailed, SoldOut
 from apps.bookings.models import Booking, FlightChange, SeatAssignment
 from apps.bookings.selectors import booking_money_record, inventory_violations
 from apps.bookings.services import booking_cancel, booking_hold_create
@@ -456,3 +456,29 @@ def test_a_booking_whose_cancellation_began_cannot_change(customer):
 
     assert (seats_on(old), seats_on(new)) == (1, 0)
     assert Refund.objects.filter(kind=Refund.Kind.CHANGE).count() == 0
+
+
+def test_a_cancellation_whose_refund_stayed_pending_is_finished_by_the_reconciler(settings, customer):
+    # given a paid Flex booking whose cancel decided its refund but whose gateway did not answer
+    old, _ = change_route()
+    booking = paid_in(customer, old, "ECO_FLEX")
+    settings.PAYMENT_GATEWAY = "apps.payments.tests.test_flight_changes.RefundDownGateway"
+    with pytest.raises(RefundFailed):
+        booking_cancel(booking=booking, actor=customer)
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+    assert list(Refund.objects.values_list("status", "amount")) == [
+        (Refund.Status.PENDING, Decimal("4700.00"))
+    ]
+
+    # when the reconciler runs with the gateway answering again
+    settings.PAYMENT_GATEWAY = "apps.payments.gateway.SimulatedGateway"
+    payments_reconcile_stuck(older_than_seconds=0)
+
+    # then the refund is made once and the booking cancelled, its seat back
+    assert list(Refund.objects.values_list("status", "amount")) == [
+        (Refund.Status.SUCCEEDED, Decimal("4700.00"))
+    ]
+    assert GatewayCharge.objects.get().refunded_amount == Decimal("4700.00")
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
+    assert seats_on(old) == 0
+    assert payments_reconcile_stuck(older_than_seconds=0) == 0
