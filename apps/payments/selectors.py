@@ -51,7 +51,7 @@ def refunds_pending(*, created_before: datetime, limit: int = 100) -> list[Refun
     )
 
 
-def payments_refunded_with_booking_confirmed(*, refunded_before, limit: int = 100) -> list[int]:
+def bookings_confirmed_with_refund_decided(*, refunded_before, limit: int = 100) -> list[int]:
     """Ids of bookings still confirmed whose cancellation refund was decided before `refunded_before`
     (a final refund of a payment they hold, or such a payment marked refunded): the booking's cancel
     stopped after its refund (oldest first)."""

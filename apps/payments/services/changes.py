@@ -91,7 +91,7 @@ def booking_flight_change(
     if actor.pk != booking.owner_id:
         raise BookingNotFound()
     log_context_update(booking_reference=booking.reference)
-    promised = change_quote_token_read(quote, booking=booking, segment=segment, to_flight_id=to_flight_id)
+    # A change made with this key is the answer, whenever asked again (its quote may have expired since).
     earlier = (
         FlightChange.objects.filter(booking=booking, requested_by=actor, idempotency_key=idempotency_key)
         .order_by("-pk")
@@ -102,6 +102,7 @@ def booking_flight_change(
             raise IdempotencyKeyReused("This key was used for a change to another flight.")
         refunds_send(list(Refund.objects.filter(flight_change=earlier)), actor=actor)
         return earlier
+    promised = change_quote_token_read(quote, booking=booking, segment=segment, to_flight_id=to_flight_id)
     current = flight_change_quote(booking=booking, segment=segment, to_flight_id=to_flight_id, actor=actor)
     if (current.amount_due, current.refund_due) != (promised.amount_due, promised.refund_due):
         raise QuoteChanged(

@@ -44,7 +44,7 @@ from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
 from apps.payments.locks import payment_lock
 from apps.payments.models import Payment
 from apps.payments.selectors import (
-    payments_refunded_with_booking_confirmed,
+    bookings_confirmed_with_refund_decided,
     payments_to_reconcile,
     refunds_pending,
 )
@@ -298,7 +298,7 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
             logger.exception("Refund %s failed again; left for the next run", refund.gateway_idempotency_key)
             continue
         settled += 1
-    for booking_id in payments_refunded_with_booking_confirmed(refunded_before=created_before):
+    for booking_id in bookings_confirmed_with_refund_decided(refunded_before=created_before):
         try:
             if _booking_cancel_refunded(booking_id=booking_id):
                 settled += 1

@@ -3,15 +3,18 @@ the change with its token and an Idempotency-Key, every answer checked against t
 schemathesis, and every refusal a problem that charged and moved nothing."""
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from apps.bookings.models import Booking, FlightChange, SeatAssignment
+from apps.bookings.tests.factories import booking_flight
 from apps.core.testing.openapi import api_schema, call_and_validate
 from apps.flights.models import FareFamily
 from apps.flights.search_cache import catalogue_version_bump
 from apps.flights.services.fares import flight_family_fares_set
+from apps.flights.tests.factories import flight_with_families
 from apps.payments.models import GatewayCharge, Payment, Refund
 from apps.payments.tests.changing import NEW_PRICES, change_route, paid_in, quote_of
 from conftest import access_token_for, authenticated_client
@@ -43,6 +46,15 @@ def assert_unchanged(booking: Booking, charges_before: int) -> None:
 
 def test_the_options_list_the_days_flights_with_what_each_costs(customer):
     old, new = change_route()
+    flex_only = flight_with_families(
+        booking_flight(
+            departure_airport=old.departure_airport,
+            arrival_airport=old.arrival_airport,
+            departure_time=new.departure_time + timedelta(hours=1),
+            arrival_time=new.arrival_time + timedelta(hours=1),
+        ),
+        {"ECO_FLEX": "6100.00"},
+    )
     booking = paid_in(customer, old, "ECO_SAVER")
 
     response = call_and_validate(
@@ -55,8 +67,14 @@ def test_the_options_list_the_days_flights_with_what_each_costs(customer):
 
     body = response.json()
     assert (body["segment"], body["from_flight"]["id"], body["currency"]) == (1, old.pk, "INR")
-    (option,) = body["options"]
+    option, unavailable = body["options"]
     assert (option["flight"]["id"], option["available"], option["unavailable"]) == (new.pk, True, None)
+    assert (unavailable["flight"]["id"], unavailable["available"], unavailable["quote"]) == (
+        flex_only.pk,
+        False,
+        None,
+    )
+    assert unavailable["unavailable"]["code"] == "change_not_allowed"
     assert (option["fare_difference"], option["change_fee"], option["amount_due"], option["refund_due"]) == (
         "500.00",
         "3000.00",

@@ -139,6 +139,8 @@ def test_a_retry_with_the_same_key_answers_the_change_made_without_a_second_char
     again = change_made(booking, new, key="k1", token=token)
 
     assert again.pk == first.pk
+    # and so does one after the quote's token has expired (a reload of the page much later)
+    assert change_made(booking, new, key="k1", token="expired-long-ago").pk == first.pk
     assert len(change_charges(booking)) == 1
     assert Payment.objects.filter(booking=booking, kind=Payment.Kind.CHANGE).count() == 1
     assert FlightChange.objects.filter(booking=booking).count() == 1
@@ -429,6 +431,12 @@ def test_cancelling_after_a_cheaper_flex_change_refunds_by_the_new_price_and_nev
         (Refund.Kind.FINAL, Decimal("3500.00")),
     ]
     assert GatewayCharge.objects.get().refunded_amount == Decimal("4700.00")
+    money = booking_money_record(booking)
+    assert (money.paid, money.change_refunded, money.refunded) == (
+        Decimal("6200.00"),
+        Decimal("1200.00"),
+        Decimal("3500.00"),
+    )
 
 
 def test_staff_cancelling_after_a_change_refund_everything_kept_and_no_more(customer, staff_user):
