@@ -16,12 +16,19 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from apps.bookings.flight_operations.forms import candidate_label
-from apps.bookings.models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, Passenger, SeatAssignment
+from apps.bookings.models import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    Booking,
+    FlightChange,
+    Passenger,
+    SeatAssignment,
+)
 from apps.bookings.selectors import booking_get
 from apps.bookings.services import booking_cancel
 from apps.bookings.services.changes import MOVE_PERMISSIONS
 from apps.bookings.services.rebooking import bookings_rebook, flights_shared, rebooking_candidates_for
-from apps.core.admin_display import amount, local_and_utc, local_moment
+from apps.core.admin_display import amount, local_and_utc, local_moment, utc_moment
 from apps.core.exceptions import ApplicationError
 from apps.core.permissions import staff_may
 from apps.core.templatetags.airline import local_time
@@ -67,6 +74,42 @@ class SeatAssignmentInline(_ReadOnlyInline):
             .select_related("flight", "passenger")
             .order_by("segment", "passenger__position")
         )
+
+
+class FlightChangeInline(_ReadOnlyInline):
+    """The booking's change history: each flight change its traveller asked for, what it cost and how
+    it ended (docs/FARES.md, "Changing a flight"); its payments are in the payments below, its audit rows
+    behind "Audit trail"."""
+
+    model = FlightChange
+    verbose_name = "flight change"
+    verbose_name_plural = "Flight changes (by the traveller)"
+    fields = [
+        "created",
+        "segment",
+        "from_flight",
+        "to_flight",
+        "status",
+        "fare_difference",
+        "change_fee",
+        "residual_kept",
+        "amount_due",
+        "refund_due",
+        "failure_reason",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FlightChange]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("from_flight", "to_flight")
+            .order_by("-created_at", "-id")
+        )
+
+    @admin.display(description="Asked (UTC)")
+    def created(self, change: FlightChange) -> str:
+        return utc_moment(change.created_at)
 
 
 class FlightFilter(admin.SimpleListFilter):
@@ -181,7 +224,8 @@ class BookingAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     show_full_result_count = False
     list_per_page = 50
-    inlines = [PassengerInline, SeatAssignmentInline]
+    # apps/payments/admin.py adds the booking's payments (bookings does not import payments).
+    inlines = [PassengerInline, SeatAssignmentInline, FlightChangeInline]
     actions = ["cancel_bookings", "rebook_bookings"]
     fields = [
         "reference",

@@ -72,7 +72,7 @@ class BookingCheckedIn:
 
 @dataclass(frozen=True, slots=True)
 class SeatMove:
-    """One passenger's seat before and after a segment move (the cabin and fare do not change)."""
+    """One passenger's seat before and after a segment move (the cabin does not change)."""
 
     passenger: Passenger
     from_seat: str
@@ -85,7 +85,10 @@ class BookingSegmentMoved:
     """Segment `segment` of `booking` now flies `to_flight` instead of `from_flight`, each passenger in
     the seat `seats` names; any check-in for the old flight is void (`check_in_voided` passengers had
     checked in). `by_airline`: the airline moved it (rebooking off a cancelled flight, at no charge).
-    `reason`: why, in words for the traveller; `flight_cancelled`: the old flight is (being) cancelled."""
+    `reason`: why, in words for the traveller; `flight_cancelled`: the old flight is (being) cancelled.
+    A traveller's own change says what it cost (docs/FARES.md, "Changing a flight"): the new fares less
+    the old (`fare_difference`), the `change_fee`, what was charged or is refunded, and what of a
+    cheaper fare was kept under the fare's rules (`residual_kept`); all 0 for the airline's moves."""
 
     booking: Booking
     segment: int
@@ -96,6 +99,11 @@ class BookingSegmentMoved:
     check_in_voided: int = 0
     reason: str = ""
     flight_cancelled: bool = False
+    fare_difference: Decimal = Decimal("0")
+    change_fee: Decimal = Decimal("0")
+    residual_kept: Decimal = Decimal("0")
+    amount_charged: Decimal = Decimal("0")
+    amount_refunded: Decimal = Decimal("0")
 
 
 booking_held = Event("booking.held", BookingHeld)

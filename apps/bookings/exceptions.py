@@ -74,18 +74,20 @@ class RefundFailed(ServiceUnavailable):
 
 
 class QuoteChanged(Conflict):
-    """The refund a cancel would make now is not the one the traveller was quoted (a rule, a payment or a
-    refund changed meanwhile, or the quote expired): nothing was refunded or released."""
+    """The refund a cancel would make now, or what a flight change would cost, is not what the traveller
+    was quoted (a rule, a price, a payment or a refund changed meanwhile, or the quote expired): nothing
+    was refunded, charged, moved or released."""
 
     code = "quote_changed"
-    title = "The refund differs from the quote"
+    title = "The amount differs from the quote"
 
 
 class QuoteInvalid(ValidationFailed):
-    """The `quote` given to a cancel is not a quote token of this booking."""
+    """The `quote` given to a cancel or a flight change is not a quote token of this booking (and, for a
+    change, of this flight and new flight)."""
 
     code = "quote_invalid"
-    title = "Invalid cancellation quote"
+    title = "Invalid quote"
 
 
 class CheckInUnavailable(Conflict):
@@ -116,3 +118,11 @@ class MoveConnectionBroken(Conflict):
 
     code = "move_connection_broken"
     title = "The new flight does not connect with the rest of the journey"
+
+
+class ChangeNotAllowed(Conflict):
+    """The traveller's fare does not allow changing this flight to that one: its fare family forbids
+    changes, or the new flight does not sell it (docs/FARES.md, "Changing a flight")."""
+
+    code = "change_not_allowed"
+    title = "This fare cannot be changed to that flight"

@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 
 from apps.bookings.models import Passenger
@@ -9,6 +11,7 @@ from apps.flights.journey_links import (
     journey_seats_parse,
 )
 from apps.flights.models import MAX_PARTY_SIZE, MAX_SEGMENTS
+from apps.flights.selectors import trip_date_searchable
 
 
 class HoldStartForm(forms.Form):
@@ -242,3 +245,21 @@ class CancelConfirmForm(forms.Form):
     """The confirmation page's form: the refund the traveller was shown (blank: cancel whatever it is)."""
 
     expected_refund = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
+
+
+class ChangeDayForm(forms.Form):
+    """The day a flight change lists the route's flights of (apps/bookings/change_views.py)."""
+
+    date = forms.DateField(
+        label="Another day",
+        required=False,
+        # A date input takes its value as YYYY-MM-DD whatever the language writes dates as.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Local date at the departure airport.",
+    )
+
+    def clean_date(self) -> datetime.date | None:
+        day = self.cleaned_data["date"]
+        if day is not None and not trip_date_searchable(day):
+            raise forms.ValidationError("Choose a day within five years of today.")
+        return day

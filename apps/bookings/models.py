@@ -241,3 +241,52 @@ class InfantFare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fare} on segment {self.segment}"
+
+
+class FlightChange(TimeStampedModel):
+    """A traveller's change of one flight of their booking to another on the same route, at the price
+    of its quote (docs/FARES.md, "Changing a flight"): the change history staff read in the admin.
+
+    `fare_difference` is the new fares less the old (signed, every passenger of the segment); the
+    traveller paid `amount_due` (the difference and `change_fee`, through a payment of kind "change")
+    or got `refund_due` back, and `residual_kept` of a cheaper fare was not refunded under the fare's
+    rules. Written by apps/bookings/services/flight_changes.py only: PENDING while its payment runs,
+    DONE once the seats moved, FAILED (with `failure_reason`) when they could not and nothing moved.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being paid"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="flight_changes")
+    segment = models.PositiveSmallIntegerField(help_text="1-based, in journey order.")
+    from_flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="+")
+    to_flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The client's Idempotency-Key (the API's header, or the website's confirm page): a retry with it
+    # finds this change instead of making another.
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    currency = models.CharField(max_length=3)
+    fare_difference = models.DecimalField(max_digits=12, decimal_places=2)
+    change_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    residual_kept = models.DecimalField(max_digits=12, decimal_places=2)
+    amount_due = models.DecimalField(max_digits=12, decimal_places=2)
+    refund_due = models.DecimalField(max_digits=12, decimal_places=2)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(change_fee__gte=0, residual_kept__gte=0, amount_due__gte=0, refund_due__gte=0)
+                & (Q(amount_due=0) | Q(refund_due=0)),
+                name="flight_change_amounts",
+            ),
+        ]
+        indexes = [models.Index(fields=["booking", "idempotency_key"], name="flight_change_key_idx")]
+
+    def __str__(self) -> str:
+        return f"Change of {self.booking_id} flight {self.segment} ({self.status})"

@@ -161,12 +161,24 @@ def booking_journey_flight_ids(booking: Booking) -> list[int]:
 
 @dataclass(frozen=True)
 class MoneyRecord:
-    """What happened to a booking's money, from the payment and refund records (the payments app's)."""
+    """What happened to a booking's money, from the payment and refund records (the payments app's).
 
-    paid: Decimal | None = None  # the amount charged, kept or given back since
+    `paid` is every charge the booking kept (its payment and its flight changes', `change_charged` of
+    it), kept or given back since; `change_refunded` what changes to cheaper flights gave back of it;
+    `refunded` what its cancellation gives back (decided, or made), None while it is not cancelled.
+    """
+
+    paid: Decimal | None = None
     paid_at: datetime | None = None
     refunded: Decimal | None = None
     refunded_at: datetime | None = None
+    change_charged: Decimal = Decimal("0")
+    change_refunded: Decimal = Decimal("0")
+
+    @property
+    def net_paid(self) -> Decimal:
+        """What the booking holds of the traveller's money now: paid, less what changes gave back."""
+        return (self.paid or Decimal("0")) - self.change_refunded
 
 
 MoneyReader = Callable[[list[int]], dict[int, MoneyRecord]]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.bookings import check_in_views, manage_views, views
+from apps.bookings import change_views, check_in_views, manage_views, views
 
 app_name = "bookings"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="detail"),
     path("bookings/<str:reference>/cancel/", views.booking_cancel_page, name="cancel"),
     path("bookings/<str:reference>/calendar.ics", views.booking_calendar_download, name="calendar"),
+    path(
+        "bookings/<str:reference>/change/<int:segment>/",
+        change_views.booking_change_options_page,
+        name="change",
+    ),
     path("bookings/<str:reference>/check-in/", check_in_views.check_in_page, name="check_in"),
     path(
         "bookings/<str:reference>/boarding-pass/<int:position>/",

@@ -39,6 +39,7 @@ from apps.bookings.selectors import (
 )
 from apps.bookings.services import booking_cancel, booking_hold_create
 from apps.bookings.services.cancellation import booking_cancel_refusal
+from apps.bookings.services.flight_changes import flight_change_refusal
 from apps.bookings.services.holds import journey_refusal
 from apps.bookings.services.quotes import booking_cancellation_quote
 from apps.core.exceptions import ApplicationError, ValidationFailed
@@ -643,17 +644,33 @@ def booking_list_page(request: HttpRequest) -> HttpResponse:
 
 @booking_visitor_required
 def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """The e-ticket of a confirmed booking (with its cancel button while it can be cancelled), or
-    what became of a cancelled or expired one and its money; a hold goes to its pay page."""
-    booking, _ = booking_for_visitor(request, reference)
+    """The e-ticket of a confirmed booking (with its cancel button while it can be cancelled, and a
+    "Change flight" link on each flight its fare lets its traveller change), or what became of a
+    cancelled or expired one and its money; a hold goes to its pay page."""
+    booking, actor = booking_for_visitor(request, reference)
     if booking.status in (Booking.Status.HELD, Booking.Status.PAYING):
         return redirect("payments:pay", reference=booking.reference)
     (booking,) = bookings_money_attach([booking])
+    now = timezone.now()
     cancellable = (
         booking.status == Booking.Status.CONFIRMED
-        and booking_cancel_refusal(booking, booking.flight, timezone.now(), by_owner=True) is None
+        and booking_cancel_refusal(booking, booking.flight, now, by_owner=True) is None
     )
-    return render(request, "bookings/ticket.html", {"booking": booking, "cancellable": cancellable})
+    # Which flights its traveller may change (docs/FARES.md, "Changing a flight"): "Change flight" on each.
+    changeable = (
+        [
+            segment.position
+            for segment in booking.journey()
+            if flight_change_refusal(booking, segment.position, now) is None
+        ]
+        if booking.status == Booking.Status.CONFIRMED and actor.pk == booking.owner_id
+        else []
+    )
+    return render(
+        request,
+        "bookings/ticket.html",
+        {"booking": booking, "cancellable": cancellable, "changeable": changeable},
+    )
 
 
 @booking_visitor_required

@@ -132,6 +132,7 @@ def sample_year_create(*, bookings: int, now: datetime, days: int = 365, seed: i
     refunds = [
         Refund(
             payment=payments[booking.pk],
+            gateway_idempotency_key=f"refund_{payments[booking.pk].pk}",
             amount=booking.total_amount,
             currency=booking.currency,
             reason="sample",

@@ -125,6 +125,7 @@ def render_flight_changed_email(booking: Booking, moved: BookingSegmentMoved) ->
             for move in moved.seats
         ],
         "check_in_voided": moved.check_in_voided,
+        "money": _change_money(booking, moved),
     }
     subject = f"Your flight has changed: {old.flight_number} is now {new.flight_number}"
     subject += f" (booking {booking.reference})"
@@ -132,6 +133,24 @@ def render_flight_changed_email(booking: Booking, moved: BookingSegmentMoved) ->
     text = render_to_string("notifications/flight_changed.txt", context)
     html = render_to_string("notifications/flight_changed.html", context)
     return RenderedEmail(subject=subject, text=_BLANK_LINES.sub("\n\n", text).strip() + "\n", html=html)
+
+
+def _change_money(booking: Booking, moved: BookingSegmentMoved) -> dict[str, str] | None:
+    """What a traveller's own change cost, as the e-mail says it (None: the airline's move, free)."""
+    if moved.by_airline:
+        return None
+
+    def shown(amount: Decimal) -> str:
+        return money_display(amount, booking.currency, symbol=False)
+
+    difference = moved.fare_difference
+    return {
+        "difference": ("+" if difference > 0 else "-" if difference < 0 else "") + shown(abs(difference)),
+        "fee": shown(moved.change_fee),
+        "kept": shown(moved.residual_kept) if moved.residual_kept else "",
+        "charged": shown(moved.amount_charged) if moved.amount_charged else "",
+        "refunded": shown(moved.amount_refunded) if moved.amount_refunded else "",
+    }
 
 
 def render_password_reset_email(*, name: str, link: str) -> RenderedEmail:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from apps.bookings.admin import BookingAdmin
 from apps.bookings.models import Booking
 from apps.core.admin_display import amount, utc_moment
 from apps.core.exceptions import ApplicationError
@@ -40,12 +41,13 @@ class PaymentAdmin(ReadOnlyAdmin):
         "id",
         "booking_reference",
         "owner",
+        "kind",
         "amount_shown",
         "status",
         "gateway_reference",
         "created",
     ]
-    list_filter = ["status", "currency"]
+    list_filter = ["status", "kind", "currency"]
     search_fields = ["=gateway_reference"]  # the search itself: get_search_results
     search_help_text = "Booking reference, owner's email, gateway reference or gateway key (exact)."
     # Joined to its booking and owner, the page's query may start from another table and sort every
@@ -112,7 +114,17 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["id", "payment", "amount", "currency", "gateway_reference", "created_at"]
+    list_display = [
+        "id",
+        "payment",
+        "kind",
+        "status",
+        "amount",
+        "currency",
+        "gateway_reference",
+        "created_at",
+    ]
+    list_filter = ["kind", "status"]
     search_fields = ["=payment__booking__reference", "=gateway_reference"]
     list_select_related = ["payment"]
     show_full_result_count = False
@@ -125,3 +137,53 @@ class GatewayChargeAdmin(ReadOnlyAdmin):
     list_display = ["reference", "idempotency_key", "token", "amount", "currency", "status", "created_at"]
     list_filter = ["status", "token"]
     search_fields = ["reference", "idempotency_key"]
+
+
+class BookingPaymentInline(admin.TabularInline):
+    """A booking's payments on its admin page: its own, and each flight change's (kind "change"), with
+    what was refunded of each; read-only, a link to each payment's page (and its refund action)."""
+
+    model = Payment
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Payments (the booking's and its flight changes')"
+    fields = ["payment", "kind", "amount_shown", "status", "refunded", "created"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        return super().get_queryset(request).prefetch_related("refunds").order_by("created_at", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Payment")
+    def payment(self, payment: Payment) -> str:
+        url = reverse("admin:payments_payment_change", args=[payment.pk])
+        return format_html('<a href="{}">Payment {}</a>', url, payment.pk)
+
+    @admin.display(description="Amount")
+    def amount_shown(self, payment: Payment) -> str:
+        return amount(payment.amount, payment.currency)
+
+    @admin.display(description="Refunded")
+    def refunded(self, payment: Payment) -> str:
+        refunds = list(payment.refunds.all())
+        if not refunds:
+            return "–"
+        return "; ".join(
+            f"{amount(refund.amount, refund.currency)} ({refund.get_kind_display().lower()}"
+            f"{', pending' if refund.status == Refund.Status.PENDING else ''})"
+            for refund in refunds
+        )
+
+    @admin.display(description="Created (UTC)")
+    def created(self, payment: Payment) -> str:
+        return utc_moment(payment.created_at)
+
+
+# Bookings must not import payments: the payments app adds its inline to the booking's page.
+BookingAdmin.inlines = [*BookingAdmin.inlines, BookingPaymentInline]

@@ -19,3 +19,17 @@ class PayForm(IdempotentForm):
     payment_method = forms.ChoiceField(
         label="Card", choices=[(token, label) for token, label, _ in TEST_CARDS], widget=forms.RadioSelect
     )
+
+
+class ChangeConfirmForm(IdempotentForm):
+    """The flight change's confirm page: the quote the traveller was shown (its token) and, when the
+    change costs something, the card. Its idempotency key makes a double click or a reload change and
+    charge once (apps/payments/services/changes.py)."""
+
+    quote = forms.CharField(max_length=1000, widget=forms.HiddenInput)
+    payment_method = forms.ChoiceField(
+        label="Card",
+        required=False,
+        choices=[(token, label) for token, label, _ in TEST_CARDS],
+        widget=forms.RadioSelect,
+    )

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from apps.payments.models import GatewayCharge
+from apps.payments.models import GatewayCharge, GatewayRefund
 
 
 class GatewayTimeout(Exception):
@@ -52,7 +52,8 @@ class PaymentGateway(abc.ABC):
     def refund(
         self, *, idempotency_key: str, charge_reference: str, amount: Decimal | None = None
     ) -> RefundResult:
-        """Refund `amount` of a succeeded charge (None: in full); refunding it again returns the first
+        """Refund `amount` of a succeeded charge (None: what is left of it). A charge may be refunded in
+        several parts, each with its own key, never more than it; the same key again returns that
         refund. May raise GatewayTimeout."""
 
 
@@ -101,19 +102,29 @@ class SimulatedGateway(PaymentGateway):
     ) -> RefundResult:
         with transaction.atomic(durable=True):
             charge = GatewayCharge.objects.select_for_update().get(reference=charge_reference)
-            if charge.status == GatewayCharge.Status.SUCCEEDED:
-                refunded = charge.amount if amount is None else amount
-                if not Decimal("0") < refunded <= charge.amount:
-                    raise ValueError(
-                        f"Cannot refund {refunded} of charge {charge_reference} ({charge.amount})."
-                    )
-                charge.status = GatewayCharge.Status.REFUNDED
-                charge.refunded_amount = refunded
-                charge.refunded_at = timezone.now()
-                charge.save(update_fields=["status", "refunded_amount", "refunded_at"])
-            elif charge.status != GatewayCharge.Status.REFUNDED:
+            made = GatewayRefund.objects.filter(idempotency_key=idempotency_key).first()
+            if made is not None:
+                return RefundResult(reference=made.reference)
+            if charge.status == GatewayCharge.Status.DECLINED:
                 raise ValueError(f"Charge {charge_reference} was declined and cannot be refunded.")
-        return RefundResult(reference=f"re_{charge.reference.removeprefix('ch_')}")
+            before = charge.refunded_amount or Decimal("0")
+            refunded = charge.amount - before if amount is None else amount
+            if not Decimal("0") < refunded <= charge.amount - before:
+                raise ValueError(
+                    f"Cannot refund {refunded} of charge {charge_reference} ({charge.amount}, "
+                    f"{before} refunded already)."
+                )
+            # The first refund of a charge is named after it, as it always was; later ones are numbered.
+            count = charge.refunds.count()
+            reference = f"re_{charge.reference.removeprefix('ch_')}" + (f"_{count + 1}" if count else "")
+            GatewayRefund.objects.create(
+                idempotency_key=idempotency_key, charge=charge, reference=reference, amount=refunded
+            )
+            charge.status = GatewayCharge.Status.REFUNDED
+            charge.refunded_amount = before + refunded
+            charge.refunded_at = timezone.now()
+            charge.save(update_fields=["status", "refunded_amount", "refunded_at"])
+        return RefundResult(reference=reference)
 
 
 def _charge_result(charge: GatewayCharge) -> ChargeResult:

@@ -5,6 +5,7 @@ builds the same JSON without a serializer (apps/bookings/tests/test_api.py holds
 """
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -12,8 +13,10 @@ from rest_framework import serializers
 
 from apps.bookings.models import Booking, Passenger, Segment
 from apps.bookings.pricing import PriceBreakdown, price_breakdown
+from apps.bookings.services.flight_changes import ChangeOption, FlightChangeQuote
 from apps.bookings.services.quotes import CancellationQuote
 from apps.flights.api.serializers import FlightOutput, datetime_text, flight_body, money_text
+from apps.flights.models import Flight
 
 
 def _active_seat_code(passenger: Passenger, segment: int = 1) -> str | None:
@@ -219,4 +222,169 @@ def quote_body(quote: CancellationQuote) -> dict[str, Any]:
         ],
         "quote": quote.token,
         "expires_at": datetime_text(quote.expires_at),
+    }
+
+
+# --- Changing a flight (docs/API.md, "Changing a flight") ---------------------------------------------
+
+
+class ChangeLineOutput(serializers.Serializer):
+    passenger = serializers.CharField(help_text="First and last name.")
+    type = serializers.ChoiceField(choices=Passenger.Type.choices)
+    seat = serializers.CharField(
+        allow_null=True,
+        help_text="The seat on the current flight; null for an infant on a lap. The change assigns one on "
+        "the new flight in the same cabin: the same seat number where it is free.",
+    )
+    fare_family = serializers.CharField(
+        allow_blank=True,
+        help_text="The fare family the seat was sold in, kept on the new flight (empty: none).",
+    )
+    old_price = serializers.CharField(help_text="What this passenger's fare cost, decimal string.")
+    new_price = serializers.CharField(
+        help_text="The same family's fare on the new flight (a child's or infant's share), decimal string."
+    )
+    difference = serializers.CharField(help_text="new_price less old_price, signed decimal string.")
+    fee = serializers.CharField(help_text="The family's change fee for this passenger; 0.00 for an infant.")
+    refundable = serializers.BooleanField(
+        help_text="Whether a cheaper new fare's difference is refunded (the fare refunds); false: it is kept."
+    )
+
+
+class ChangeQuoteOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    segment = serializers.IntegerField(help_text="The flight of the journey that changes (1-based).")
+    currency = serializers.CharField()
+    from_flight = FlightOutput(help_text="The flight the passengers fly now.")
+    to_flight = FlightOutput(help_text="The flight they would fly.")
+    lines = ChangeLineOutput(many=True)
+    old_fares = serializers.CharField(help_text="The lines' old prices, summed, decimal string.")
+    new_fares = serializers.CharField(help_text="The lines' new prices, summed, decimal string.")
+    fare_difference = serializers.CharField(help_text="new_fares less old_fares, signed decimal string.")
+    change_fee = serializers.CharField(help_text="The lines' fees, summed, decimal string.")
+    residual_kept = serializers.CharField(
+        help_text="What a cheaper non-refundable fare costs less, not refunded, decimal string."
+    )
+    amount_due = serializers.CharField(
+        help_text="What the change charges: the difference and the fees (less a refundable difference), "
+        "decimal string; 0.00 when it costs nothing or refunds."
+    )
+    refund_due = serializers.CharField(
+        help_text="What the change refunds: a refundable difference less the fees, never more than was "
+        "paid, decimal string; 0.00 when it charges."
+    )
+    quote = serializers.CharField(
+        help_text="Send it to POST …/change: the change is refused (409 quote_changed) if it would cost "
+        "or refund another amount, or after `expires_at`."
+    )
+    expires_at = serializers.DateTimeField()
+
+
+def change_quote_body(quote: FlightChangeQuote) -> dict[str, Any]:
+    """ChangeQuoteOutput's JSON (both flights with their airplane and airports' cities loaded)."""
+    return {
+        "reference": quote.reference,
+        "segment": quote.segment,
+        "currency": quote.currency,
+        "from_flight": flight_body(quote.from_flight),
+        "to_flight": flight_body(quote.to_flight),
+        "lines": [
+            {
+                "passenger": line.passenger,
+                "type": line.passenger_type,
+                "seat": line.seat_code or None,
+                "fare_family": line.fare_family,
+                "old_price": money_text(line.old_price),
+                "new_price": money_text(line.new_price),
+                "difference": money_text(line.difference),
+                "fee": money_text(line.fee),
+                "refundable": line.refundable,
+            }
+            for line in quote.lines
+        ],
+        **_quote_amounts(quote),
+        "quote": quote.token,
+        "expires_at": datetime_text(quote.expires_at),
+    }
+
+
+def _quote_amounts(quote: FlightChangeQuote) -> dict[str, str]:
+    return {
+        "old_fares": money_text(quote.old_fares),
+        "new_fares": money_text(quote.new_fares),
+        "fare_difference": money_text(quote.fare_difference),
+        "change_fee": money_text(quote.change_fee),
+        "residual_kept": money_text(quote.residual_kept),
+        "amount_due": money_text(quote.amount_due),
+        "refund_due": money_text(quote.refund_due),
+    }
+
+
+class ChangeUnavailableOutput(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="The problem code a change to this flight is refused with, e.g. sold_out."
+    )
+    detail = serializers.CharField()
+
+
+class ChangeOptionOutput(serializers.Serializer):
+    flight = FlightOutput()
+    available = serializers.BooleanField(help_text="Whether the segment can change to this flight now.")
+    old_fares = serializers.CharField(allow_null=True, help_text="As the quote says; null when unavailable.")
+    new_fares = serializers.CharField(allow_null=True, help_text="As the quote says; null when unavailable.")
+    fare_difference = serializers.CharField(allow_null=True, help_text="As the quote; null when unavailable.")
+    change_fee = serializers.CharField(allow_null=True, help_text="As the quote says; null when unavailable.")
+    residual_kept = serializers.CharField(allow_null=True, help_text="As the quote; null when unavailable.")
+    amount_due = serializers.CharField(allow_null=True, help_text="As the quote says; null when unavailable.")
+    refund_due = serializers.CharField(allow_null=True, help_text="As the quote says; null when unavailable.")
+    quote = serializers.CharField(
+        allow_null=True, help_text="The quote token to change with (GET …/change-quote says the rest)."
+    )
+    unavailable = ChangeUnavailableOutput(allow_null=True, help_text="Why not, when unavailable; else null.")
+
+
+class ChangeOptionsOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    segment = serializers.IntegerField()
+    currency = serializers.CharField()
+    date = serializers.DateField(help_text="The day listed, local at the segment's departure airport.")
+    from_flight = FlightOutput(help_text="The flight the passengers fly now.")
+    options = ChangeOptionOutput(many=True, help_text="By departure.")
+
+
+def change_options_body(
+    booking: Booking, segment: int, day: date, from_flight: Flight, options: Sequence[ChangeOption]
+) -> dict[str, Any]:
+    """ChangeOptionsOutput's JSON."""
+    empty = dict.fromkeys(
+        (
+            "old_fares",
+            "new_fares",
+            "fare_difference",
+            "change_fee",
+            "residual_kept",
+            "amount_due",
+            "refund_due",
+        )
+    )
+    return {
+        "reference": booking.reference,
+        "segment": segment,
+        "currency": booking.currency,
+        "date": day.isoformat(),
+        "from_flight": flight_body(from_flight),
+        "options": [
+            {
+                "flight": flight_body(option.flight),
+                "available": option.quote is not None,
+                **(_quote_amounts(option.quote) if option.quote is not None else empty),
+                "quote": option.quote.token if option.quote is not None else None,
+                "unavailable": (
+                    {"code": option.refusal.code, "detail": option.refusal.detail}
+                    if option.refusal is not None
+                    else None
+                ),
+            }
+            for option in options
+        ],
     }

@@ -3,6 +3,8 @@ from django.urls import path
 from apps.bookings.api.views import (
     BookingCancelApi,
     BookingCancellationQuoteApi,
+    BookingChangeOptionsApi,
+    BookingChangeQuoteApi,
     BookingDetailApi,
     BookingListCreateApi,
 )
@@ -18,4 +20,6 @@ urlpatterns = [
         BookingCancellationQuoteApi.as_view(),
         name="cancellation-quote",
     ),
+    path("bookings/<str:reference>/change-options", BookingChangeOptionsApi.as_view(), name="change-options"),
+    path("bookings/<str:reference>/change-quote", BookingChangeQuoteApi.as_view(), name="change-quote"),
 ]

@@ -7,12 +7,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.bookings.api.examples import CHANGE_QUOTE_EXAMPLE
 from apps.bookings.api.inputs import HoldInput, JourneyHoldInput, hold_input
-from apps.bookings.api.serializers import BookingOutput, CancellationQuoteOutput, booking_body, quote_body
+from apps.bookings.api.serializers import (
+    BookingOutput,
+    CancellationQuoteOutput,
+    ChangeOptionsOutput,
+    ChangeQuoteOutput,
+    booking_body,
+    change_options_body,
+    change_quote_body,
+    quote_body,
+)
 from apps.bookings.exceptions import (
     BookingNotCancellable,
     BookingNotFound,
+    BookingNotMovable,
+    ChangeNotAllowed,
     FlightNotBookable,
+    MoveConnectionBroken,
+    MoveRouteMismatch,
     PaymentInProgress,
     QuoteChanged,
     QuoteInvalid,
@@ -25,9 +39,10 @@ from apps.bookings.exceptions import (
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get, booking_get_for_user, booking_list
 from apps.bookings.services import booking_cancel, booking_hold_create
+from apps.bookings.services.flight_changes import flight_change_options, flight_change_quote
 from apps.bookings.services.quotes import booking_cancellation_quote, quote_token_amount
 from apps.core.api.schema import problems
-from apps.core.exceptions import Busy
+from apps.core.exceptions import Busy, ValidationFailed
 from apps.core.idempotency import (
     IDEMPOTENCY_KEY_PARAMETER,
     TransactionalKey,
@@ -37,6 +52,8 @@ from apps.core.idempotency import (
 from apps.core.pagination import PAGE_PARAMETERS, paginated, paginated_response
 from apps.core.ratelimit import RateLimited, rate_limit, user_key
 from apps.flights.exceptions import FlightNotFound
+from apps.flights.models import MAX_SEGMENTS
+from apps.flights.selectors import trip_date_searchable
 
 
 class BookingListCreateApi(APIView):
@@ -172,3 +189,78 @@ class BookingCancelApi(APIView):
         booking = booking_cancel(booking=booking, actor=request.user, expected_refund=expected)
         booking = booking_get(booking_id=booking.pk)
         return Response(booking_body(booking, booking.passengers.all()))
+
+
+class BookingChangeOptionsApi(APIView):
+    """The flights a flight of the caller's confirmed booking may change to on one day, each with what
+    the change costs (or why it cannot): docs/API.md, "Changing a flight"."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterInput(serializers.Serializer):
+        segment = serializers.IntegerField(
+            min_value=1, max_value=MAX_SEGMENTS, default=1, help_text="The flight of the journey (1-based)."
+        )
+        date = serializers.DateField(
+            required=False,
+            help_text="The day to list (local at the segment's departure airport); the segment's own day "
+            "when left out.",
+        )
+
+    @extend_schema(
+        operation_id="bookings_change_options",
+        parameters=[FilterInput],
+        responses={
+            200: ChangeOptionsOutput,
+            **problems(BookingNotFound, BookingNotMovable, ChangeNotAllowed),
+        },
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        filters = self.FilterInput(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        segment, day = filters.validated_data["segment"], filters.validated_data.get("date")
+        if day is not None and not trip_date_searchable(day):
+            raise ValidationFailed("That day is too far away.", errors={"date": ["Too far from today."]})
+        booking = booking_get_for_user(reference=reference, user=request.user)
+        from_flight, day, options = flight_change_options(
+            booking=booking, segment=segment, day=day, actor=request.user
+        )
+        return Response(change_options_body(booking, segment, day, from_flight, options))
+
+
+class BookingChangeQuoteApi(APIView):
+    """What changing a flight of the caller's confirmed booking to another would cost, passenger by
+    passenger, with a token to change by (docs/API.md, "Changing a flight")."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterInput(serializers.Serializer):
+        segment = serializers.IntegerField(
+            min_value=1, max_value=MAX_SEGMENTS, default=1, help_text="The flight of the journey (1-based)."
+        )
+        to_flight_id = serializers.IntegerField(min_value=1, help_text="The flight to change to.")
+
+    @extend_schema(
+        operation_id="bookings_change_quote",
+        parameters=[FilterInput],
+        responses={
+            200: ChangeQuoteOutput,
+            **problems(
+                BookingNotFound,
+                FlightNotFound,
+                BookingNotMovable,
+                ChangeNotAllowed,
+                FlightNotBookable,
+                MoveConnectionBroken,
+                MoveRouteMismatch,
+                SoldOut,
+            ),
+        },
+        examples=[CHANGE_QUOTE_EXAMPLE],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        filters = self.FilterInput(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        booking = booking_get_for_user(reference=reference, user=request.user)
+        quote = flight_change_quote(booking=booking, actor=request.user, **filters.validated_data)
+        return Response(change_quote_body(quote))

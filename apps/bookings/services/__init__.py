@@ -6,6 +6,7 @@ from apps.bookings.services.cancellation import (
     cancelled_flights_finish,
     flight_bookings_cancel,
     register_refund_handler,
+    register_refund_reserver,
 )
 from apps.bookings.services.check_in import booking_check_in
 from apps.bookings.services.expiry import booking_holds_expire
@@ -30,4 +31,5 @@ __all__ = [
     "cancelled_flights_finish",
     "flight_bookings_cancel",
     "register_refund_handler",
+    "register_refund_reserver",
 ]

@@ -34,8 +34,10 @@ from apps.flights.models import Flight
 logger = logging.getLogger(__name__)
 
 RefundHandler = Callable[[Booking, User | None, Decimal], bool]
+RefundReserver = Callable[[Booking, User | None, Decimal], None]
 
 _refund_handler: RefundHandler | None = None
+_refund_reserver: RefundReserver | None = None
 
 
 def register_refund_handler(handler: RefundHandler) -> None:
@@ -50,6 +52,20 @@ def register_refund_handler(handler: RefundHandler) -> None:
     """
     global _refund_handler
     _refund_handler = handler
+
+
+def register_refund_reserver(reserver: RefundReserver) -> None:
+    """Let the payments app decide a cancellation's refund before it is made.
+
+    `reserver(booking, actor, amount)` is called inside the cancel's locked transaction, after the
+    booking's lock and the quote taken again under it, with the quote's amount: it writes which of the
+    booking's payments give back how much (pending refunds), so a flight change, which takes the same
+    locks, sees that the cancellation has begun and leaves the booking alone, and the amount is decided
+    on the booking as it is at that moment (docs/FARES.md, "Changing a flight"). Deciding again for a
+    booking decided already changes nothing.
+    """
+    global _refund_reserver
+    _refund_reserver = reserver
 
 
 class _RefundNeeded(Exception):
@@ -115,15 +131,16 @@ def _booking_cancel(
     status = Booking.objects.values_list("status", flat=True).get(pk=booking.pk)
     _cancellable_ensure(status)
     amount = _refund_due(booking, status, rules_apply=rules_apply, expected=expected_refund)
-    refunded = status == Booking.Status.CONFIRMED and _refund(booking, actor, amount)
+    refunded = False
+    if status == Booking.Status.CONFIRMED:
+        amount = _refund_decide(booking, actor, rules_apply=rules_apply, expected=expected_refund)
+        refunded = _refund(booking, actor, amount)
     try:
         return _cancel_locked(
             booking, refunded=refunded, refund_amount=amount, by_airline=by_airline, actor=actor
         )
     except _RefundNeeded:
-        amount = _refund_due(
-            booking, Booking.Status.CONFIRMED, rules_apply=rules_apply, expected=expected_refund
-        )
+        amount = _refund_decide(booking, actor, rules_apply=rules_apply, expected=expected_refund)
         return _cancel_locked(
             booking,
             refunded=_refund(booking, actor, amount),
@@ -142,6 +159,24 @@ def _refund_due(booking: Booking, status: str, *, rules_apply: bool, expected: D
             "the booking is unchanged. Ask for a new quote."
         )
     return quote.amount
+
+
+@retry_on_lock_conflict
+def _refund_decide(
+    booking: Booking, actor: User | None, *, rules_apply: bool, expected: Decimal | None
+) -> Decimal:
+    """Decide what cancelling the confirmed `booking` refunds, under its lock: the quote taken again
+    there (a flight change that committed since the first look is in it; QuoteChanged when that is not
+    `expected`), and the refund reserver told (`register_refund_reserver`). Returns the amount."""
+    if _refund_handler is None:
+        raise RefundUnavailable("Refunds are not available; the booking is unchanged.")
+    with locked_transaction():
+        locked = locks.booking_lock(booking_id=booking.pk)
+        _cancellable_ensure(locked.status)
+        amount = _refund_due(locked, locked.status, rules_apply=rules_apply, expected=expected)
+        if locked.status == Booking.Status.CONFIRMED and _refund_reserver is not None:
+            _refund_reserver(locked, actor, amount)
+    return amount
 
 
 def booking_cancel_after_refund(*, booking: Booking, actor: User | None = None) -> Booking:

@@ -46,7 +46,8 @@ class QuoteLine:
 @dataclass(frozen=True)
 class CancellationQuote:
     """`amount` is what the cancel refunds: the lines summed, rounded once to the cent, capped at
-    `refundable` (what was paid; 0 for a booking never paid). `rules_apply`: the traveller's own
+    `refundable` (what was paid, flight changes' charges included and their refunds taken off; 0 for a
+    booking never paid); all of `refundable` when the rules do not apply. `rules_apply`: the traveller's own
     cancellation (False: staff or the airline, everything refunded). `refunded_already`: the payment
     was refunded already (by this cancellation, whose cancel did not finish): `amount` is that refund,
     and nothing more goes back."""
@@ -114,8 +115,10 @@ def cancellation_quote(booking: Booking, *, status: str, rules_apply: bool) -> C
             # through and its cancel is still to finish (a racing cancel, a crash after the refund).
             refundable, amount, refunded_already = money.refunded, money.refunded, True
         elif money.paid is not None:
-            refundable = money.paid
-            amount = min(owed, refundable)
+            refundable = money.net_paid
+            # Staff and the airline give back everything the booking holds, a flight change's fee too;
+            # the traveller's own cancellation, what the rules give for the seats it holds now.
+            amount = min(owed, refundable) if rules_apply else refundable
     return CancellationQuote(
         reference=booking.reference,
         currency=booking.currency,

@@ -39,6 +39,7 @@ from apps.accounts.models import AuthSession, User
 from apps.accounts.services import auth_session_start
 from apps.accounts.tests.factories import TEST_PASSWORD, UserFactory
 from apps.bookings.models import Booking
+from apps.bookings.services.flight_changes import flight_change_quote
 from apps.bookings.tests.factories import booking_flight, hold
 from apps.core.models import IdempotencyKey
 from apps.flights.models import Airplane, Flight
@@ -67,6 +68,7 @@ class World:
     spare_flight: Flight  # nobody booked it, so it can be deleted
     held: Booking  # payable and cancellable
     payment: Payment  # paid for a second booking of the owner's
+    later_flight: Flight  # on `flight`'s route, at its fares: the paid booking may change to it, at no charge
 
     def user(self, actor: str) -> User:
         """The acting user; for `anonymous`, whose credentials a body may carry, the owner."""
@@ -148,6 +150,28 @@ def held_reference(world: World) -> dict[str, Any]:
     return {"reference": world.held.reference}
 
 
+def paid_reference(world: World) -> dict[str, Any]:
+    return {"reference": world.payment.booking.reference}
+
+
+def change_query(world: World) -> dict[str, str]:
+    return {"segment": "1", "to_flight_id": str(world.later_flight.pk)}
+
+
+def change_body(world: World, actor: str) -> dict[str, Any]:
+    """The owner's quote token for changing the paid booking to the later flight (a change at no cost)."""
+    booking = world.payment.booking
+    quote = flight_change_quote(
+        booking=booking, segment=1, to_flight_id=world.later_flight.pk, actor=world.users["owner"]
+    )
+    return {
+        "segment": 1,
+        "to_flight_id": world.later_flight.pk,
+        "quote": quote.token,
+        "payment_method": "tok_visa",
+    }
+
+
 MATRIX: dict[tuple[str, str], Case] = {
     # --- accounts: signing up and in is open to all; the rest needs a user ---------------------------
     ("auth/signup", "POST"): Case(
@@ -207,6 +231,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("bookings/<str:reference>", "GET"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
     ("bookings/<str:reference>/cancel", "POST"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
     ("bookings/<str:reference>/cancellation-quote", "GET"): Case(OWNER_OR_STAFF_200, kwargs=held_reference),
+    # A change's options and quote are read like the booking; changing it is for its owner only (404).
+    ("bookings/<str:reference>/change-options", "GET"): Case(OWNER_OR_STAFF_200, kwargs=paid_reference),
+    ("bookings/<str:reference>/change-quote", "GET"): Case(
+        OWNER_OR_STAFF_200, kwargs=paid_reference, query=change_query
+    ),
+    ("bookings/<str:reference>/change", "POST"): Case(
+        (401, 200, 404, 404, 404, 404), kwargs=paid_reference, body=change_body
+    ),
     # Paying is for the booking's owner only: staff are refused like any other user (404).
     ("payments", "POST"): Case(
         (401, 201, 404, 404, 404, 404), body=lambda world, actor: payment_body(world.held)
@@ -270,6 +302,15 @@ def world() -> World:
         spare_flight=spare_flight,
         held=hold(users["owner"], flight),
         payment=payment,
+        later_flight=booking_flight(
+            rows=3,
+            letters="ABC",
+            business_fare=None,
+            departure_airport=flight.departure_airport,
+            arrival_airport=flight.arrival_airport,
+            departure_time=flight.departure_time + timedelta(hours=4),
+            arrival_time=flight.arrival_time + timedelta(hours=4),
+        ),
     )
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from apps.payments.gateway import GatewayTimeout, SimulatedGateway, get_gateway
-from apps.payments.models import GatewayCharge
+from apps.payments.models import GatewayCharge, GatewayRefund
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +76,29 @@ def test_gateway_is_chosen_by_setting(settings):
     settings.PAYMENT_GATEWAY = "apps.payments.gateway.SimulatedGateway"
 
     assert isinstance(get_gateway(), SimulatedGateway)
+
+
+def test_a_charge_is_refunded_in_parts_each_key_once_and_never_above_it():
+    gateway = SimulatedGateway()
+    result = charge(gateway, "tok_visa")
+
+    first = gateway.refund(
+        idempotency_key="change_1_1", charge_reference=result.reference, amount=Decimal("500.00")
+    )
+    again = gateway.refund(
+        idempotency_key="change_1_1", charge_reference=result.reference, amount=Decimal("500.00")
+    )
+    rest = gateway.refund(idempotency_key="refund_1", charge_reference=result.reference)
+
+    assert again == first
+    assert first != rest
+    logged = GatewayCharge.objects.get()
+    assert (logged.status, logged.refunded_amount) == (GatewayCharge.Status.REFUNDED, Decimal("4500.00"))
+    assert sorted(GatewayRefund.objects.values_list("idempotency_key", "amount")) == [
+        ("change_1_1", Decimal("500.00")),
+        ("refund_1", Decimal("4000.00")),
+    ]
+    with pytest.raises(ValueError, match="4500.00 refunded already"):
+        gateway.refund(
+            idempotency_key="change_2_1", charge_reference=result.reference, amount=Decimal("0.01")
+        )

@@ -1,4 +1,5 @@
-"""Payments: charge a held booking at most once, with no lock held across the gateway call.
+"""Paying a held booking: charge it at most once, with no lock held across the gateway call; and the
+reconciler, which settles what a lost answer or a crash left half done, change payments and refunds too.
 
 The flow (docs/ARCHITECTURE.md, "Request path of a payment"): a short transaction records a
 processing payment while the bookings app marks its booking PAYING → the gateway charge, no
@@ -6,7 +7,8 @@ transaction open → a short transaction records the outcome and asks the bookin
 the booking (or to put it back). The sweeper expires HELD bookings only, so a PAYING booking keeps
 its seats; a payment stuck in processing is settled by `payments_reconcile_stuck` through the
 gateway's idempotent lookup. This app writes payments and refunds only; every booking change is a
-call to apps/bookings/services/paying.py or the cancellation services.
+call to apps/bookings/services/paying.py or the cancellation services. Refunds: ./refunds.py; the
+payments of flight changes: ./changes.py.
 """
 
 import contextlib
@@ -25,30 +27,29 @@ from apps.bookings.locks import booking_lock, booking_lock_with_flight
 from apps.bookings.models import Booking
 from apps.bookings.selectors import booking_get_owned
 from apps.bookings.services import (
-    booking_cancel,
     booking_cancel_after_refund,
     booking_payment_failed,
     booking_payment_start,
     booking_payment_succeeded,
     booking_sale_open_ensure,
 )
-from apps.core.audit import Action, Subject, audit_record
+from apps.bookings.services.flight_changes import flight_change_fail
+from apps.core.audit import Action
 from apps.core.db import retry_on_lock_conflict
-from apps.core.exceptions import PermissionDenied
 from apps.core.locking import locked_transaction
-from apps.core.permissions import staff_may
 from apps.core.request_context import log_context_update
-from apps.payments.exceptions import (
-    AlreadyPaid,
-    AmountMismatch,
-    PaymentDeclined,
-    PaymentGatewayTimeout,
-    PaymentNotRefundable,
-)
+from apps.payments.audit import payment_audit
+from apps.payments.exceptions import AlreadyPaid, AmountMismatch, PaymentDeclined, PaymentGatewayTimeout
 from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
 from apps.payments.locks import payment_lock
-from apps.payments.models import Payment, Refund
-from apps.payments.selectors import payments_refunded_with_booking_confirmed, payments_to_reconcile
+from apps.payments.models import Payment
+from apps.payments.selectors import (
+    bookings_confirmed_with_refund_decided,
+    payments_to_reconcile,
+    refunds_pending,
+)
+from apps.payments.services.changes import change_payment_finalize, change_payment_settle
+from apps.payments.services.refunds import KEPT, final_refunds_of, payment_charge_refund, refunds_send
 
 logger = logging.getLogger(__name__)
 
@@ -176,11 +177,15 @@ def payment_finalize(*, payment_id: int, result: ChargeResult, actor: User | Non
     longer confirm its booking (cancelled meanwhile, its flight cancelled, or the payment given up by
     reconciliation) is refunded (audited "refunded", by the system) and raises BookingNotPayable (409),
     so money is never kept without a booking; if the refund times out, the reconciler refunds it.
+    A change payment is settled by its own rules (./changes.py: `change_payment_finalize`).
     """
+    if Payment.objects.filter(pk=payment_id, kind=Payment.Kind.CHANGE).exists():
+        change_payment_finalize(payment_id=payment_id, result=result, actor=actor)
+        return Payment.objects.select_related("booking").get(pk=payment_id)
     not_confirmed = _payment_record_outcome(payment_id=payment_id, result=result, actor=actor)
     if not_confirmed is not None:
         try:
-            _payment_refund_through_gateway(payment_id=payment_id, reason=not_confirmed)
+            payment_charge_refund(payment_id=payment_id, reason=not_confirmed)
         except GatewayTimeout:
             # The payment stays failed and unrefunded: the reconciler refunds it on its next run.
             logger.warning("Gateway timeout refunding orphan payment %s; left for reconciliation", payment_id)
@@ -218,7 +223,7 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: Use
             payment.save(
                 update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
             )
-            _payment_audit(Action.PAYMENT_DECLINED, payment, booking, actor, reason=payment.decline_reason)
+            payment_audit(Action.PAYMENT_DECLINED, payment, booking, actor, reason=payment.decline_reason)
             booking_payment_failed(booking=booking, now=now)
             return None
         receipt = PaymentReceipt(
@@ -241,50 +246,38 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: Use
         payment.save(
             update_fields=["status", "gateway_reference", "processed_at", "succeeded_for", "updated_at"]
         )
-        _payment_audit(Action.PAID, payment, booking, actor)
+        payment_audit(Action.PAID, payment, booking, actor)
         return None
-
-
-def _payment_audit(
-    action: str, payment: Payment, booking: Booking, actor: User | None, **detail: str
-) -> None:
-    """Audit a payment event; the booking reference in the detail finds it from the booking."""
-    audit_record(
-        action=action,
-        subject_type=Subject.PAYMENT,
-        subject_ref=str(payment.pk),
-        actor=actor,
-        detail={
-            "booking_reference": booking.reference,
-            "amount": str(payment.amount),
-            "currency": payment.currency,
-            **detail,
-        },
-    )
 
 
 def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
     """Settle payments left processing for longer than `older_than_seconds` (timeout, crash).
 
     Each is looked up at the gateway by its gateway key: a charge exists → recorded as in step 3
-    (confirmed, declined, or refunded if its booking is gone); no charge → the payment FAILED and the
-    booking HELD again, so it is payable until its hold expires and the sweeper expires it after,
-    unless a client's retry resumed the payment meanwhile (its lease renewed: the retry settles it).
-    Charged payments that failed to confirm and whose refund did not go through are refunded again.
-    A refunded payment whose booking is still confirmed (the cancel after the refund failed) gets
-    its booking cancelled. Never charges. A gateway that times out, or a payment that fails in any
-    other way, is logged and left for the next run. Returns how many were settled.
+    (confirmed, declined, or refunded if its booking is gone; a change payment's seats moved, or its
+    charge refunded when they can no longer move); no charge → the payment FAILED and the booking HELD
+    again (a change payment's change failed, the booking untouched), so it is payable until its hold
+    expires and the sweeper expires it after, unless a client's retry resumed the payment meanwhile
+    (its lease renewed: the retry settles it). Charged payments that failed to confirm and whose
+    refund did not go through are refunded again; refunds left pending at the gateway are asked again.
+    A booking still confirmed whose cancellation refund was decided (the cancel stopped after it) gets
+    its refund finished and its booking cancelled. Never charges. A gateway that times out, or a
+    payment that fails in any other way, is logged and left for the next run. Returns how many were
+    settled.
     """
     created_before = timezone.now() - timedelta(seconds=older_than_seconds)
     gateway = get_gateway()
     settled = 0
     for payment_id in payments_to_reconcile(created_before=created_before):
-        gateway_key = Payment.objects.values_list("gateway_idempotency_key", flat=True).get(pk=payment_id)
+        gateway_key, kind = Payment.objects.values_list("gateway_idempotency_key", "kind").get(pk=payment_id)
         try:
             result = gateway.retrieve(gateway_key)
             if result is None:
                 if not _payment_give_up(payment_id=payment_id, leased_before=created_before):
                     continue  # settled, or resumed by a client's retry, since: no longer ours
+            elif kind == Payment.Kind.CHANGE:
+                # Nobody waits for the answer: a refusal (its charge refunded) is recorded, not raised.
+                change_payment_settle(payment_id=payment_id, result=result)
             else:
                 # A decline or a refunded orphan is recorded; nobody is waiting for the answer.
                 with contextlib.suppress(PaymentDeclined, BookingNotPayable):
@@ -297,26 +290,34 @@ def payments_reconcile_stuck(*, older_than_seconds: int) -> int:
             logger.exception("Reconciling payment %s failed; left for the next run", payment_id)
             continue
         settled += 1
-    for payment_id in payments_refunded_with_booking_confirmed(refunded_before=created_before):
+    for refund in refunds_pending(created_before=created_before):
         try:
-            _booking_cancel_refunded(payment_id=payment_id)
+            if not refunds_send([refund]):
+                continue
         except Exception:
-            logger.exception(
-                "Cancelling the booking of refunded payment %s failed; left for the next run", payment_id
-            )
+            logger.exception("Refund %s failed again; left for the next run", refund.gateway_idempotency_key)
             continue
         settled += 1
+    for booking_id in bookings_confirmed_with_refund_decided(refunded_before=created_before):
+        try:
+            if _booking_cancel_refunded(booking_id=booking_id):
+                settled += 1
+        except Exception:
+            logger.exception("Cancelling refunded booking %s failed; left for the next run", booking_id)
     return settled
 
 
-def _booking_cancel_refunded(*, payment_id: int) -> None:
-    """Cancel the still-confirmed booking of a refunded payment (its cancel failed after the refund)."""
-    booking = Booking.objects.get(succeeded_payment__pk=payment_id)
-    logger.warning(
-        "Payment %s is refunded but booking %s is confirmed; cancelling it", payment_id, booking.pk
-    )
+def _booking_cancel_refunded(*, booking_id: int) -> bool:
+    """Cancel a still-confirmed booking whose cancellation refund was decided (its cancel stopped after
+    it): the refund finished first, then the booking cancelled as refunded. False when the refund is
+    still not through (left for the next run)."""
+    booking = Booking.objects.get(pk=booking_id)
+    logger.warning("Booking %s is refunded but confirmed; cancelling it", booking.pk)
+    if not refunds_send(final_refunds_of(list(Payment.objects.filter(KEPT, booking=booking)))):
+        return False
     with contextlib.suppress(BookingNotCancellable):  # a racing cancel finished it first
         booking_cancel_after_refund(booking=booking)
+    return True
 
 
 @retry_on_lock_conflict
@@ -326,7 +327,8 @@ def _payment_give_up(*, payment_id: int, leased_before: datetime) -> bool:
     The gateway was asked with no lock held, so the answer may be stale by now: a client's retry may
     have resumed the payment since (renewing its lease under the booking's lock) and be charging.
     Re-checked here under the same locks, a payment settled or leased after `leased_before` is left
-    alone; one given up is FAILED, and a retry that comes after finds its booking HELD and pays anew.
+    alone; one given up is FAILED, and a retry that comes after finds its booking HELD and pays anew
+    (a change payment's change FAILED: nothing moved, the booking as it was).
     """
     booking_id = Payment.objects.values_list("booking_id", flat=True).get(pk=payment_id)
     with locked_transaction():
@@ -339,130 +341,8 @@ def _payment_give_up(*, payment_id: int, leased_before: datetime) -> bool:
         payment.decline_reason = "The gateway has no charge for this payment."
         payment.processed_at = now
         payment.save(update_fields=["status", "decline_reason", "processed_at", "updated_at"])
-        booking_payment_failed(booking=booking, now=now)
+        if payment.kind == Payment.Kind.CHANGE:
+            flight_change_fail(change_id=payment.flight_change_id, reason=payment.decline_reason)
+        else:
+            booking_payment_failed(booking=booking, now=now)
     return True
-
-
-def _payment_refund_through_gateway(
-    *, payment_id: int, reason: str, actor: User | None = None, amount: Decimal | None = None
-) -> Refund:
-    """Refund `amount` of a charged payment (None: in full; gateway first, no lock held), then record
-    it once. A payment is refunded once: asked again, the first refund is the answer, whatever the
-    amount. An amount of 0 (a fare that refunds nothing) asks the gateway nothing and records a refund
-    of 0, which settles the payment.
-
-    The first recording audits "refunded", or "staff_refunded" when `actor` is not the payer;
-    `actor` None is the system (an orphan charge refunded automatically). Raises PaymentNotRefundable
-    (409) for an amount below 0 or above what was paid.
-    """
-    existing = Refund.objects.filter(payment_id=payment_id).first()
-    if existing is not None:
-        return existing
-    payment = Payment.objects.get(pk=payment_id)
-    amount = payment.amount if amount is None else amount
-    if not Decimal("0") <= amount <= payment.amount:
-        raise PaymentNotRefundable(
-            f"A refund of {amount} {payment.currency} is not between 0 and the {payment.amount} paid."
-        )
-    gateway_reference = ""
-    if amount > 0:
-        gateway_reference = (
-            get_gateway()
-            .refund(
-                idempotency_key=f"refund_{payment.pk}",
-                charge_reference=payment.gateway_reference,
-                amount=amount,
-            )
-            .reference
-        )
-    with locked_transaction():
-        payment = payment_lock(payment_id)
-        refund, created = Refund.objects.get_or_create(
-            payment=payment,
-            defaults={
-                "amount": amount,
-                "currency": payment.currency,
-                "gateway_reference": gateway_reference,
-                "reason": reason[:255],
-            },
-        )
-        payment.status = Payment.Status.REFUNDED
-        payment.save(update_fields=["status", "updated_at"])
-        if created:
-            staff = actor is not None and actor.pk != payment.owner_id
-            _payment_audit(
-                Action.STAFF_REFUNDED if staff else Action.REFUNDED,
-                payment,
-                payment.booking,
-                actor,
-                reason=refund.reason,
-                refund_amount=str(refund.amount),
-            )
-    return refund
-
-
-def payment_refund_for_booking(
-    booking: Booking, actor: User | None = None, amount: Decimal | None = None
-) -> bool:
-    """The refund handler registered with bookings: refund `amount` of a cancelled booking's payment
-    (the cancellation quote's; None: in full), never more than was paid (PaymentNotRefundable, 409).
-
-    Called by `booking_cancel` with no transaction open and no lock held; idempotent (the gateway
-    refund is keyed `refund_<payment id>` and the Refund row is unique per payment). Returns True
-    once refunded (also when it already was), False when there is no succeeded payment to refund or
-    the gateway did not answer twice (a timed-out refund is asked again with the same key).
-    `actor` (who cancels) is recorded in the audit trail.
-    """
-    payment = Payment.objects.filter(succeeded_for=booking).first()
-    if payment is None:
-        logger.warning("Booking %s has no succeeded payment to refund", booking.pk)
-        return False
-    for attempt in (1, 2):
-        try:
-            _payment_refund_through_gateway(
-                payment_id=payment.pk, reason="Booking cancelled.", actor=actor, amount=amount
-            )
-        except GatewayTimeout:
-            # The refund may have gone through with its answer lost: the same key again is safe and
-            # returns that refund, or makes it if the gateway has none.
-            logger.warning("Gateway timeout refunding payment %s (attempt %s)", payment.pk, attempt)
-            continue
-        return True
-    return False
-
-
-def payment_refund(*, payment: Payment, actor) -> Payment:
-    """Staff refund (admin action): refund a succeeded payment by cancelling its booking.
-
-    The booking is cancelled through `booking_cancel`, which calls the refund handler first, so the
-    seats go back and "booking.cancelled" is published with refunded=True. Refunding a refunded
-    payment again changes nothing, also when another refund or cancel of it ran at the same moment.
-
-    Raises PermissionDenied (403) without payments.refund_payment, PaymentNotRefundable (409) for a
-    payment that never succeeded, and what booking_cancel raises (without bookings.change_booking
-    PermissionDenied 403 or BookingNotFound 404, RefundFailed 503, Busy 409, …).
-    """
-    # What the admin's refund action asks: the view permission (apps/payments/admin.py: refund_selected).
-    if not staff_may(actor, "payments.refund_payment"):
-        raise PermissionDenied("Refunding a payment needs payments.refund_payment.")
-    if payment.status == Payment.Status.REFUNDED:
-        return payment
-    if payment.status != Payment.Status.SUCCEEDED:
-        raise PaymentNotRefundable(
-            f"Payment {payment.pk} is {payment.status}; only a succeeded payment is refunded."
-        )
-    if payment.booking.status == Booking.Status.CONFIRMED:
-        try:
-            booking_cancel(booking=payment.booking, actor=actor)
-        except BookingNotCancellable:
-            # Cancelled meanwhile by a cancel or refund running at the same moment, which refunded it
-            # once (the gateway refund is keyed by payment): answered as a refunded payment is.
-            payment.refresh_from_db()
-            if payment.status != Payment.Status.REFUNDED:
-                raise
-    else:
-        _payment_refund_through_gateway(
-            payment_id=payment.pk, reason=f"Refunded by {actor.email}.", actor=actor
-        )
-    payment.refresh_from_db()
-    return payment
