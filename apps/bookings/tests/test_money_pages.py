@@ -154,6 +154,7 @@ def test_cancelled_bookings_in_my_bookings_show_no_seats(customer, route):
     html = signed_in(customer).get("/bookings/").content.decode()
 
     row = re.search(rf'data-reference="{cancelled.reference}".*?</li>', html, re.S).group(0)
+    row = row.replace(cancelled.reference, "")  # a random reference may contain "7C" itself
     kept_row = re.search(rf'data-reference="{kept.reference}".*?</li>', html, re.S).group(0)
     assert "7C" not in row
     assert "7D" not in row
