@@ -50,9 +50,10 @@ from apps.core.idempotency import IdempotencyKeyReused
 from apps.core.locking import lock_rows, locked_transaction
 from apps.core.request_context import log_context_update
 from apps.payments.audit import payment_audit
-from apps.payments.exceptions import PaymentDeclined, PaymentGatewayTimeout
-from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
+from apps.payments.exceptions import PaymentDeclined
+from apps.payments.gateway import ChargeResult, GatewayTimeout
 from apps.payments.models import Payment, Refund
+from apps.payments.services.charging import payment_charge_at_gateway
 from apps.payments.services.refunds import (
     KEPT,
     final_refunds_of,
@@ -132,22 +133,7 @@ def booking_flight_change(
     )
     if stage == "settled":
         return payment.flight_change
-    gateway = get_gateway()
-    try:
-        result = gateway.retrieve(payment.gateway_idempotency_key) if stage == "resume" else None
-        if result is None:
-            result = gateway.charge(
-                idempotency_key=payment.gateway_idempotency_key,
-                amount=payment.amount,
-                currency=payment.currency,
-                token=payment.payment_method,
-            )
-    except GatewayTimeout:
-        logger.warning("Gateway timeout for change payment %s; it stays processing", payment.pk)
-        raise PaymentGatewayTimeout(
-            "The payment gateway did not answer. Retry with the same Idempotency-Key: you will not be "
-            "charged twice."
-        ) from None
+    result = payment_charge_at_gateway(payment, resume=stage == "resume")
     return change_payment_finalize(payment_id=payment.pk, result=result, actor=actor)
 
 

@@ -39,7 +39,7 @@ from apps.core.db import retry_on_lock_conflict
 from apps.core.locking import locked_transaction
 from apps.core.request_context import log_context_update
 from apps.payments.audit import payment_audit
-from apps.payments.exceptions import AlreadyPaid, AmountMismatch, PaymentDeclined, PaymentGatewayTimeout
+from apps.payments.exceptions import AlreadyPaid, AmountMismatch, PaymentDeclined
 from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
 from apps.payments.locks import payment_lock
 from apps.payments.models import Payment
@@ -49,6 +49,7 @@ from apps.payments.selectors import (
     refunds_pending,
 )
 from apps.payments.services.changes import change_payment_finalize, change_payment_settle
+from apps.payments.services.charging import payment_charge_at_gateway
 from apps.payments.services.refunds import KEPT, final_refunds_of, payment_charge_refund, refunds_send
 
 logger = logging.getLogger(__name__)
@@ -88,22 +89,7 @@ def payment_create(
     )
     if stage == "settled":
         return payment
-    gateway = get_gateway()
-    try:
-        result = gateway.retrieve(payment.gateway_idempotency_key) if stage == "resume" else None
-        if result is None:
-            result = gateway.charge(
-                idempotency_key=payment.gateway_idempotency_key,
-                amount=payment.amount,
-                currency=payment.currency,
-                token=payment.payment_method,
-            )
-    except GatewayTimeout:
-        logger.warning("Gateway timeout for payment %s; it stays processing", payment.pk)
-        raise PaymentGatewayTimeout(
-            "The payment gateway did not answer. Retry with the same Idempotency-Key: you will not be "
-            "charged twice."
-        ) from None
+    result = payment_charge_at_gateway(payment, resume=stage == "resume")
     return payment_finalize(payment_id=payment.pk, result=result, actor=user)
 
 

@@ -1,0 +1,37 @@
+"""Asking the gateway for a payment's charge: a booking's payment (./paying.py) and a flight change's
+(./changes.py) are charged the same way, at most once per payment."""
+
+import logging
+
+from apps.payments.exceptions import PaymentGatewayTimeout
+from apps.payments.gateway import ChargeResult, GatewayTimeout, get_gateway
+from apps.payments.models import Payment
+
+logger = logging.getLogger(__name__)
+
+
+def payment_charge_at_gateway(payment: Payment, *, resume: bool) -> ChargeResult:
+    """Charge `payment` at the gateway with its own gateway key, with no transaction open; `resume`
+    (a retry of a payment left processing): first ask the gateway for the charge made with that key,
+    and charge only if it has none. So a payment is charged at most once, however often it is asked.
+
+    Raises PaymentGatewayTimeout (504) when the gateway does not answer: the payment stays processing
+    until a retry with the same client key or the reconciler settles it.
+    """
+    gateway = get_gateway()
+    try:
+        result = gateway.retrieve(payment.gateway_idempotency_key) if resume else None
+        if result is None:
+            result = gateway.charge(
+                idempotency_key=payment.gateway_idempotency_key,
+                amount=payment.amount,
+                currency=payment.currency,
+                token=payment.payment_method,
+            )
+    except GatewayTimeout:
+        logger.warning("Gateway timeout for %s payment %s; it stays processing", payment.kind, payment.pk)
+        raise PaymentGatewayTimeout(
+            "The payment gateway did not answer. Retry with the same Idempotency-Key: you will not be "
+            "charged twice."
+        ) from None
+    return result
