@@ -53,7 +53,11 @@ from apps.payments.audit import payment_audit
 from apps.payments.exceptions import PaymentDeclined
 from apps.payments.gateway import ChargeResult, GatewayTimeout
 from apps.payments.models import Payment, Refund
-from apps.payments.services.charging import payment_charge_at_gateway
+from apps.payments.services.charging import (
+    payment_charge_at_gateway,
+    payment_charged_after_failing,
+    payment_declined_record,
+)
 from apps.payments.services.refunds import (
     KEPT,
     final_refunds_of,
@@ -275,21 +279,13 @@ def _change_payment_record_outcome(
         if payment.status != Payment.Status.PROCESSING:
             # Settled already (a retry and the reconciler may race). Only a success for a payment that
             # failed (given up by the reconciler) still needs its money back.
-            if not (result.succeeded and payment.status == Payment.Status.FAILED):
+            if not payment_charged_after_failing(payment, result):
                 return None
-            if not payment.gateway_reference:
-                payment.gateway_reference = result.reference
-                payment.save(update_fields=["gateway_reference", "updated_at"])
             return BookingNotMovable(payment.decline_reason or "The change could not be made.")
         payment.gateway_reference = result.reference
         payment.processed_at = now
         if not result.succeeded:
-            payment.status = Payment.Status.DECLINED
-            payment.decline_reason = result.reason[:255]
-            payment.save(
-                update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
-            )
-            payment_audit(Action.PAYMENT_DECLINED, payment, booking, actor, reason=payment.decline_reason)
+            payment_declined_record(payment, result, booking=booking, actor=actor)
             flight_change_fail(change_id=change.pk, reason=payment.decline_reason)
             return None
         try:

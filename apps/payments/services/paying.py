@@ -49,7 +49,11 @@ from apps.payments.selectors import (
     refunds_pending,
 )
 from apps.payments.services.changes import change_payment_finalize, change_payment_settle
-from apps.payments.services.charging import payment_charge_at_gateway
+from apps.payments.services.charging import (
+    payment_charge_at_gateway,
+    payment_charged_after_failing,
+    payment_declined_record,
+)
 from apps.payments.services.refunds import KEPT, final_refunds_of, payment_charge_refund, refunds_send
 
 logger = logging.getLogger(__name__)
@@ -194,22 +198,14 @@ def _payment_record_outcome(*, payment_id: int, result: ChargeResult, actor: Use
         if payment.status != Payment.Status.PROCESSING:
             # Settled already (a retry and the reconciler may race). Only a success for a payment
             # that failed (given up, or its booking gone) still needs its money back.
-            if not (result.succeeded and payment.status == Payment.Status.FAILED):
+            if not payment_charged_after_failing(payment, result):
                 return None
-            if not payment.gateway_reference:
-                payment.gateway_reference = result.reference
-                payment.save(update_fields=["gateway_reference", "updated_at"])
             return payment.decline_reason or "The booking could not be confirmed."
         now = timezone.now()
         payment.gateway_reference = result.reference
         payment.processed_at = now
         if not result.succeeded:
-            payment.status = Payment.Status.DECLINED
-            payment.decline_reason = result.reason[:255]
-            payment.save(
-                update_fields=["status", "gateway_reference", "processed_at", "decline_reason", "updated_at"]
-            )
-            payment_audit(Action.PAYMENT_DECLINED, payment, booking, actor, reason=payment.decline_reason)
+            payment_declined_record(payment, result, booking=booking, actor=actor)
             booking_payment_failed(booking=booking, now=now)
             return None
         receipt = PaymentReceipt(
